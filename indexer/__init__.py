@@ -1,0 +1,1 @@
+"""Builds the knowledge base: loads, parses, chunks, embeds and indexes the policy corpus."""

@@ -1,0 +1,193 @@
+"""Policy structure parser: places every line of a document in its heading tree (一、/（一）/1．/专栏N/章/节/条)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from kb.schema import Document, Paragraph, Span
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_NUM = "零〇一二三四五六七八九十百两"
+
+# Heading patterns, outermost first. The rank orders the levels; the two families (章/节/条 and 一、/（一）/1．)
+# share one scale so a 办法 with chapters and a 规划 with 一、 headings both nest correctly.
+HEADINGS: list[tuple[str, int, re.Pattern[str]]] = [
+    ("chapter", 0, re.compile(rf"^第([{CN_NUM}\d]+)章\s*(.*)$")),
+    ("part", 1, re.compile(rf"^第([{CN_NUM}\d]+)节\s*(.*)$")),
+    ("article", 2, re.compile(rf"^第([{CN_NUM}\d]+)条\s*(.*)$")),
+    ("cn", 3, re.compile(rf"^([{CN_NUM}]+)、\s*(.*)$")),
+    ("paren", 4, re.compile(rf"^[（(]([{CN_NUM}]+)[）)]\s*(.*)$")),
+    ("num", 5, re.compile(r"^(\d{1,2})[．.、]\s*(.*)$")),
+    ("paren_num", 6, re.compile(r"^[（(](\d{1,2})[）)]\s*(.*)$")),
+]
+BOX = re.compile(r"^专栏\s*(\d+)\s*(.*)$")
+SENTENCE_END = "。！？!?"
+CLOSERS = "”’」』）)》"
+ENUM_MARK = re.compile(rf"^(?:[{CN_NUM}]是|首先|其次|再次|最后|第[{CN_NUM}]，)")
+MAX_HEADING = 40  # a heading line is short and has no sentence end; longer lines are body text with a run-in title
+MAX_LEAD = 20  # a run-in title ("产业竞争力显著提升。") is a short phrase before the first 。
+
+
+def cn_to_int(s: str) -> int:
+    """'十四' → 14, '二十' → 20, '7' → 7: enough for heading ordinals."""
+    if s.isdigit():
+        return int(s)
+    if s == "十":
+        return 10
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return CN_DIGITS.get(tens, 1) * 10 + CN_DIGITS.get(ones, 0)
+    n = 0
+    for ch in s:
+        n = n * 10 + CN_DIGITS.get(ch, 0)
+    return n
+
+
+def norm(s: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+
+
+def split_sentences(text: str, offset: int, ends: str = SENTENCE_END) -> list[Span]:
+    """Split at sentence ends, keeping a closing quote or bracket with its sentence; offsets are absolute."""
+    spans, start, i = [], 0, 0
+    while i < len(text):
+        if text[i] in ends:
+            j = i + 1
+            while j < len(text) and text[j] in CLOSERS:
+                j += 1
+            if text[start:j].strip():
+                spans.append(Span(start=offset + start, end=offset + j, text=text[start:j]))
+            start = i = j
+            continue
+        i += 1
+    if text[start:].strip():
+        spans.append(Span(start=offset + start, end=offset + len(text), text=text[start:]))
+    return spans
+
+
+def _lead(text: str) -> str:
+    """The run-in title of a paragraph: a short phrase ending in 。 followed by more text."""
+    head, sep, rest = text.partition("。")
+    if sep and rest and len(head) <= MAX_LEAD and not re.search(r"[，,；;]", head):
+        return head
+    return ""
+
+
+@dataclass
+class _Level:
+    kind: str
+    rank: float
+    ordinal: int
+    label: str
+
+
+@dataclass
+class _Box:
+    label: str
+    depth: int  # length of the main stack when the box opened
+    inner: list[_Level] = field(default_factory=list)
+    last: dict[str, int] = field(default_factory=dict)  # last ordinal per heading kind inside the box
+
+
+def _match_heading(line: str) -> tuple[str, int, int, str] | None:
+    for kind, rank, pat in HEADINGS:
+        m = pat.match(line)
+        if m:
+            return kind, rank, cn_to_int(m.group(1)), m.group(2)
+    return None
+
+
+def _is_title_line(line: str, title: str) -> bool:
+    return bool(title) and norm(line).strip("《》") == norm(title).strip("《》")
+
+
+def parse(doc: Document) -> list[Paragraph]:
+    """Every non-empty line of the document as a Paragraph with its heading path and sentence offsets."""
+    text, doc_id = doc.text, doc.meta.doc_id
+    lines: list[tuple[int, int, str]] = []  # (start, end, stripped line) with offsets of the stripped text
+    pos = 0
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            s = pos + raw.index(stripped)
+            lines.append((s, s + len(stripped), stripped))
+        pos += len(raw) + 1
+
+    title_at = next((i for i, (_, _, ln) in enumerate(lines) if _is_title_line(ln, doc.meta.title)), None)
+    stack: list[_Level] = []
+    box: _Box | None = None
+    out: list[Paragraph] = []
+
+    def emit(kind: str, section: list[str], start: int, end: int, line: str, lead: str = "") -> None:
+        sentences = split_sentences(line, start)
+        if lead and len(sentences) > 1 and len(sentences[0].text) <= len(lead) + 6:
+            # "一湾：环杭州湾汽车产业集群。" only titles what follows: keep it with its first sentence
+            first, second = sentences[0], sentences[1]
+            sentences[:2] = [Span(start=first.start, end=second.end, text=first.text + second.text)]
+        out.append(Paragraph(doc_id=doc_id, index=len(out), kind=kind, section=section, lead=lead,
+                             start=start, end=end, text=line, sentences=sentences))
+
+    for i, (start, end, line) in enumerate(lines):
+        if title_at is not None and i < title_at:
+            emit("notice", ["印发通知"], start, end, line)
+            continue
+        if i == title_at:
+            emit("title", ["标题"], start, end, line)
+            continue
+
+        m_box = BOX.match(line)
+        heading = None if m_box else _match_heading(line)
+        if heading:
+            kind, rank, ordinal, rest = heading
+            lead = _lead(rest)
+            is_heading = len(line) <= MAX_HEADING and not any(c in rest for c in SENTENCE_END)
+            if not is_heading and not lead and kind not in ("article", "num", "paren_num"):
+                heading = None  # e.g. "一、" opening a long sentence: body text, not a heading
+        if m_box:
+            label = " ".join(["专栏" + m_box.group(1), *m_box.group(2).split()])
+            if box:
+                del stack[box.depth:]
+            box = _Box(label=label, depth=len(stack))
+            emit("box_title", _path(stack, box), start, end, line)
+            continue
+        if heading:
+            kind, rank, ordinal, rest = heading
+            if box and not _continues_box(box, kind, rank, ordinal):
+                box = None
+            # a heading is labelled as written (spaces collapsed); an item by its number and run-in title
+            label = " ".join(line.split()) if is_heading else line[: len(line) - len(rest)].strip() + lead
+            levels = box.inner if box else stack
+            while levels and levels[-1].rank >= rank:
+                levels.pop()
+            levels.append(_Level(kind, rank, ordinal, label))
+            if box:
+                box.last[kind] = ordinal
+            section = _path(stack, box)
+            if is_heading:
+                emit("heading", section, start, end, line)
+            else:
+                emit("item", section, start, end, line, lead=lead)
+            continue
+
+        section = _path(stack, box) or ["前言"]
+        emit("body", section, start, end, line, lead=_lead(line))
+    return out
+
+
+def _continues_box(box: _Box, kind: str, rank: int, ordinal: int) -> bool:
+    """A heading inside a box belongs to it only if it continues the box's own numbering.
+
+    Numbering may run on across the box's sub-headings (专栏1 numbers its items 1-9 under 一、二、三、)
+    or restart at 1 right under a new sub-heading; anything else (e.g. the main text's next （二）) ends the box.
+    """
+    if ordinal == box.last.get(kind, 0) + 1:
+        return True
+    return ordinal == 1 and bool(box.inner) and box.inner[-1].rank < rank
+
+
+def _path(stack: list[_Level], box: _Box | None) -> list[str]:
+    path = [lv.label for lv in stack]
+    if box:
+        path = path[: box.depth] + [box.label] + [lv.label for lv in box.inner]
+    return path

@@ -1,0 +1,1 @@
+"""The knowledge base: stores the indexes and answers questions with cited clauses."""

@@ -1,0 +1,387 @@
+"""Extractive answerer: picks the clauses that answer a question, trims them, cites them, or refuses on evidence."""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+from dataclasses import dataclass, field
+
+from indexer.structure import split_sentences
+from kb.query import Question, analyze, places, years_in
+from kb.retrieve import HybridRetriever
+from kb.schema import SECTION_SEP, AnswerRecord, Chunk, Citation, Paragraph, Retrieved, Span
+from kb.segment import Segmenter, normalize
+from kb.store import KBData
+
+CANDIDATE_CHUNKS = 8  # sentences are taken from this many top passages
+MAX_QUOTES = 3
+MAX_ANSWER = 200  # characters of composed answer before we stop adding quotes
+CLAUSE_END = "。，,；;：:"
+NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|[万亿千百]?(?:辆|元|座|个|家|项|台|套|根|吨|件|千瓦时|瓦时|GWh|kW|MPa|倍|条|种))")
+TIME = re.compile(r"20\d{2}年|\d{1,2}月|期间|以前|之前|年底|年内")
+ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行")
+MONEY_UNIT = re.compile(r"\d+(?:\.\d+)?\s*[万亿千]?元")
+YEAR_PHRASE = re.compile(r"(?:到|至|在)?20\d{2}年|“?十[三四]五”?期间")
+# Evidence needed in a quote, by what the question asks for.
+LOCATION = re.compile("|".join(places()) + r"|地区|城市|园区|基地|区域|港口|高速|走廊|经济区|小区|社区|停车场|场所|景区|机场")
+NEEDS = {"figure": NUMBER, "when": TIME, "who": ACTOR, "where": LOCATION}
+NEED_LABEL = {"figure": "具体数值", "when": "具体时间", "who": "明确的责任主体", "where": "具体地点", "money": "具体金额"}
+BROAD_SPAN = 130  # characters of one provision quoted for a "what/how" question
+MIN_SIM = 0.85  # with no topic word in common either, a clause this far from the question is not about it
+EXTRA_MARGIN = 0.15  # a second quote must be almost as good an answer as the first
+POOL_MARGIN = 0.3  # how much worse than the best clause a clause meeting the question's constraints may be
+ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定|出台)|由谁|谁(?:印发|发布|制定)"
+                      r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布|出台)")
+NATIONAL = re.compile(r"我国|全国|国家")
+PROVINCIAL = re.compile(r"全省|我省|省内|浙江")
+
+
+@dataclass
+class Candidate:
+    para: Paragraph
+    sentence: Span
+    rank: int  # rank of its passage in retrieval
+    score: float = 0.0
+    coverage: float = 0.0
+    context: str = ""  # section path + run-in title, for topic matching
+    sim: float = 0.0  # cosine of the question and this sentence (e5 vectors computed at build time)
+
+
+@dataclass
+class Quote:
+    para: Paragraph
+    start: int
+    end: int
+    text: str
+    prefix: str = ""  # context such as "到2025年，" added to the answer text, not to the quote
+
+
+@dataclass
+class Verdict:
+    quotes: list[Quote] = field(default_factory=list)
+    missing: str = ""  # why the documents do not answer it; empty when they do
+
+
+class Answerer:
+    def __init__(self, data: KBData, retriever: HybridRetriever, segmenter: Segmenter):
+        self.data = data
+        self.retriever = retriever
+        self.seg = segmenter
+        bm = data.bm25
+        # Document frequencies come straight from BM25's token-major sparse matrix: one column per token.
+        indptr = bm.scores["indptr"]
+        n = len(data.chunks)
+        self._idf = {tok: math.log((n + 1) / (indptr[v + 1] - indptr[v] + 0.5))
+                     for tok, v in bm.vocab_dict.items() if v + 1 < len(indptr)}
+        self._max_idf = math.log((n + 1) / 0.5)
+        # A word the corpus never uses (补贴, 耗电, 小轿车) cannot be matched lexically: weigh it like a typical
+        # word, so paraphrases are not sunk by it; the semantic match and the constraints decide for it.
+        self._oov_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
+        self._intros: dict[tuple[str, tuple[str, ...]], Paragraph] = {}
+        for paras in data.paragraphs.values():
+            for p in paras:
+                if p.kind == "body":
+                    self._intros.setdefault((p.doc_id, tuple(p.section)), p)
+
+    # --- public -----------------------------------------------------------------------------------------
+    def ask(self, question: str, hits: list[tuple[Chunk, float]]) -> AnswerRecord:
+        q = analyze(question, self.seg)
+        verdict = (self._issuance(q, hits) or self._box_outline(q) or self._outline(q, hits)
+                   or self._extract(q, hits))
+        retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
+                               score=round(s, 6)) for c, s in hits]
+        if verdict.missing:
+            related = [self._cite(Quote(p, s.start, s.end, s.text)) for p, s in self._related(hits)]
+            return AnswerRecord(question=question, refused=True, answer=f"文件中未找到{verdict.missing}。",
+                                related=related, retrieved=retrieved)
+        citations = [self._cite(qt) for qt in verdict.quotes]
+        lead = "是。" if q.intent == "yesno" else ""
+        parts = [f"{qt.prefix}{qt.text}[{i}]" for i, qt in enumerate(verdict.quotes, start=1)]
+        return AnswerRecord(question=question, answer=lead + "；".join(parts) + "。", citations=citations,
+                            retrieved=retrieved)
+
+    # --- scoring ----------------------------------------------------------------------------------------
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._oov_idf)
+
+    def coverage(self, q: Question, text: str, context: str = "") -> float:
+        """Share of the question's topic weight found in the text (context counts a little less)."""
+        if not q.terms:
+            return 1.0
+        text, context = normalize(text), normalize(context)
+        total = got = 0.0
+        for t in q.terms:
+            w = self.idf(t)
+            total += w
+            got += w if t in text else 0.5 * w if t in context else 0.0
+        return got / total
+
+    def _candidates(self, q: Question, hits: list[tuple[Chunk, float]]) -> list[Candidate]:
+        out, seen = [], set()
+        qvec = self.retriever.embed_query(q.text)
+        rows = self.data.sentence_rows
+        for rank, (chunk, _) in enumerate(hits[:CANDIDATE_CHUNKS]):
+            para = self.data.paragraphs[chunk.doc_id][chunk.para_index]
+            for s in para.sentences:
+                if s.start < chunk.start or s.end > chunk.end or (para.doc_id, s.start) in seen:
+                    continue
+                seen.add((para.doc_id, s.start))
+                row = rows.get((para.doc_id, s.start))
+                sim = float(self.data.sentence_vectors[row] @ qvec) if row is not None else 0.0
+                out.append(Candidate(para, s, rank, context=SECTION_SEP.join(para.section) + " " + para.lead,
+                                     sim=sim))
+        return out
+
+    def _score(self, q: Question, c: Candidate, sim_lo: float, sim_hi: float) -> None:
+        c.coverage = self.coverage(q, c.sentence.text, c.context)
+        text = c.sentence.text
+        bonus = 0.0
+        need = NEEDS.get(q.intent)
+        if need and need.search(text):
+            bonus += 0.15
+        if q.years and set(q.years) & self._context_years(c.para, text):
+            bonus += 0.15
+        if q.places and any(p in text for p in q.places):
+            bonus += 0.15
+        if q.intent == "list" and text.count("、") >= 2:
+            bonus += 0.1
+        # What the sentence itself says counts more than what its headings say: every item of 专栏1 sits under
+        # "“三纵三横”核心技术攻关行动", but only one sentence explains 三纵 and 三横.
+        own = self.coverage(q, text)
+        sim = (c.sim - sim_lo) / (sim_hi - sim_lo) if sim_hi > sim_lo else 1.0
+        c.score = 0.5 * own + 0.25 * c.coverage + 0.5 * sim + bonus + 0.1 / (1 + c.rank)
+
+    def _context_years(self, para: Paragraph, text: str) -> set[str]:
+        """Years a sentence speaks of: its own, else those of its paragraph or its section's opening paragraph."""
+        return years_in(text) or years_in(para.text) or years_in(self._section_intro(para))
+
+    def _section_intro(self, para: Paragraph) -> str:
+        """The opening body paragraph of the paragraph's section or nearest enclosing one ("到2025年，全省…"
+        scopes the targets listed below it)."""
+        for depth in range(len(para.section), 0, -1):
+            intro = self._intros.get((para.doc_id, tuple(para.section[:depth])))
+            if intro is not None and intro.index < para.index:
+                return intro.text
+        return ""
+
+    # --- the main path: best sentence, trimmed --------------------------------------------------------
+    def _extract(self, q: Question, hits: list[tuple[Chunk, float]]) -> Verdict:
+        cands = self._candidates(q, hits)
+        if not cands:
+            return Verdict(missing=self._topic(q, "相关内容"))
+        sims = [c.sim for c in cands]
+        for c in cands:
+            self._score(q, c, min(sims), max(sims))
+        cands.sort(key=lambda c: -c.score)
+        best = cands[0]
+        if best.coverage == 0 and best.sim < MIN_SIM:
+            return Verdict(missing=self._topic(q, "直接相关的规定"))
+        # Refusal is decided by what the question needs against what the best clauses contain: each constraint
+        # the question sets (a year, a place, the province as scope, a figure in a given unit, a time, an actor)
+        # must be met by a clause that is nearly as good an answer as the best one, or we say it is not there.
+        pool = [c for c in cands if c.score >= best.score - POOL_MARGIN]
+        for year in q.years:
+            pool = [c for c in pool if year in self._context_years(c.para, c.sentence.text)]
+            if not pool:
+                return Verdict(missing=f"{year}年{self._topic(q, '的相关内容', bare=True)}")
+        for place in q.places:
+            pool = [c for c in pool if place in c.para.text or place in c.context]
+            if not pool:
+                return Verdict(missing=f"针对{place}{self._topic(q, '的具体规定', bare=True)}")
+        if q.provincial:
+            pool = [c for c in pool if not NATIONAL.search(c.sentence.text) or PROVINCIAL.search(c.sentence.text)]
+            if not pool:
+                return Verdict(missing=f"全省{self._topic(q, '的相关内容', bare=True)}（文件仅给出全国层面的表述）")
+        need, label = NEEDS.get(q.intent), NEED_LABEL.get(q.intent, "")
+        if q.money:
+            need, label = MONEY_UNIT, NEED_LABEL["money"]
+        if q.units:
+            need = re.compile(rf"\d(?:\.\d+)?\s*[万亿千百]?(?:{'|'.join(map(re.escape, q.units))})", re.I)
+            label = f"以“{'/'.join(q.units)}”计的具体数值"
+        if need:
+            pool = [c for c in pool if need.search(c.sentence.text)]
+            if not pool:
+                return Verdict(missing=f"{self._topic(q, '', bare=True)}的{label}")
+        quotes = [self._provision(q, pool) if q.broad else None] 
+        quotes = [quotes[0] or self._trim(q, pool[0], need)]
+        covered = normalize(self._text(quotes[0].para.doc_id, quotes[0].start, quotes[0].end))
+        # Add another clause only when it covers topic words the first one lacks (e.g. two indicators asked at once).
+        for c in pool[1:]:
+            if len(quotes) >= MAX_QUOTES or sum(len(x.text) for x in quotes) > MAX_ANSWER * 0.6:
+                break
+            if c.score < pool[0].score - EXTRA_MARGIN:
+                break
+            new_terms = [t for t in q.terms if t in normalize(c.sentence.text) and t not in covered and len(t) > 1]
+            if new_terms and not any(x.para.index == c.para.index and x.start <= c.sentence.start < x.end for x in quotes):
+                quotes.append(self._trim(q, c, need))
+                covered += normalize(c.sentence.text)
+        return Verdict(quotes=quotes)
+
+    def _provision(self, q: Question, pool: list[Candidate]) -> Quote | None:
+        """For a "what is to be done" question: the run of sentences of the best paragraph that all answer it."""
+        first = pool[0]
+        same = [c for c in pool if c.para is first.para and c.score >= first.score - EXTRA_MARGIN]
+        if len(same) < 2:
+            return None
+        start, end = min(c.sentence.start for c in same), max(c.sentence.end for c in same)
+        if end - start > MAX_ANSWER - 20:
+            return None
+        text = self._text(first.para.doc_id, start, end).rstrip(CLAUSE_END + "。")
+        return Quote(first.para, start, start + len(text), text)
+
+    def _trim(self, q: Question, c: Candidate, need: re.Pattern[str] | None) -> Quote:
+        """Cut the sentence down to the clause that best answers, plus the neighbours that add what it lacks."""
+        s = c.sentence
+        clauses = _clauses(s)
+        texts = [normalize(cl.text) for cl in clauses]
+
+        def wanted(t: str) -> set[str]:
+            return ({x for x in q.terms if len(x) > 1 and x in t} | {y for y in q.years if y in t}
+                    | {p for p in q.places if p in t})
+
+        def weight(i: int) -> float:
+            w = sum(self.idf(x) if x in q.terms else self._max_idf for x in wanted(texts[i]))
+            if need and need.search(clauses[i].text):
+                w += self._max_idf  # the clause with the figure/actor/time is the one that answers
+            if q.intent == "list":
+                w += texts[i].count("、")
+            return w
+
+        anchor = max(range(len(clauses)), key=weight)
+        lo = hi = anchor
+        have = wanted(texts[anchor])
+        has_need = not need or bool(need.search(clauses[anchor].text))
+        # Grow to adjacent clauses while they bring a question word, year or place the span lacks yet,
+        # or the needed fact (e.g. "由省发展改革委牵头" beside "统筹推进新能源汽车发展工作").
+        grown = True
+        while grown:
+            grown = False
+            for j in (lo - 1, hi + 1):
+                if 0 <= j < len(clauses):
+                    adds = wanted(texts[j]) - have
+                    adds_need = not has_need and bool(need.search(clauses[j].text))
+                    if adds or adds_need:
+                        lo, hi = min(lo, j), max(hi, j)
+                        have |= adds
+                        has_need = has_need or adds_need
+                        grown = True
+        if q.broad:
+            # "What is to be done" is answered by the whole provision, not by the clause naming the topic.
+            while True:
+                size = clauses[hi].end - clauses[lo].start
+                nxt = hi + 1 if hi + 1 < len(clauses) else lo - 1 if lo > 0 else None
+                if nxt is None or size + len(clauses[nxt].text) > BROAD_SPAN:
+                    break
+                lo, hi = min(lo, nxt), max(hi, nxt)
+        start, end = clauses[lo].start, clauses[hi].end
+        text = self._text(c.para.doc_id, start, end).rstrip(CLAUSE_END + "。")
+        end = start + len(text)
+        prefix = ""
+        if (q.intent in ("figure", "when") or q.years) and not YEAR_PHRASE.search(text):
+            # "新能源汽车产量力争达到60万辆" is a 2025 target only because its section opens with "到2025年".
+            before = self._text(c.para.doc_id, s.start, start)
+            m = YEAR_PHRASE.search(before) or YEAR_PHRASE.search(c.para.text[: s.start - c.para.start]) \
+                or YEAR_PHRASE.search(self._section_intro(c.para))
+            if m:
+                prefix = m.group() + "，"
+        return Quote(c.para, start, end, text, prefix)
+
+    # --- lists of a section's parts -------------------------------------------------------------------
+    def _box_outline(self, q: Question) -> Verdict | None:
+        """“专栏7包括哪些领域” → the titles of the box's items; a figure asked about a box is answered from it."""
+        if not q.box:
+            return None
+        paras = [p for ps in self.data.paragraphs.values() for p in ps
+                 if any(lbl.split(" ")[0] == q.box for lbl in p.section)]
+        if not paras:
+            return Verdict(missing=f"{q.box}")
+        items = [p for p in paras if p.kind == "item" and p.lead]
+        if q.intent in ("list", "general", "task") and len(items) >= 2 and not self._specific(q, items):
+            return Verdict(quotes=[self._lead_quote(p) for p in items])
+        hits = [(Chunk(chunk_id="", doc_id=p.doc_id, section=p.section, para_index=p.index, start=p.start,
+                       end=p.end, text=p.text, index_text=p.text), 0.0) for p in paras if p.kind != "box_title"]
+        return self._extract(q, hits)
+
+    def _specific(self, q: Question, items: list[Paragraph]) -> bool:
+        """Does the question ask about something inside the items rather than for their list?"""
+        titles = normalize(" ".join(p.lead for p in items) + " " + " ".join(items[0].section))
+        body_terms = [t for t in q.terms if t not in titles and not t.startswith("专栏") and len(t) > 1]
+        return any(t in normalize(p.text) for p in items for t in body_terms)
+
+    def _outline(self, q: Question, hits: list[tuple[Chunk, float]]) -> Verdict | None:
+        """“发展目标包括哪几个方面” → the run-in titles or sub-headings of the section the question names."""
+        if q.intent != "list" or not hits:
+            return None
+        # The section must be named in the question: its heading title occurs in it (longest title wins).
+        best_heading, best_len = None, 1
+        asked = _unquote(q.text)
+        for paras in self.data.paragraphs.values():
+            for p in paras:
+                if p.kind in ("heading", "box_title"):
+                    title = _unquote(normalize(re.sub(r"^(?:专栏\s*\d+|[（(]?[一二三四五六七八九十\d]+[）)、．.])", "", p.text)))
+                    if len(title) > best_len and title in asked:
+                        best_heading, best_len = p, len(title)
+        if best_heading is None:
+            return None
+        inside = [p for p in self.data.paragraphs[best_heading.doc_id]
+                  if p.section[: len(best_heading.section)] == best_heading.section and p is not best_heading]
+        depth = len(best_heading.section)
+        children = [p for p in inside if p.kind == "heading" and len(p.section) == depth + 1]
+        if len(children) < 2:
+            children = [p for p in inside if p.lead and p.kind in ("body", "item") and len(p.section) <= depth + 1]
+        if len(children) < 2:
+            return None
+        return Verdict(quotes=[self._lead_quote(p) for p in children])
+
+    def _issuance(self, q: Question, hits: list[tuple[Chunk, float]]) -> Verdict | None:
+        """“这份规划由哪个单位印发/何时印发” → the issuer and date lines of the document's issuing notice."""
+        if not ISSUANCE.search(q.text) or not hits:
+            return None
+        doc = self.data.documents[hits[0][0].doc_id]
+        notice = [p for p in self.data.paragraphs[doc.meta.doc_id] if p.kind == "notice"]
+        wanted = [doc.meta.issuer]
+        if doc.meta.date:
+            y, m, d = (int(x) for x in doc.meta.date.split("-"))
+            wanted.append(f"{y}年{m}月{d}日")
+        quotes = [Quote(p, p.start, p.end, p.text) for p in notice if p.text.strip() in wanted]
+        return Verdict(quotes=quotes) if quotes else None
+
+    def _lead_quote(self, p: Paragraph) -> Quote:
+        if p.kind == "heading":
+            return Quote(p, p.start, p.end, p.text)
+        at = p.text.index(p.lead)
+        return Quote(p, p.start + at, p.start + at + len(p.lead), p.lead)
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _topic(self, q: Question, suffix: str, bare: bool = False) -> str:
+        topic = "".join(t for t in q.terms[:4] if len(t) > 1 and not any(t in u and t != u for u in q.terms))
+        if bare:
+            return f"{topic}{suffix}" if topic else suffix.lstrip("的")
+        return f"与“{topic}”{suffix}" if topic else suffix
+
+    def _related(self, hits: list[tuple[Chunk, float]]) -> list[tuple[Paragraph, Span]]:
+        out = []
+        for chunk, _ in hits[:3]:
+            para = self.data.paragraphs[chunk.doc_id][chunk.para_index]
+            first = next((s for s in para.sentences if s.start >= chunk.start), None)
+            if first:
+                out.append((para, first))
+        return out
+
+    def _text(self, doc_id: str, start: int, end: int) -> str:
+        return self.data.documents[doc_id].text[start:end]
+
+    def _cite(self, qt: Quote) -> Citation:
+        doc = self.data.documents[qt.para.doc_id]
+        assert doc.text[qt.start : qt.end] == qt.text, "a citation must quote the document verbatim"
+        return Citation(doc_id=qt.para.doc_id, doc_title=doc.meta.title, section=SECTION_SEP.join(qt.para.section),
+                        quote=qt.text, start=qt.start, end=qt.end)
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"[“”\"'‘’「」\s]", "", text)
+
+
+def _clauses(s: Span) -> list[Span]:
+    return split_sentences(s.text, s.start, ends=CLAUSE_END) or [s]

@@ -1,0 +1,111 @@
+"""Question analysis: what kind of answer is asked for and which constraints (year, place, amount) it must meet."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel
+
+from kb.segment import DATA, Segmenter, normalize
+
+Intent = Literal["figure", "list", "who", "where", "when", "yesno", "task", "general"]
+
+# Checked in this order: the first that matches decides ("哪些部门" asks who, not for a list).
+INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
+    ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|牵头|负责|责任主体|由谁|哪些企业|哪家企业|哪个企业|哪些机构|哪些主体")),
+    ("when", re.compile(r"什么时候|何时|哪一年|哪年|什么时间|截止|期限|多久|时间节点|时限")),
+    ("where", re.compile(r"哪里|哪儿|在哪|哪些地区|哪个地区|哪些城市|哪个城市|哪些地方|什么地方|地点|选址|布局在")),
+    ("figure", re.compile(r"多少|(?<!哪)几[个座家辆项万亿条种台根%]|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|几成|倍")),
+    ("list", re.compile(r"哪些|哪几|包括什么|包括哪|包含哪|有什么|列举|几大|几个方面|分别是|都有")),
+    ("yesno", re.compile(r"是否|有没有|能否|可否|是不是|会不会|吗[？?]?$")),
+    ("task", re.compile(r"如何|怎么|怎样|什么措施|哪些措施|举措|做什么|要求|怎么做|重点是|主要任务|内容是什么|是什么")),
+]
+# Words that only say what is asked; they must not count as the topic the answer has to cover.
+QUESTION_WORDS = frozenset(
+    """多少 几 数量 规模 目标 目标值 指标 比例 比重 占比 谁 哪个 哪些 哪家 哪里 哪儿 何时 什么时候 时间 年份
+    部门 单位 主体 地区 城市 地方 地点 措施 举措 任务 要求 重点 内容 主要 具体 分别 包括 包含 哪几
+    规划 文件 本规划 浙江省 浙江 全省 我省 省 提出 明确 规定 计划 打算 方面 什么 如何 怎么 怎样 做 支持 到 年
+    达到 实现 建成 建设 完成 多大 是否 有没有 能否 列举 问 个 座 家 辆 项 亿元 万辆 倍 时候 哪几个 几个 指 指的是
+    哪一年 哪年 多久 一下 介绍 说明 内容""".split()
+)
+YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年?")
+MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|补贴多少|奖励多少|补助多少|投资多少|投资额|预算")
+PERIODS = {"十三五": [str(y) for y in range(2016, 2021)], "十四五": [str(y) for y in range(2021, 2026)]}
+BROAD_PLACES = ("浙江", "全省", "我省", "省内")
+
+
+@lru_cache(maxsize=1)
+def places() -> tuple[str, ...]:
+    lines = (DATA / "places.txt").read_text(encoding="utf-8").splitlines()
+    names = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    return tuple(sorted(names, key=len, reverse=True))  # longest first: 杭州湾 before 杭州
+
+
+def places_in(text: str) -> list[str]:
+    found, rest = [], text
+    for p in places():
+        if p in rest:
+            found.append(p)
+            rest = rest.replace(p, "")
+    return found
+
+
+def years_in(text: str) -> set[str]:
+    """Years a text mentions, a five-year-plan period standing for its years."""
+    ys = set(YEAR.findall(normalize(text)))
+    for name, span in PERIODS.items():
+        if name in text:
+            ys.update(span)
+    return ys
+
+
+# A unit the question names ("多少万辆", "每公斤多少元", "多少Wh/kg") must be the unit of the answer's figure.
+# 个 is the all-purpose classifier ("多少个项目" is answered in 项), so it constrains nothing.
+UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:[万亿千百]?)(辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成)"
+                        r"|(?:多少|几)\s*([a-z]+/[a-z]+)")
+UNIT_SYNONYMS = {"度": ["千瓦时"], "成": ["%"], "gwh": ["GWh", "G瓦时"], "kwh": ["千瓦时"], "mpa": ["MPa"]}
+ASKS = re.compile(r"多少|几[个座家辆项万亿条种台根成]|哪|什么|谁|如何|怎么|怎样|是否|有没有")
+TASK = re.compile(r"做什么|怎么做|如何|怎样|什么措施|哪些措施|干什么|主要做|要求")
+
+
+def units_asked(q: str) -> list[str]:
+    units: list[str] = []
+    for m in UNIT_ASKED.finditer(q):
+        u = m.group(1) or m.group(2)
+        units += UNIT_SYNONYMS.get(u, [u])
+    return list(dict.fromkeys(units))
+
+
+class Question(BaseModel):
+    text: str
+    intent: Intent
+    years: list[str]
+    places: list[str]
+    money: bool
+    units: list[str]  # units the answer's figure must have
+    provincial: bool  # the question is about the province (浙江/全省), not the country
+    broad: bool  # answered by a whole provision ("要做什么", or several things asked at once), not one clause
+    terms: list[str]  # topic tokens: index tokens minus question words, years and places
+    box: str | None = None  # "专栏7" when the question names a box
+
+
+def analyze(question: str, seg: Segmenter) -> Question:
+    q = normalize(question).strip()
+    intent: Intent = next((name for name, pat in INTENT_PATTERNS if pat.search(q)), "general")
+    years = sorted(set(YEAR.findall(q)))
+    named = [p for p in places_in(q) if p not in BROAD_PLACES]
+    drop = set(QUESTION_WORDS) | set(years) | set(named)
+    # Single Chinese characters say little on their own (指, 建, 要); a place is checked separately, not as topic.
+    topic = q
+    for p in named:
+        topic = re.sub(rf"{p}[市县区]?", " ", topic)
+    terms = [t for t in dict.fromkeys(seg.tokens(topic))
+             if t not in drop and not re.fullmatch(r"\d{1,3}", t) and (len(t) > 1 or t.isascii())]
+    box = re.search(r"专栏\s*(\d+)", q)
+    return Question(text=q, intent=intent, years=years, places=named, money=bool(MONEY.search(q)),
+                    units=units_asked(q), provincial=bool(re.search(r"浙江|全省|我省|省内|省里", q))
+                    and not re.search(r"全国|我国|国家", q),
+                    broad=intent in ("task", "general", "list", "yesno") or len(ASKS.findall(q)) >= 2
+                    or bool(TASK.search(q)),
+                    terms=terms, box=f"专栏{box.group(1)}" if box else None)

@@ -1,0 +1,75 @@
+"""Hybrid retrieval: BM25 over jieba tokens and FAISS over e5 vectors, fused by reciprocal rank."""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.vector_stores.faiss import FaissVectorStore
+
+from kb.schema import Chunk
+from kb.segment import Segmenter
+from kb.store import KBData
+
+Mode = Literal["hybrid", "bm25", "dense"]
+MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
+RRF_K = 60  # the usual constant: damps the head of each list so neither retriever dominates
+DEPTH = 50  # candidates taken from each retriever before fusion
+
+
+class HybridRetriever(BaseRetriever):
+    """A llama-index retriever over our chunks; `search` is the typed entry point, `_retrieve` the llama-index one."""
+
+    def __init__(self, data: KBData, segmenter: Segmenter, embed_query, mode: Mode = "hybrid", top_k: int = 10):
+        super().__init__()
+        self.data = data
+        self.segmenter = segmenter
+        self.embed_query = embed_query  # str -> np.ndarray (normalised); injected so tests can share one model
+        self.vector_store = FaissVectorStore(faiss_index=data.faiss_index)
+        self.mode = mode
+        self.top_k = top_k
+
+    def bm25_ranking(self, question: str, depth: int = DEPTH) -> list[tuple[int, float]]:
+        tokens = [t for t in self.segmenter.tokens(question) if t in self.data.bm25.vocab_dict]
+        if not tokens:
+            return []
+        k = min(depth, len(self.data.chunks))
+        ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
+
+    def dense_ranking(self, question: str, depth: int = DEPTH, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
+        vec = self.embed_query(question) if vector is None else vector
+        res = self.vector_store.query(VectorStoreQuery(query_embedding=vec.tolist(),
+                                                       similarity_top_k=min(depth, len(self.data.chunks))))
+        return [(int(i), float(s)) for i, s in zip(res.ids, res.similarities)]
+
+    def search(self, question: str, k: int = 10, mode: Mode | None = None) -> list[tuple[Chunk, float]]:
+        mode = mode or self.mode
+        if mode not in MODES:
+            raise ValueError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+        bm25 = self.bm25_ranking(question) if mode != "dense" else []
+        # Dense also pads a BM25 list that is short (a question with no known words), so callers get k passages.
+        dense = self.dense_ranking(question) if mode != "bm25" or len(bm25) < k else []
+        ranked = {"bm25": bm25, "dense": dense, "hybrid": fuse([bm25, dense])}[mode]
+        if len(ranked) < k:
+            seen = {i for i, _ in ranked}
+            ranked += [(i, 0.0) for i, _ in dense if i not in seen]
+        return [(self.data.chunks[i], score) for i, score in ranked[:k]]
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return [
+            NodeWithScore(node=TextNode(id_=c.chunk_id, text=c.text,
+                                        metadata={"doc_id": c.doc_id, "section": c.section_path}), score=score)
+            for c, score in self.search(query_bundle.query_str, k=self.top_k)
+        ]
+
+
+def fuse(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: score(d) = Σ 1 / (k + rank of d in each list)."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (i, _) in enumerate(ranking, start=1):
+            scores[i] = scores.get(i, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])

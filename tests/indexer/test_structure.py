@@ -1,0 +1,96 @@
+"""The policy structure parser on the real plan and on small fictional test documents."""
+from pathlib import Path
+
+import pytest
+
+from indexer.loader import load_corpus
+from indexer.structure import cn_to_int, parse, split_sentences
+from kb.schema import DocMeta, Document
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def plan():
+    doc = next(d for d in load_corpus(REPO / "corpus") if d.meta.doc_id == "zhejiang-nev-14th-fyp-2021")
+    return doc, parse(doc)
+
+
+def section_of(paras, needle):
+    p = next(p for p in paras if needle in p.text)
+    return " > ".join(p.section)
+
+
+def test_offsets_are_exact(plan):
+    doc, paras = plan
+    for p in paras:
+        assert doc.text[p.start:p.end] == p.text
+        for s in p.sentences:
+            assert doc.text[s.start:s.end] == s.text
+        assert "".join(s.text for s in p.sentences).replace(" ", "") == p.text.replace(" ", "")
+
+
+@pytest.mark.parametrize("needle, path", [
+    ("现将《浙江省新能源汽车产业发展“十四五”规划》印发给你们", "印发通知"),
+    ("2021年4月8日", "印发通知"),
+    ("加快发展新能源汽车产业，是我国有效缓解能源和环境压力", "前言"),
+    ("新能源汽车产量力争达到60万辆", "二、总体思路与发展目标 > （三）发展目标"),
+    ("2020年，全省新能源汽车产量达7.7万辆", "一、现实基础与发展形势 > （一）现实基础"),
+    ("一湾：环杭州湾汽车产业集群", "二、总体思路与发展目标 > （四）总体布局"),
+    ("突破整车设计、仿真、标定", "四、实施标志性重大工程 > （一）“三纵三横”研发创新工程 > 专栏1 “三纵三横”核心技术攻关行动"
+                          " > 一、整车集成核心技术 > 1．整车架构技术"),
+    # numbering runs on across the box's sub-headings: 3． still belongs to 专栏1 under 二、
+    ("云端BMS等电池管理技术", "四、实施标志性重大工程 > （一）“三纵三横”研发创新工程 > 专栏1 “三纵三横”核心技术攻关行动"
+                         " > 二、关键零部件核心技术 > 3．动力电池与管理技术"),
+    ("开发“人—车—路—云”多层数据融合", "四、实施标志性重大工程 > （一）“三纵三横”研发创新工程 > 专栏1 “三纵三横”核心技术攻关行动"
+                               " > 三、智慧交通核心技术 > 9．交通基础设施智能化技术"),
+    # the box ends at the main text's next heading
+    ("引导省内整车企业及大型零部件企业加大开放合作", "四、实施标志性重大工程 > （二）“生态主导”企业培育工程"),
+    ("到2025年，建成加氢站30座。", "四、实施标志性重大工程 > （七）“智慧高效”基建补强工程 > 专栏6 基础设施补强行动 > 4．加氢站"),
+    ("“十四五”期间投放燃料电池汽车超过3000辆", "四、实施标志性重大工程 > （六）“低碳智能”应用推广工程"
+                                 " > 专栏5 杭州湾燃料电池汽车示范应用城市群建设行动"),
+    ("万向创新聚能城年产80G瓦时锂电池", "四、实施标志性重大工程 > （八）“百项千亿”项目投资工程 > 专栏7 重大产业项目建设行动"
+                             " > 2．动力电池与管理系统领域"),
+    ("由省发展改革委牵头", "五、保障措施 > （一）加强组织协同"),
+])
+def test_heading_paths_of_the_plan(plan, needle, path):
+    assert section_of(plan[1], needle) == path
+
+
+def test_run_in_titles_and_kinds(plan):
+    _, paras = plan
+    p = next(p for p in paras if p.text.startswith("产业竞争力显著提升。"))
+    assert p.lead == "产业竞争力显著提升" and p.kind == "body"
+    item = next(p for p in paras if p.text.startswith("4．加氢站。"))
+    assert item.kind == "item" and item.lead == "加氢站"
+    assert sum(p.kind == "box_title" for p in paras) == 7
+    title = [p for p in paras if p.kind == "title"]
+    assert [p.text for p in title] == ["浙江省新能源汽车产业发展“十四五”规划"]
+
+
+def test_articles_and_chapters_of_a_fictional_regulation():
+    text = ("某某测试局关于印发测试办法的通知\n测试办法（测试文件，虚构）\n第一章 总则\n"
+            "第一条 为规范测试工作，制定本办法。\n第二条 本办法适用于测试。\n第二章 附则\n第三条 本办法自发布之日起施行。\n")
+    doc = Document(meta=DocMeta(doc_id="t", file="t.txt", title="测试办法（测试文件，虚构）"), text=text)
+    paras = parse(doc)
+    got = {p.text: " > ".join(p.section) for p in paras}
+    assert got["某某测试局关于印发测试办法的通知"] == "印发通知"
+    assert got["第一条 为规范测试工作，制定本办法。"] == "第一章 总则 > 第一条"
+    assert got["第三条 本办法自发布之日起施行。"] == "第二章 附则 > 第三条"
+
+
+def test_no_title_line_means_no_notice():
+    doc = Document(meta=DocMeta(doc_id="t", file="t.txt", title="不在正文中的标题"),
+                   text="测试文件的开头一段。\n一、第一部分\n正文。\n")
+    assert [" > ".join(p.section) for p in parse(doc)] == ["前言", "一、第一部分", "一、第一部分"]
+
+
+def test_sentences_keep_closing_quotes():
+    spans = split_sentences("他说：“好。”然后走了。", 10)
+    assert [s.text for s in spans] == ["他说：“好。”", "然后走了。"]
+    assert spans[0].start == 10
+
+
+@pytest.mark.parametrize("s, n", [("一", 1), ("十", 10), ("十四", 14), ("二十", 20), ("二十三", 23), ("7", 7)])
+def test_chinese_ordinals(s, n):
+    assert cn_to_int(s) == n

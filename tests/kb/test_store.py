@@ -1,0 +1,82 @@
+"""The KB on disk: round trip, freshness, corruption and a build killed midway."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.build import build
+from kb import store
+from kb.config import settings
+from kb.service import KnowledgeBase
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_round_trip(kb, kb_dir):
+    data = store.load(kb_dir)
+    assert data.meta.n_chunks == len(data.chunks) == data.faiss_index.ntotal
+    assert data.meta.dim == kb.embedder.dim
+    # the chunk that holds a known clause is found by each retriever on its own
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = kb.search("到2025年建成加氢站多少座", k=5, mode=mode)
+        assert any("建成加氢站30座" in h.text for h in hits), mode
+
+
+def test_unknown_mode_lists_the_choices(kb):
+    with pytest.raises(ValueError, match="hybrid, bm25, dense"):
+        kb.search("加氢站", mode="sparse")
+
+
+@pytest.fixture
+def own_kb(tmp_path, kb):
+    """A private copy of the corpus and KB, so tests may break them."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(REPO / "corpus", corpus)
+    kb_dir = tmp_path / "kb"
+    build(settings(kb_dir=kb_dir, corpus_dir=corpus), progress=lambda f, m: None)
+    return corpus, kb_dir
+
+
+def test_stale_when_corpus_changes(own_kb):
+    corpus, kb_dir = own_kb
+    s = settings(kb_dir=kb_dir, corpus_dir=corpus)
+    assert store.status(s) == "ok"
+    with open(corpus / "zhejiang-nev-14th-fyp-2021.txt", "a", encoding="utf-8") as fh:
+        fh.write("测试追加的一段文字（测试数据）。\n")
+    assert store.status(s) == "stale"
+
+
+def test_corrupt_kb_is_rebuilt(own_kb, kb, capsys):
+    corpus, kb_dir = own_kb
+    (store.current_dir(kb_dir) / store.FAISS_FILE).write_bytes(b"not a faiss index")
+    reopened = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus, embedder=kb.embedder)
+    assert "损坏" in capsys.readouterr().err
+    assert "30座" in reopened.ask("到2025年要建成多少座加氢站？").answer
+
+
+def test_build_killed_midway_leaves_previous_kb_usable(own_kb, kb):
+    corpus, kb_dir = own_kb
+    before = store.current_dir(kb_dir)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "indexer", "build", "--force", "--kb", str(kb_dir),
+                             "--corpus", str(corpus)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((kb_dir / "builds").glob(".tmp-*")) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # let it write part of the new build
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list((kb_dir / "builds").glob(".tmp-*")), "the kill should have landed mid-build"
+    assert store.current_dir(kb_dir) == before
+    assert store.status(settings(kb_dir=kb_dir, corpus_dir=corpus)) == "ok"
+    reopened = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus, embedder=kb.embedder)
+    assert "30座" in reopened.ask("到2025年要建成多少座加氢站？").answer
+    # the next build cleans up what the killed one left
+    build(settings(kb_dir=kb_dir, corpus_dir=corpus), progress=lambda f, m: None, force=True)
+    assert not list((kb_dir / "builds").glob(".tmp-*"))

@@ -19,9 +19,11 @@ import numpy as np
 from indexer.chunker import TEXT_KINDS, chunk_paragraphs
 from indexer.loader import corpus_hash, load_corpus
 from indexer.structure import parse
+from indexer.tables import extract_tables
 from kb import store
 from kb.config import Settings
 from kb.segment import Segmenter, corpus_terms
+from kb.tables import write_tables
 
 Progress = Callable[[float, str], None]
 
@@ -91,16 +93,23 @@ def build(s: Settings, progress: Progress = _say, force: bool = False) -> Path:
             progress(0.25 + 0.6 * i / len(chunks), f"计算段落向量 {i}/{len(chunks)}")
             vecs = embedder.embed_passages([c.index_text for c in chunks[i : i + batch]])
             vectors = np.vstack([vectors, vecs])
-        index = faiss.IndexFlatIP(embedder.dim)  # inner product on L2-normalised vectors = cosine
-        index.add(vectors)
-        faiss.write_index(index, str(tmp / store.FAISS_FILE))
-
-        # Sentence vectors let the answerer judge which sentence of a passage answers, at query time for free.
+        # Sentence vectors too: a passage is as close to a question as its closest sentence (a long paragraph's
+        # vector blurs the one sentence that answers), and the answerer compares sentences at query time.
         sentences = [(p, sp) for d in docs for p in paragraphs[d.meta.doc_id] if p.kind in TEXT_KINDS
                      for sp in p.sentences]
         progress(0.85, f"计算句子向量（{len(sentences)} 句）")
         sent_vecs = embedder.embed_passages([f"{p.section[-1]}：{sp.text}" for p, sp in sentences], batch_size=64)
-        np.save(tmp / store.SENT_VECS_FILE, sent_vecs)
+        first_chunk = {}
+        for i, c in enumerate(chunks):
+            first_chunk.setdefault((c.doc_id, c.para_index), []).append(i)
+        owner = list(range(len(chunks))) + [
+            next(i for i in first_chunk[(p.doc_id, p.index)] if chunks[i].start <= sp.start < chunks[i].end)
+            for p, sp in sentences]
+        index = faiss.IndexFlatIP(embedder.dim)  # inner product on L2-normalised vectors = cosine
+        index.add(vectors)
+        index.add(sent_vecs)
+        faiss.write_index(index, str(tmp / store.FAISS_FILE))
+        np.save(tmp / store.OWNER_FILE, np.asarray(owner, dtype=np.int64))
         dump = [[p.doc_id, sp.start] for p, sp in sentences]
         (tmp / store.SENT_KEYS_FILE).write_text(json.dumps(dump), encoding="utf-8")
 
@@ -137,11 +146,5 @@ def build(s: Settings, progress: Progress = _say, force: bool = False) -> Path:
 
 
 def _write_tables(docs, paragraphs, out_dir: Path) -> None:
-    """Targets, projects and responsibilities into tables.sqlite (when the table extractor is installed)."""
-    try:
-        from indexer.tables import extract_tables
-        from kb.tables import write_tables
-    except ImportError:
-        return
+    """Targets, projects and responsibilities of every document into tables.sqlite."""
     write_tables([extract_tables(d, paragraphs[d.meta.doc_id]) for d in docs], out_dir / store.TABLES_FILE)
-

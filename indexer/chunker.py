@@ -8,6 +8,7 @@ from kb.schema import SECTION_SEP, Chunk, Paragraph, Span
 MAX_CHARS = 320  # ~250-350 tokens for e5 with the heading prefix: well inside its 512-token window
 TEXT_KINDS = ("body", "item", "notice")
 # "一是…。……二是…。": an enumeration item runs from its marker to the next one and is never split.
+YEAR_SCOPE = re.compile(r"^(?:到|至|截至)?20\d{2}年")
 ENUM_MARK = re.compile(r"^(?:[一二三四五六七八九十]是|首先|其次|再次|最后)")
 
 
@@ -43,8 +44,26 @@ def _windows(units: list[list[Span]], max_chars: int) -> list[list[Span]]:
     return [[s for u in w for s in u] for w in windows]
 
 
+def _scopes(paragraphs: list[Paragraph]) -> dict[int, str]:
+    """The time scope a section opens with ("到2025年，全省…" above its targets), for each later paragraph of it."""
+    opening: dict[tuple[str, ...], str] = {}
+    out: dict[int, str] = {}
+    for p in paragraphs:
+        if p.kind not in TEXT_KINDS:
+            continue
+        m = YEAR_SCOPE.match(p.text)
+        key = tuple(p.section)
+        if key not in opening:
+            opening[key] = m.group() if m else ""
+        elif not YEAR_SCOPE.search(p.text):
+            out[p.index] = next((opening[tuple(p.section[:d])] for d in range(len(p.section), 0, -1)
+                                 if opening.get(tuple(p.section[:d]))), "")
+    return out
+
+
 def chunk_paragraphs(paragraphs: list[Paragraph], doc_text: str, max_chars: int = MAX_CHARS) -> list[Chunk]:
     chunks: list[Chunk] = []
+    scopes = _scopes(paragraphs)
     for p in paragraphs:
         if p.kind not in TEXT_KINDS or not p.sentences:
             continue
@@ -60,7 +79,9 @@ def chunk_paragraphs(paragraphs: list[Paragraph], doc_text: str, max_chars: int 
                 end=end,
                 text=text,
                 # The heading path (and the run-in title, for later windows) makes "专栏7" or "保障措施"
-                # findable; citations never quote it.
-                index_text=SECTION_SEP.join(p.section + ([p.lead] if k and p.lead else [])) + "\n" + text,
+                # findable, and the section's time scope makes "2025年…产量" find the targets listed under
+                # "到2025年，…"; citations never quote any of it.
+                index_text=SECTION_SEP.join(p.section + ([p.lead] if k and p.lead else []))
+                + "\n" + (f"（{scopes[p.index]}）" if scopes.get(p.index) else "") + text,
             ))
     return chunks

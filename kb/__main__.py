@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from kb.schema import AnswerRecord
+from kb.tables_cli import add_tables_parser, run_tables
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="问题")
     ask.add_argument("--json", action="store_true", help="输出一条 JSON 回答记录")
     ask.add_argument("--batch", metavar="FILE", help="JSONL 文件，每行 {\"id\": …, \"question\": …}；输出 JSONL")
+    add_tables_parser(sub, parents=[common])
     return parser
 
 
@@ -74,7 +76,7 @@ def ask_command(args) -> int:
         print(f"错误：找不到批量问题文件 {args.batch}", file=sys.stderr)
         return 2
 
-    kb = KnowledgeBase.open(kb_dir=args.kb)
+    kb = KnowledgeBase.open(kb_dir=args.kb, warm=bool(args.batch))
     if not args.batch:
         rec = kb.ask(args.question)
         print(rec.model_dump_json() if args.json else format_record(rec))
@@ -94,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "ask":
         return ask_command(args)
+    if args.command == "tables":
+        from kb.config import settings
+        from kb.store import current_dir
+
+        return run_tables(args, current_dir(settings(kb_dir=args.kb).kb_dir))
     return 2
 
 

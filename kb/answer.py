@@ -8,7 +8,7 @@ import numpy as np
 from dataclasses import dataclass, field
 
 from indexer.structure import split_sentences
-from kb.query import Question, analyze, places, years_in
+from kb.query import Question, analyze, expand_years, places, years_in
 from kb.retrieve import HybridRetriever
 from kb.schema import SECTION_SEP, AnswerRecord, Chunk, Citation, Paragraph, Retrieved, Span
 from kb.segment import Segmenter, normalize
@@ -87,8 +87,9 @@ class Answerer:
     # --- public -----------------------------------------------------------------------------------------
     def ask(self, question: str, hits: list[tuple[Chunk, float]]) -> AnswerRecord:
         q = analyze(question, self.seg)
-        verdict = (self._issuance(q, hits) or self._box_outline(q) or self._outline(q, hits)
-                   or self._extract(q, hits))
+        q_vec = self.retriever.embed_query(expand_years(question))  # the vector retrieval used (cached)
+        verdict = (self._issuance(q, hits) or self._box_outline(q, q_vec) or self._outline(q, hits)
+                   or self._extract(q, hits, q_vec))
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
                                score=round(s, 6)) for c, s in hits]
         if verdict.missing:
@@ -117,9 +118,8 @@ class Answerer:
             got += w if t in text else 0.5 * w if t in context else 0.0
         return got / total
 
-    def _candidates(self, q: Question, hits: list[tuple[Chunk, float]]) -> list[Candidate]:
+    def _candidates(self, hits: list[tuple[Chunk, float]], q_vec: np.ndarray) -> list[Candidate]:
         out, seen = [], set()
-        qvec = self.retriever.embed_query(q.text)
         rows = self.data.sentence_rows
         for rank, (chunk, _) in enumerate(hits[:CANDIDATE_CHUNKS]):
             para = self.data.paragraphs[chunk.doc_id][chunk.para_index]
@@ -128,7 +128,7 @@ class Answerer:
                     continue
                 seen.add((para.doc_id, s.start))
                 row = rows.get((para.doc_id, s.start))
-                sim = float(self.data.sentence_vectors[row] @ qvec) if row is not None else 0.0
+                sim = float(self.data.sentence_vectors[row] @ q_vec) if row is not None else 0.0
                 out.append(Candidate(para, s, rank, context=SECTION_SEP.join(para.section) + " " + para.lead,
                                      sim=sim))
         return out
@@ -166,8 +166,8 @@ class Answerer:
         return ""
 
     # --- the main path: best sentence, trimmed --------------------------------------------------------
-    def _extract(self, q: Question, hits: list[tuple[Chunk, float]]) -> Verdict:
-        cands = self._candidates(q, hits)
+    def _extract(self, q: Question, hits: list[tuple[Chunk, float]], q_vec: np.ndarray) -> Verdict:
+        cands = self._candidates(hits, q_vec)
         if not cands:
             return Verdict(missing=self._topic(q, "相关内容"))
         sims = [c.sim for c in cands]
@@ -288,7 +288,7 @@ class Answerer:
         return Quote(c.para, start, end, text, prefix)
 
     # --- lists of a section's parts -------------------------------------------------------------------
-    def _box_outline(self, q: Question) -> Verdict | None:
+    def _box_outline(self, q: Question, q_vec: np.ndarray) -> Verdict | None:
         """“专栏7包括哪些领域” → the titles of the box's items; a figure asked about a box is answered from it."""
         if not q.box:
             return None
@@ -301,7 +301,7 @@ class Answerer:
             return Verdict(quotes=[self._lead_quote(p) for p in items])
         hits = [(Chunk(chunk_id="", doc_id=p.doc_id, section=p.section, para_index=p.index, start=p.start,
                        end=p.end, text=p.text, index_text=p.text), 0.0) for p in paras if p.kind != "box_title"]
-        return self._extract(q, hits)
+        return self._extract(q, hits, q_vec)
 
     def _specific(self, q: Question, items: list[Paragraph]) -> bool:
         """Does the question ask about something inside the items rather than for their list?"""

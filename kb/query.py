@@ -90,8 +90,13 @@ class Question(BaseModel):
     box: str | None = None  # "专栏7" when the question names a box
 
 
+def expand_years(text: str) -> str:
+    """Colloquial two-digit years ("到25年") written out, so they match the documents' "2025年"."""
+    return re.sub(r"(?<=[到至在截])([12]\d)年", r"20\1年", text)
+
+
 def analyze(question: str, seg: Segmenter) -> Question:
-    q = normalize(question).strip()
+    q = expand_years(normalize(question).strip())
     intent: Intent = next((name for name, pat in INTENT_PATTERNS if pat.search(q)), "general")
     years = sorted(set(YEAR.findall(q)))
     named = [p for p in places_in(q) if p not in BROAD_PLACES]

@@ -39,11 +39,17 @@ class HybridRetriever(BaseRetriever):
         ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
 
-    def dense_ranking(self, question: str, depth: int = DEPTH, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
-        vec = self.embed_query(question) if vector is None else vector
+    def dense_ranking(self, question: str, depth: int = DEPTH) -> list[tuple[int, float]]:
+        """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""
+        vec = self.embed_query(question)
+        n = self.data.faiss_index.ntotal
         res = self.vector_store.query(VectorStoreQuery(query_embedding=vec.tolist(),
-                                                       similarity_top_k=min(depth, len(self.data.chunks))))
-        return [(int(i), float(s)) for i, s in zip(res.ids, res.similarities)]
+                                                       similarity_top_k=min(depth * 4, n)))
+        best: dict[int, float] = {}
+        for row, sim in zip(res.ids, res.similarities):
+            chunk = int(self.data.vector_owner[int(row)])
+            best.setdefault(chunk, float(sim))  # rows come best first: the first seen is the chunk's max
+        return list(best.items())[:depth]
 
     def search(self, question: str, k: int = 10, mode: Mode | None = None) -> list[tuple[Chunk, float]]:
         mode = mode or self.mode

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kb import store
 from kb.answer import Answerer
+from kb.query import expand_years
 from kb.config import Settings, settings
 from kb.retrieve import HybridRetriever, Mode
 from kb.schema import AnswerRecord, Document, Retrieved
@@ -45,8 +46,11 @@ class KnowledgeBase:
 
     @classmethod
     def open(cls, kb_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
-             progress=None, embedder=None) -> "KnowledgeBase":
-        """Load the KB, building it first when it is missing, stale or unreadable (saying so on stderr)."""
+             progress=None, embedder=None, warm: bool = False) -> "KnowledgeBase":
+        """Load the KB, building it first when it is missing, stale or unreadable (saying so on stderr).
+
+        `warm` prepares the fast question encoder (a few seconds once): for processes that answer many questions.
+        """
         from indexer.build import build  # the indexer is only needed when (re)building
 
         s = settings(kb_dir=kb_dir, corpus_dir=corpus_dir)
@@ -66,6 +70,8 @@ class KnowledgeBase:
             from kb.embed import Embedder
 
             embedder = Embedder.from_settings(s)
+        if warm:
+            embedder.warm_up()
         return cls(s, data, embedder)
 
     @property
@@ -74,7 +80,7 @@ class KnowledgeBase:
 
     @lru_cache(maxsize=1024)
     def _embed_query(self, text: str):
-        return self.embedder.embed_queries([text])[0]
+        return self.embedder.embed_query(text)
 
     def search(self, question: str, k: int = 10, mode: Mode = "hybrid") -> list[Retrieved]:
         q = check_question(question)[:MAX_QUESTION]
@@ -92,7 +98,7 @@ class KnowledgeBase:
         note = ""
         if len(q) > MAX_QUESTION:
             q, note = q[:MAX_QUESTION], f"（问题超过 {MAX_QUESTION} 字，仅按前 {MAX_QUESTION} 字检索。）"
-        hits = self.retriever.search(q, k=max(10, self.retriever.top_k))
+        hits = self.retriever.search(expand_years(q), k=max(10, self.retriever.top_k))
         rec = self.answerer.ask(q, hits)
         rec.id, rec.question = id, question
         if note:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from kb.config import Settings
 from kb.schema import Chunk, Document, Paragraph
 
-FORMAT = 2  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
+FORMAT = 4  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
 CURRENT = "current"
 META_FILE = "meta.json"
 DOCS_FILE = "documents.jsonl"
@@ -24,7 +24,7 @@ CHUNKS_FILE = "chunks.jsonl"
 BM25_DIR = "bm25"
 FAISS_FILE = "faiss.index"
 TABLES_FILE = "tables.sqlite"
-SENT_VECS_FILE = "sentences.npy"
+OWNER_FILE = "vector_owner.npy"  # FAISS row -> chunk: rows are the chunks, then their sentences
 SENT_KEYS_FILE = "sentences.json"
 
 
@@ -101,6 +101,7 @@ class KBData:
     chunks: list[Chunk]
     bm25: bm25s.BM25
     faiss_index: faiss.Index
+    vector_owner: np.ndarray
     sentence_vectors: np.ndarray
     sentence_rows: dict[tuple[str, int], int]  # (doc_id, sentence start) -> row of sentence_vectors
 
@@ -119,16 +120,17 @@ def load(kb_dir: Path) -> KBData:
         chunks = _read_jsonl(path / CHUNKS_FILE, Chunk)
         bm25 = bm25s.BM25.load(str(path / BM25_DIR))
         index = faiss.read_index(str(path / FAISS_FILE))
-        sent_vecs = np.load(path / SENT_VECS_FILE)
+        owner = np.load(path / OWNER_FILE)
         sent_keys = json.loads((path / SENT_KEYS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as e:
         raise KBError(f"知识库文件损坏：{path}（{type(e).__name__}: {e}）") from e
-    if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) or index.d != meta.dim
-            or sent_vecs.shape != (len(sent_keys), meta.dim)):
+    if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + len(sent_keys) or index.d != meta.dim
+            or owner.shape != (index.ntotal,)):
         raise KBError(f"知识库文件不一致：{path}（段落 {len(chunks)}，向量 {index.ntotal}）")
+    sent_vecs = index.reconstruct_n(len(chunks), len(sent_keys))
     by_doc: dict[str, list[Paragraph]] = {}
     for p in paras:
         by_doc.setdefault(p.doc_id, []).append(p)
     return KBData(path=path, meta=meta, documents={d.meta.doc_id: d for d in docs}, paragraphs=by_doc,
-                  chunks=chunks, bm25=bm25, faiss_index=index, sentence_vectors=sent_vecs,
+                  chunks=chunks, bm25=bm25, faiss_index=index, vector_owner=owner, sentence_vectors=sent_vecs,
                   sentence_rows={(d, start): i for i, (d, start) in enumerate(sent_keys)})

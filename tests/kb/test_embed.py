@@ -1,0 +1,86 @@
+"""Embedder with the real default model: shapes, normalisation, ranking, and a clear error for a bad EMBED_MODEL."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.config import DEFAULT_MODEL, settings
+from indexer.convert_e5 import ensure_model
+from kb.embed import EmbedModelError, Embedder
+
+PASSAGES = [
+    "到2025年，全省建成加氢站30座，推广燃料电池汽车1000辆以上。",
+    "对购置的新能源汽车免征车辆购置税，政策延续至2027年底。",
+    "新建公共充电桩2万个以上，推动高速公路服务区快充站全覆盖。",
+    "建立动力电池回收利用体系，推进梯次利用和再生利用。",
+    "突破车规级芯片、IGBT和SiC功率半导体器件等关键技术。",
+]
+QUERIES = [  # each query's answer is PASSAGES[i]
+    "加氢站建设目标是多少座？",
+    "新能源车购置税减免到什么时候",
+    "充电基础设施建设",
+    "废旧动力电池怎么处理",
+    "功率半导体",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    # The real default model in the configured MODEL_CACHE (converted there on first use, then reused).
+    s = settings().model_copy(update={
+        "embed_model": DEFAULT_MODEL, "query_prefix": "query: ", "passage_prefix": "passage: ",
+    })
+    return Embedder.from_settings(s)
+
+
+def test_shapes_dtype_and_normalisation(embedder):
+    assert embedder.dim == 384
+    q = embedder.embed_queries(QUERIES[:2])
+    p = embedder.embed_passages(PASSAGES, batch_size=2)
+    assert q.shape == (2, 384) and p.shape == (len(PASSAGES), 384)
+    assert q.dtype == p.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(np.vstack([q, p]), axis=1), 1, atol=1e-5)
+    assert embedder.embed_passages([]).shape == (0, 384)
+
+
+def test_prefixes_come_from_settings(embedder):
+    # Same text, different prefix -> a different vector; with the prefix typed in by hand -> the same one.
+    [as_query] = embedder.embed_queries(["加氢站"])
+    [as_passage] = embedder.embed_passages(["加氢站"])
+    assert float(as_query @ as_passage) < 0.999
+    [by_hand] = Embedder(embedder.model, embedder.model_id).embed_queries(["query: 加氢站"])
+    assert float(as_query @ by_hand) > 0.99999
+
+
+def test_each_query_ranks_its_passage_first(embedder):
+    scores = embedder.embed_queries(QUERIES) @ embedder.embed_passages(PASSAGES).T
+    assert list(scores.argmax(axis=1)) == list(range(len(QUERIES))), scores.round(3)
+
+
+def test_model_id_names_the_default_model(embedder):
+    assert embedder.model_id.startswith(DEFAULT_MODEL + "#")
+
+
+def test_embed_model_can_be_a_folder(embedder):
+    folder = ensure_model(settings().model_cache)
+    s = settings().model_copy(update={"embed_model": str(folder), "query_prefix": "query: ", "passage_prefix": ""})
+    other = Embedder.from_settings(s)
+    assert other.model_id.startswith(str(folder.resolve()) + "#")
+    assert other.model_id.split("#")[1] == embedder.model_id.split("#")[1]  # same files, same fingerprint
+    np.testing.assert_allclose(other.embed_queries(QUERIES), embedder.embed_queries(QUERIES), atol=1e-5)
+    [no_prefix] = other.embed_passages(["加氢站"])  # passage_prefix "" as configured
+    [expected] = Embedder(embedder.model, embedder.model_id).embed_passages(["加氢站"])
+    assert float(no_prefix @ expected) > 0.99999
+
+
+def test_a_missing_folder_names_the_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("EMBED_MODEL", str(tmp_path / "no-such-model"))
+    with pytest.raises(EmbedModelError, match="EMBED_MODEL=.*no-such-model.* is not a folder"):
+        Embedder.from_settings(settings())
+
+
+def test_a_folder_that_is_not_a_model_names_the_setting(monkeypatch, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a model")
+    monkeypatch.setenv("EMBED_MODEL", str(tmp_path))
+    with pytest.raises(EmbedModelError, match="EMBED_MODEL=.*neither modules.json nor config.json"):
+        Embedder.from_settings(settings())

@@ -8,11 +8,13 @@ import numpy as np
 from dataclasses import dataclass, field
 
 from indexer.structure import split_sentences
+from kb.compute import Calculator
 from kb.query import Question, analyze, expand_years, places, years_in
 from kb.retrieve import HybridRetriever
 from kb.schema import SECTION_SEP, AnswerRecord, Chunk, Citation, Paragraph, Retrieved, Span
 from kb.segment import Segmenter, normalize
 from kb.store import KBData
+from kb.tables import TableStore
 
 CANDIDATE_CHUNKS = 8  # sentences are taken from this many top passages
 MAX_QUOTES = 3
@@ -61,6 +63,7 @@ class Quote:
 class Verdict:
     quotes: list[Quote] = field(default_factory=list)
     missing: str = ""  # why the documents do not answer it; empty when they do
+    conclusion: str = ""  # what follows from the quotes, e.g. "60万辆 ÷ 7.7万辆 ≈ 7.8倍"
 
 
 class Answerer:
@@ -78,6 +81,7 @@ class Answerer:
         # A word the corpus never uses (补贴, 耗电, 小轿车) cannot be matched lexically: weigh it like a typical
         # word, so paraphrases are not sunk by it; the semantic match and the constraints decide for it.
         self._oov_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
+        self.calculator = Calculator(TableStore(data.tables_path)) if data.tables_path.is_file() else None
         self._intros: dict[tuple[str, tuple[str, ...]], Paragraph] = {}
         for paras in data.paragraphs.values():
             for p in paras:
@@ -88,8 +92,8 @@ class Answerer:
     def ask(self, question: str, hits: list[tuple[Chunk, float]]) -> AnswerRecord:
         q = analyze(question, self.seg)
         q_vec = self.retriever.embed_query(expand_years(question))  # the vector retrieval used (cached)
-        verdict = (self._issuance(q, hits) or self._box_outline(q, q_vec) or self._outline(q, hits)
-                   or self._extract(q, hits, q_vec))
+        verdict = (self._issuance(q, hits) or self._computed(q) or self._box_outline(q, q_vec)
+                   or self._outline(q, hits) or self._extract(q, hits, q_vec))
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
                                score=round(s, 6)) for c, s in hits]
         if verdict.missing:
@@ -99,8 +103,27 @@ class Answerer:
         citations = [self._cite(qt) for qt in verdict.quotes]
         lead = "是。" if q.intent == "yesno" else ""
         parts = [f"{qt.prefix}{qt.text}[{i}]" for i, qt in enumerate(verdict.quotes, start=1)]
+        parts += [verdict.conclusion] if verdict.conclusion else []
         return AnswerRecord(question=question, answer=lead + "；".join(parts) + "。", citations=citations,
                             retrieved=retrieved)
+
+    def _computed(self, q: Question) -> Verdict | None:
+        """倍数, 合计, 相差, 占比: computed from target-table rows, each operand quoted with what kind of figure it is."""
+        if self.calculator is None:
+            return None
+        comp = self.calculator.compute(q.text)
+        if comp is None:
+            return None
+        quotes = []
+        for t in comp.operands:
+            para = self._paragraph_at(t.doc_id, t.start)
+            when = t.year if t.year.startswith("“") else f"{t.year}年" if t.year else ""
+            label = {"target": "目标", "baseline": "现状", "forecast": "预测"}[t.kind]
+            quotes.append(Quote(para, t.start, t.end, t.quote, prefix=f"{when}{label}："))
+        return Verdict(quotes=quotes, conclusion=comp.expression)
+
+    def _paragraph_at(self, doc_id: str, offset: int) -> Paragraph:
+        return next(p for p in self.data.paragraphs[doc_id] if p.start <= offset < p.end)
 
     # --- scoring ----------------------------------------------------------------------------------------
     def idf(self, term: str) -> float:
@@ -251,7 +274,9 @@ class Answerer:
         anchor = max(range(len(clauses)), key=weight)
         lo = hi = anchor
         have = wanted(texts[anchor])
-        has_need = not need or bool(need.search(clauses[anchor].text))
+        # figures still to include: one per figure the question asks for
+        missing_figures = (q.figures - 1) if need and need.search(clauses[anchor].text) else q.figures
+        has_need = not need or missing_figures <= 0
         # Grow to adjacent clauses while they bring a question word, year or place the span lacks yet,
         # or the needed fact (e.g. "由省发展改革委牵头" beside "统筹推进新能源汽车发展工作").
         grown = True
@@ -264,7 +289,8 @@ class Answerer:
                     if adds or adds_need:
                         lo, hi = min(lo, j), max(hi, j)
                         have |= adds
-                        has_need = has_need or adds_need
+                        missing_figures -= bool(need and need.search(clauses[j].text))
+                        has_need = has_need or missing_figures <= 0
                         grown = True
         if q.broad:
             # "What is to be done" is answered by the whole provision, not by the clause naming the topic.

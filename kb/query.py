@@ -66,6 +66,7 @@ UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:[万亿千百]?)(辆|元|座|家|�
                         r"|(?:多少|几)\s*([a-z]+/[a-z]+)")
 UNIT_SYNONYMS = {"度": ["千瓦时"], "成": ["%"], "gwh": ["GWh", "G瓦时"], "kwh": ["千瓦时"], "mpa": ["MPa"]}
 ASKS = re.compile(r"多少|几[个座家辆项万亿条种台根成]|哪|什么|谁|如何|怎么|怎样|是否|有没有")
+FIGURES_ASKED = re.compile(r"多少|(?<!哪)几[个座家辆项万亿条种台根成]")
 TASK = re.compile(r"做什么|怎么做|如何|怎样|什么措施|哪些措施|干什么|主要做|要求")
 
 
@@ -86,6 +87,7 @@ class Question(BaseModel):
     units: list[str]  # units the answer's figure must have
     provincial: bool  # the question is about the province (浙江/全省), not the country
     broad: bool  # answered by a whole provision ("要做什么", or several things asked at once), not one clause
+    figures: int  # how many figures are asked for ("产量是多少？占比是多少？" asks two)
     terms: list[str]  # topic tokens: index tokens minus question words, years and places
     box: str | None = None  # "专栏7" when the question names a box
 
@@ -111,6 +113,7 @@ def analyze(question: str, seg: Segmenter) -> Question:
     return Question(text=q, intent=intent, years=years, places=named, money=bool(MONEY.search(q)),
                     units=units_asked(q), provincial=bool(re.search(r"浙江|全省|我省|省内|省里", q))
                     and not re.search(r"全国|我国|国家", q),
-                    broad=intent in ("task", "general", "list", "yesno") or len(ASKS.findall(q)) >= 2
-                    or bool(TASK.search(q)),
+                    broad=intent in ("task", "general", "list", "yesno") or bool(TASK.search(q))
+                    or (intent != "figure" and len(ASKS.findall(q)) >= 2),
+                    figures=max(1, len(FIGURES_ASKED.findall(q))),
                     terms=terms, box=f"专栏{box.group(1)}" if box else None)

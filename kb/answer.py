@@ -31,10 +31,14 @@ NEEDS = {"figure": NUMBER, "when": TIME, "who": ACTOR, "where": LOCATION}
 NEED_LABEL = {"figure": "具体数值", "when": "具体时间", "who": "明确的责任主体", "where": "具体地点", "money": "具体金额"}
 BROAD_SPAN = 130  # characters of one provision quoted for a "what/how" question
 MIN_SIM = 0.85  # with no topic word in common either, a clause this far from the question is not about it
+NEED_COVERAGE = 0.5  # a clause with the needed fact must say at least half as much of the question as the best one
 EXTRA_MARGIN = 0.15  # a second quote must be almost as good an answer as the first
 POOL_MARGIN = 0.3  # how much worse than the best clause a clause meeting the question's constraints may be
-ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定|出台)|由谁|谁(?:印发|发布|制定)"
-                      r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布|出台)")
+# Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
+ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定)|由谁|谁(?:印发|发布|制定)"
+                      r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布)")
+THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:规划|文件|通知|政策)")
+PERIODS = ("十三五", "十四五", "十五五")
 NATIONAL = re.compile(r"我国|全国|国家")
 PROVINCIAL = re.compile(r"全省|我省|省内|浙江")
 
@@ -48,6 +52,7 @@ class Candidate:
     coverage: float = 0.0
     context: str = ""  # section path + run-in title, for topic matching
     sim: float = 0.0  # cosine of the question and this sentence (e5 vectors computed at build time)
+    own: float = 0.0  # coverage by the sentence alone, without its headings
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Verdict:
     quotes: list[Quote] = field(default_factory=list)
     missing: str = ""  # why the documents do not answer it; empty when they do
     conclusion: str = ""  # what follows from the quotes, e.g. "60万辆 ÷ 7.7万辆 ≈ 7.8倍"
+    related: list[Quote] = field(default_factory=list)  # with a refusal: the nearest provisions, not an answer
 
 
 class Answerer:
@@ -81,6 +87,8 @@ class Answerer:
         # A word the corpus never uses (补贴, 耗电, 小轿车) cannot be matched lexically: weigh it like a typical
         # word, so paraphrases are not sunk by it; the semantic match and the constraints decide for it.
         self._oov_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
+        # "rare" = in at most ~5% of passages (and at most a handful in a small corpus)
+        self._specific_idf = math.log((n + 1) / (max(3, 0.05 * n) + 0.5))
         self.calculator = Calculator(TableStore(data.tables_path)) if data.tables_path.is_file() else None
         self._intros: dict[tuple[str, tuple[str, ...]], Paragraph] = {}
         for paras in data.paragraphs.values():
@@ -97,7 +105,8 @@ class Answerer:
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
                                score=round(s, 6)) for c, s in hits]
         if verdict.missing:
-            related = [self._cite(Quote(p, s.start, s.end, s.text)) for p, s in self._related(hits)]
+            nearest = verdict.related or [Quote(p, s.start, s.end, s.text) for p, s in self._related(hits)]
+            related = [self._cite(qt) for qt in nearest]
             return AnswerRecord(question=question, refused=True, answer=f"文件中未找到{verdict.missing}。",
                                 related=related, retrieved=retrieved)
         citations = [self._cite(qt) for qt in verdict.quotes]
@@ -171,7 +180,7 @@ class Answerer:
             bonus += 0.1
         # What the sentence itself says counts more than what its headings say: every item of 专栏1 sits under
         # "“三纵三横”核心技术攻关行动", but only one sentence explains 三纵 and 三横.
-        own = self.coverage(q, text)
+        own = c.own = self.coverage(q, text)
         sim = (c.sim - sim_lo) / (sim_hi - sim_lo) if sim_hi > sim_lo else 1.0
         c.score = 0.5 * own + 0.25 * c.coverage + 0.5 * sim + bonus + 0.1 / (1 + c.rank)
 
@@ -198,8 +207,18 @@ class Answerer:
             self._score(q, c, min(sims), max(sims))
         cands.sort(key=lambda c: -c.score)
         best = cands[0]
+        # If we refuse, the nearest provisions are the best-scoring sentences, one per paragraph.
+        near, seen = [], set()
+        for c in cands:
+            if c.para.index not in seen and len(near) < 3:
+                seen.add(c.para.index)
+                near.append(Quote(c.para, c.sentence.start, c.sentence.end, c.sentence.text))
+
+        def refuse(why: str) -> Verdict:
+            return Verdict(missing=why, related=near)
+
         if best.coverage == 0 and best.sim < MIN_SIM:
-            return Verdict(missing=self._topic(q, "直接相关的规定"))
+            return refuse(self._topic(q, "直接相关的规定"))
         # Refusal is decided by what the question needs against what the best clauses contain: each constraint
         # the question sets (a year, a place, the province as scope, a figure in a given unit, a time, an actor)
         # must be met by a clause that is nearly as good an answer as the best one, or we say it is not there.
@@ -207,15 +226,22 @@ class Answerer:
         for year in q.years:
             pool = [c for c in pool if year in self._context_years(c.para, c.sentence.text)]
             if not pool:
-                return Verdict(missing=f"{year}年{self._topic(q, '的相关内容', bare=True)}")
+                return refuse(f"{year}年{self._topic(q, '的相关内容', bare=True)}")
         for place in q.places:
             pool = [c for c in pool if place in c.para.text or place in c.context]
             if not pool:
-                return Verdict(missing=f"针对{place}{self._topic(q, '的具体规定', bare=True)}")
+                return refuse(f"针对{place}{self._topic(q, '的具体规定', bare=True)}")
         if q.provincial:
             pool = [c for c in pool if not NATIONAL.search(c.sentence.text) or PROVINCIAL.search(c.sentence.text)]
             if not pool:
-                return Verdict(missing=f"全省{self._topic(q, '的相关内容', bare=True)}（文件仅给出全国层面的表述）")
+                return refuse(f"全省{self._topic(q, '的相关内容', bare=True)}（文件仅给出全国层面的表述）")
+        # A specific thing the corpus does speak of (换电站) must be spoken of where the answer is; a paraphrase the
+        # corpus never uses (氢气加注站) cannot be checked this way and is left to the other constraints.
+        for term in self._specific_terms(q):
+            forms = [t for t in q.terms if t in term and self._is_specific(t)]
+            pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]
+            if not pool:
+                return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
         need, label = NEEDS.get(q.intent), NEED_LABEL.get(q.intent, "")
         if q.money:
             need, label = MONEY_UNIT, NEED_LABEL["money"]
@@ -223,9 +249,12 @@ class Answerer:
             need = re.compile(rf"\d(?:\.\d+)?\s*[万亿千百]?(?:{'|'.join(map(re.escape, q.units))})", re.I)
             label = f"以“{'/'.join(q.units)}”计的具体数值"
         if need:
-            pool = [c for c in pool if need.search(c.sentence.text)]
+            # The figure/time/actor must come with what the question asks about: "加氢站布局规划什么时候出台" is
+            # not answered by the year in "到2025年，建成加氢站30座", which shares only 加氢站 with it.
+            said = max(c.own for c in pool)
+            pool = [c for c in pool if need.search(c.sentence.text) and c.own >= NEED_COVERAGE * said]
             if not pool:
-                return Verdict(missing=f"{self._topic(q, '', bare=True)}的{label}")
+                return refuse(f"{self._topic(q, '', bare=True)}的{label}")
         quotes = [self._provision(q, pool) if q.broad else None] 
         quotes = [quotes[0] or self._trim(q, pool[0], need)]
         covered = normalize(self._text(quotes[0].para.doc_id, quotes[0].start, quotes[0].end))
@@ -252,6 +281,16 @@ class Answerer:
             return None
         text = self._text(first.para.doc_id, start, end).rstrip(CLAUSE_END + "。")
         return Quote(first.para, start, start + len(text), text)
+
+    def _is_specific(self, term: str) -> bool:
+        return len(term) > 1 and self._idf.get(term, 0.0) >= self._specific_idf
+
+    def _specific_terms(self, q: Question) -> list[str]:
+        """The question's rare domain terms (dictionary terms or codes such as SOFC) that the corpus uses,
+        longest forms only (换电站, not also 换电). Ordinary words (落实, 处理) are left to the other checks."""
+        domain = set(self.seg.terms)
+        spec = [t for t in q.terms if self._is_specific(t) and (t in domain or t.isascii()) and t not in PERIODS]
+        return [t for t in spec if not any(t != u and t in u for u in spec)]
 
     def _trim(self, q: Question, c: Candidate, need: re.Pattern[str] | None) -> Quote:
         """Cut the sentence down to the clause that best answers, plus the neighbours that add what it lacks."""
@@ -362,7 +401,7 @@ class Answerer:
 
     def _issuance(self, q: Question, hits: list[tuple[Chunk, float]]) -> Verdict | None:
         """“这份规划由哪个单位印发/何时印发” → the issuer and date lines of the document's issuing notice."""
-        if not ISSUANCE.search(q.text) or not hits:
+        if not (ISSUANCE.search(q.text) and THIS_DOCUMENT.search(q.text)) or not hits:
             return None
         doc = self.data.documents[hits[0][0].doc_id]
         notice = [p for p in self.data.paragraphs[doc.meta.doc_id] if p.kind == "notice"]

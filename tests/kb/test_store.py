@@ -19,7 +19,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_round_trip(kb, kb_dir):
     data = store.load(kb_dir)
-    assert data.meta.n_chunks == len(data.chunks) == data.faiss_index.ntotal
+    # the FAISS index holds every chunk and every sentence, each row mapped to its chunk
+    assert data.meta.n_chunks == len(data.chunks)
+    assert data.faiss_index.ntotal == len(data.chunks) + len(data.sentence_rows) == len(data.vector_owner)
+    assert set(data.vector_owner.tolist()) == set(range(len(data.chunks)))
     assert data.meta.dim == kb.embedder.dim
     # the chunk that holds a known clause is found by each retriever on its own
     for mode in ("bm25", "dense", "hybrid"):

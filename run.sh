@@ -24,12 +24,24 @@ setup() {
   fi
 }
 
+browser() {
+  # The web app's end-to-end tests drive Debian's chromium; a CJK font makes the screenshots readable.
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "安装浏览器测试所需的 chromium 与中文字体 …" >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
+    else
+      echo "提示：未安装 chromium（需要 root 执行 apt-get install chromium fonts-wqy-zenhei），浏览器测试将跳过。" >&2
+    fi
+  fi
+}
+
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False TOKENIZERS_PARALLELISM=false
 cmd=${1:-app}; shift || true
 setup
 case "$cmd" in
   app)     exec "$PY" app.py "$@" ;;
-  test)    exec "$PY" -m pytest -q "$@" ;;
+  test)    browser; exec "$PY" -m pytest -q "$@" ;;
   eval)    exec "$PY" -m eval --dataset eval/dev.jsonl "$@" ;;
   bench)   exec "$PY" -m bench "$@" ;;
   kb)      exec "$PY" -m kb "$@" ;;

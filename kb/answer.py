@@ -90,6 +90,9 @@ class Answerer:
         # "rare" = in at most ~5% of passages (and at most a handful in a small corpus)
         self._specific_idf = math.log((n + 1) / (max(3, 0.05 * n) + 0.5))
         self.calculator = Calculator(TableStore(data.tables_path)) if data.tables_path.is_file() else None
+        self._chunks_by_para: dict[tuple[str, int], list[Chunk]] = {}
+        for c in data.chunks:
+            self._chunks_by_para.setdefault((c.doc_id, c.para_index), []).append(c)
         self._intros: dict[tuple[str, tuple[str, ...]], Paragraph] = {}
         for paras in data.paragraphs.values():
             for p in paras:
@@ -102,6 +105,8 @@ class Answerer:
         q_vec = self.retriever.embed_query(expand_years(question))  # the vector retrieval used (cached)
         verdict = (self._issuance(q, hits) or self._computed(q) or self._box_outline(q, q_vec)
                    or self._outline(q, hits) or self._extract(q, hits, q_vec))
+        if not verdict.missing:
+            hits = self._evidence_first(verdict.quotes, hits)
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
                                score=round(s, 6)) for c, s in hits]
         if verdict.missing:
@@ -115,6 +120,19 @@ class Answerer:
         parts += [verdict.conclusion] if verdict.conclusion else []
         return AnswerRecord(question=question, answer=lead + "；".join(parts) + "。", citations=citations,
                             retrieved=retrieved)
+
+    def _evidence_first(self, quotes: list[Quote], hits: list[tuple[Chunk, float]]) -> list[tuple[Chunk, float]]:
+        """`retrieved` lists the passages the answer drew on first (interfaces.md §2), then the rest as retrieved:
+        the answerer's choice is a second-stage ranking, better informed than the fused scores."""
+        top = hits[0][1] if hits else 0.0
+        first: list[tuple[Chunk, float]] = []
+        for qt in quotes:
+            chunk = next((c for c in self._chunks_by_para.get((qt.para.doc_id, qt.para.index), [])
+                          if c.start <= qt.start < c.end), None)
+            if chunk and all(chunk is not c for c, _ in first):
+                score = next((sc for c, sc in hits if c is chunk), top)
+                first.append((chunk, score))
+        return first + [(c, sc) for c, sc in hits if all(c is not f for f, _ in first)]
 
     def _computed(self, q: Question) -> Verdict | None:
         """倍数, 合计, 相差, 占比: computed from target-table rows, each operand quoted with what kind of figure it is."""

@@ -36,13 +36,14 @@ def test_unknown_mode_lists_the_choices(kb):
 
 
 @pytest.fixture
-def own_kb(tmp_path, kb):
-    """A private copy of the corpus and KB, so tests may break them."""
+def own_kb(tmp_path, kb, kb_dir):
+    """A private copy of the corpus and of the session's KB (symlinks kept), so tests may break them."""
     corpus = tmp_path / "corpus"
     shutil.copytree(REPO / "corpus", corpus)
-    kb_dir = tmp_path / "kb"
-    build(settings(kb_dir=kb_dir, corpus_dir=corpus), progress=lambda f, m: None)
-    return corpus, kb_dir
+    own = tmp_path / "kb"
+    shutil.copytree(kb_dir, own, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
+    assert store.status(settings(kb_dir=own, corpus_dir=corpus)) == "ok"
+    return corpus, own
 
 
 def test_stale_when_corpus_changes(own_kb):

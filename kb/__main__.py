@@ -105,4 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `… | head`: the reader has gone, which is not an error
+        sys.stderr.close()
+        sys.exit(0)

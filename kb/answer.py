@@ -241,10 +241,14 @@ class Answerer:
         # the question sets (a year, a place, the province as scope, a figure in a given unit, a time, an actor)
         # must be met by a clause that is nearly as good an answer as the best one, or we say it is not there.
         pool = [c for c in cands if c.score >= best.score - POOL_MARGIN]
-        for year in q.years:
-            pool = [c for c in pool if year in self._context_years(c.para, c.sentence.text)]
-            if not pool:
-                return refuse(f"{year}年{self._topic(q, '的相关内容', bare=True)}")
+        # Years: answer those the documents speak to, and say which they do not ("2025年和2030年…" → 2025 only).
+        unstated: list[str] = []
+        if q.years:
+            by_year = {y: [c for c in pool if y in self._context_years(c.para, c.sentence.text)] for y in q.years}
+            unstated = [y for y in q.years if not by_year[y]]
+            if len(unstated) == len(q.years):
+                return refuse(f"{'、'.join(y + '年' for y in unstated)}{self._topic(q, '的相关内容', bare=True)}")
+            pool = [c for c in pool if any(c in by_year[y] for y in q.years if y not in unstated)]
         for place in q.places:
             pool = [c for c in pool if place in c.para.text or place in c.context]
             if not pool:
@@ -286,7 +290,8 @@ class Answerer:
             if new_terms and not any(x.para.index == c.para.index and x.start <= c.sentence.start < x.end for x in quotes):
                 quotes.append(self._trim(q, c, need))
                 covered += normalize(c.sentence.text)
-        return Verdict(quotes=quotes)
+        note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
+        return Verdict(quotes=quotes, conclusion=note)
 
     def _provision(self, q: Question, pool: list[Candidate]) -> Quote | None:
         """For a "what is to be done" question: the run of sentences of the best paragraph that all answer it."""
@@ -307,7 +312,8 @@ class Answerer:
         """The question's rare domain terms (dictionary terms or codes such as SOFC) that the corpus uses,
         longest forms only (换电站, not also 换电). Ordinary words (落实, 处理) are left to the other checks."""
         domain = set(self.seg.terms)
-        spec = [t for t in q.terms if self._is_specific(t) and (t in domain or t.isascii()) and t not in PERIODS]
+        spec = [t for t in q.terms if self._is_specific(t) and t not in PERIODS
+                and (t in domain or (t.isascii() and not t.replace(".", "").isdigit()))]
         return [t for t in spec if not any(t != u and t in u for u in spec)]
 
     def _trim(self, q: Question, c: Candidate, need: re.Pattern[str] | None) -> Quote:

@@ -11,6 +11,7 @@ DIFF = re.compile(r"多多少|少多少|相差多少|差多少|增加多少|增�
 SHARE = re.compile(r"占.{0,30}?(?:比例|比重|百分之|多少|几成)")
 SUM = re.compile(r"加起来|合计|一共|总共|总计|共计|加总|之和")
 PARTS = re.compile(r"[和与及、]")
+MONEY = re.compile(r"钱|元|投资|资金|金额")
 COUNT_UNITS = {"个", "根"}  # 8万个 and 4万根 count the same things (charging piles) in the plan's own usage
 CN_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 CANDIDATES = 12  # rows considered for the operands
@@ -51,10 +52,13 @@ class Calculator:
         self._rows = {(t.doc_id, t.start, t.indicator): t for t in store.targets()}
 
     def _ranked(self, text: str) -> list[tuple[float, Target]]:
+        """Rows matching the question, best first; only amounts of money when it asks about money."""
         out = []
-        for s, t in self.store.find_targets_for_question(text, limit=CANDIDATES):
+        for s, t in self.store.find_targets_for_question(text, limit=len(self._rows)):
+            if MONEY.search(text) and t.unit_norm != "元":
+                continue
             out.append((s, self._rows.get((t.doc_id, t.start, t.indicator), t)))
-        return out
+        return out[:CANDIDATES]
 
     def _part_scores(self, text: str) -> dict[tuple, float]:
         """How well each row fits one operand phrase; the scope it names (杭州 vs 全省) counts as much as a word."""
@@ -160,12 +164,21 @@ class Calculator:
                     picked.append(max(options, key=lambda t: scores[(t.doc_id, t.start, t.indicator)]))
             if len(picked) == len(parts):
                 return self._total(picked)
-        # A group: rows of one list (same box or section, same unit), as many as the question says if it says
-        groups: dict[tuple, list[tuple[float, Target]]] = {}
-        for s, t in ranked:
-            parent = t.section.rsplit(" > ", 1)[0] if " > " in t.section else t.section
-            groups.setdefault((parent, t.unit_norm), []).append((s, t))
         want = re.search(r"([两二三四五六七八九十\d])(?:个|项|类|层级|大)", q)
+        stated = next((t for _, t in ranked[:3] if "总" in t.indicator), None)
+        if stated and not want:
+            return Computation([stated], "")  # the total is stated ("投资总额超3000亿元"): read it, don't compute it
+        # A group: rows of one list (one box, or one section) of the same unit, kind and year, each matching the
+        # question reasonably, as many as the question says if it says ("四个领域")
+        groups: dict[tuple, list[tuple[float, Target]]] = {}
+        top = ranked[0][0] if ranked else 0.0
+        for s, t in ranked:
+            if s < 0.3 * top:
+                continue
+            path = t.section.split(" > ")
+            box = next((i for i, part in enumerate(path) if part.startswith("专栏")), None)
+            parent = " > ".join(path[: box + 1]) if box is not None else t.section
+            groups.setdefault((parent, t.unit_norm, t.kind, t.year), []).append((s, t))
         n = (int(want.group(1)) if want.group(1).isdigit() else CN_COUNT[want.group(1)]) if want else None
         best = None
         for rows in groups.values():

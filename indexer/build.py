@@ -87,12 +87,11 @@ def build(s: Settings, progress: Progress = _say, force: bool = False) -> Path:
         from kb.embed import Embedder  # heavy import (torch): only when a build really happens
 
         embedder = Embedder.from_settings(s)
-        vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-        batch = 64
+        parts, batch = [], 64
         for i in range(0, len(chunks), batch):
             progress(0.25 + 0.6 * i / len(chunks), f"计算段落向量 {i}/{len(chunks)}")
-            vecs = embedder.embed_passages([c.index_text for c in chunks[i : i + batch]])
-            vectors = np.vstack([vectors, vecs])
+            parts.append(embedder.embed_passages([c.index_text for c in chunks[i : i + batch]]))
+        vectors = np.concatenate(parts)
         # Sentence vectors too: a passage is as close to a question as its closest sentence (a long paragraph's
         # vector blurs the one sentence that answers), and the answerer compares sentences at query time.
         sentences = [(p, sp) for d in docs for p in paragraphs[d.meta.doc_id] if p.kind in TEXT_KINDS

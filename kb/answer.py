@@ -277,8 +277,7 @@ class Answerer:
             pool = [c for c in pool if need.search(c.sentence.text) and c.own >= NEED_COVERAGE * said]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
-        quotes = [self._provision(q, pool) if q.broad else None] 
-        quotes = [quotes[0] or self._trim(q, pool[0], need)]
+        quotes = [(self._provision(q, pool) if q.broad else None) or self._trim(q, pool[0], need)]
         covered = normalize(self._text(quotes[0].para.doc_id, quotes[0].start, quotes[0].end))
         # Add another clause only when it covers topic words the first one lacks (e.g. two indicators asked at once).
         for c in pool[1:]:

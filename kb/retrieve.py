@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
@@ -26,7 +25,7 @@ class HybridRetriever(BaseRetriever):
         super().__init__()
         self.data = data
         self.segmenter = segmenter
-        self.embed_query = embed_query  # str -> np.ndarray (normalised); injected so tests can share one model
+        self.embed_query = embed_query  # str -> normalised vector; injected so tests can share one model
         self.vector_store = FaissVectorStore(faiss_index=data.faiss_index)
         self.mode = mode
         self.top_k = top_k

@@ -84,3 +84,11 @@ def test_build_killed_midway_leaves_previous_kb_usable(own_kb, kb):
     # the next build cleans up what the killed one left
     build(settings(kb_dir=kb_dir, corpus_dir=corpus), progress=lambda f, m: None, force=True)
     assert not list((kb_dir / "builds").glob(".tmp-*"))
+
+
+def test_llama_index_retriever_interface(kb):
+    """The same ranking through llama-index's BaseRetriever API, nodes carrying doc_id and section."""
+    nodes = kb.retriever.retrieve("到2025年建成加氢站多少座")
+    assert len(nodes) == 10
+    assert nodes[0].node.metadata["doc_id"] == "zhejiang-nev-14th-fyp-2021"
+    assert [n.node.node_id for n in nodes] == [c.chunk_id for c, _ in kb.retriever.search("到2025年建成加氢站多少座")]

@@ -1,0 +1,331 @@
+"""Measurements that run inside a fresh process (`python -m bench.probes NAME --out FILE …`), so imports and model loads are cold."""
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()  # before any heavy import: everything below is charged to this process's own clock
+
+import argparse  # noqa: E402 - stdlib only up here, so the import timings below are not pre-paid
+import gc  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+# Libraries whose import dominates start-up, in dependency order so each line is its own increment.
+HEAVY = ("numpy", "pydantic", "faiss", "bm25s", "jieba", "torch", "transformers", "sentence_transformers",
+         "llama_index.core")
+# The project modules KnowledgeBase.open needs (it imports indexer.build and kb.embed lazily).
+PROJECT = ("kb.service", "kb.embed", "indexer.build")
+DIM = 384  # multilingual-e5-small; the query probe checks it against the loaded model
+# Off-topic questions asked first, so lazy set-up (tables, caches, allocator) is not charged to the dev set.
+WARMUP_QUESTIONS = ("今天杭州天气怎么样？", "如何办理护照？", "推荐一本适合周末读的小说。")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _since(t: float) -> float:
+    return round(time.perf_counter() - t, 4)
+
+
+def rss_mb() -> float:
+    """Current resident set size, from /proc (what the process holds now, not its peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # kB on Linux
+
+
+def timed_imports(names: tuple[str, ...]) -> dict[str, float]:
+    """Import each module in turn; seconds per module (only what it adds beyond the ones before it)."""
+    out = {}
+    for name in names:
+        t = time.perf_counter()
+        importlib.import_module(name)
+        out[name] = _since(t)
+    return out
+
+
+def percentiles(xs: list[float]) -> dict[str, float]:
+    s = sorted(xs)
+
+    def pct(q: float) -> float:  # linear interpolation between closest ranks
+        k = (len(s) - 1) * q / 100
+        lo = int(k)
+        hi = min(lo + 1, len(s) - 1)
+        return round(s[lo] + (s[hi] - s[lo]) * (k - lo), 2)
+
+    return {"n": len(s), "p50": pct(50), "p95": pct(95), "mean": round(sum(s) / len(s), 2), "max": round(s[-1], 2)}
+
+
+def dev_questions(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line)["question"] for line in fh if line.strip()]
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def probe_store_load(a) -> dict:
+    """(3a) The index files only: kb.store.load, no model, no jieba dictionary."""
+    t = time.perf_counter()
+    from kb import store
+
+    imports_s = _since(t)
+    t = time.perf_counter()
+    data = store.load(Path(a.kb))
+    return {"imports_s": imports_s, "load_s": _since(t), "n_chunks": len(data.chunks),
+            "n_vectors": data.faiss_index.ntotal, "total_s": _since(T0), "rss_mb": rss_mb()}
+
+
+def probe_open(a) -> dict:
+    """(3b/3c) KnowledgeBase.open as the app calls it: heavy imports, then open (status, load, model, jieba)."""
+    imports = timed_imports(HEAVY)
+    project = timed_imports(PROJECT)
+    from kb.service import KnowledgeBase
+
+    t = time.perf_counter()
+    kb = KnowledgeBase.open(kb_dir=a.kb, corpus_dir=a.corpus, warm=a.warm)
+    out = {"warm": a.warm, "heavy_imports_s": round(sum(imports.values()), 3), "imports": imports,
+           "project_imports_s": round(sum(project.values()), 3), "open_s": _since(t), "total_s": _since(T0),
+           "rss_mb": rss_mb()}
+    if a.questions:  # (4/5) the query process: open(warm=True), 3 warm-ups, then each dev question once
+        out.update(_ask_all(kb, dev_questions(Path(a.questions))))
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def _ask_all(kb, questions: list[str]) -> dict:
+    warmup = [kb.ask(q).latency_ms for q in WARMUP_QUESTIONS]
+    records = [kb.ask(q, id=str(i)) for i, q in enumerate(questions)]
+    latencies = [r.latency_ms for r in records]
+    return {"warmup_ms": warmup, "latency_ms": latencies, "latency": percentiles(latencies),
+            "errors": sum(1 for r in records if r.error), "refused": sum(1 for r in records if r.refused),
+            "unique_questions": len(set(questions)),
+            "rss_after_queries_mb": rss_mb()}
+
+
+def probe_embed_rate(a) -> dict:
+    """Real-model embedding throughput on SYNTHETIC passages and sentences, batched as indexer.build does."""
+    from bench import synthetic
+    from kb.config import settings
+    from kb.embed import Embedder
+
+    kb = synthetic.generate(a.n)
+    texts = [c.index_text for c in kb.chunks]
+    sentences = [f"{p.section[-1]}：{sp.text}" for p, sp in kb.sentence_rows()[: a.sentences]]  # as build does
+    t = time.perf_counter()
+    embedder = Embedder.from_settings(settings())
+    load_s = _since(t)
+    t = time.perf_counter()
+    for i in range(0, len(texts), 64):  # build() embeds chunks in calls of 64
+        embedder.embed_passages(texts[i : i + 64])
+    passage_s = _since(t)
+    t = time.perf_counter()
+    embedder.embed_passages(sentences, batch_size=64)  # and all sentences in one call, batch 64
+    sentence_s = _since(t)
+    return {"model_load_s": load_s, "passages": len(texts), "passage_s": passage_s,
+            "passages_per_s": round(len(texts) / passage_s, 2), "sentences": len(sentences),
+            "sentence_s": sentence_s, "sentences_per_s": round(len(sentences) / sentence_s, 2),
+            "mean_passage_chars": round(sum(map(len, texts)) / len(texts), 1), "peak_rss_mb": peak_rss_mb()}
+
+
+def probe_scale_build(a) -> dict:
+    """(6) Write a SYNTHETIC n-chunk KB in kb.store's layout: real jieba + BM25 indexing, RANDOM dense vectors.
+
+    Tokenising and BM25 go exactly as in indexer.build. The vectors are random unit vectors (embedding n
+    passages with the real model takes hours here; probe_embed_rate measures that rate), laid out as the
+    build lays them out: one row per chunk, then one per sentence, with vector_owner mapping rows to chunks.
+    """
+    import faiss
+    import numpy as np
+
+    from bench import synthetic
+    from indexer.build import _write_jsonl
+    from kb import store
+    from kb.segment import corpus_terms
+
+    out: dict = {"imports_s": _since(T0)}
+    t = time.perf_counter()
+    kb = synthetic.generate(a.n)
+    out["generate_s"] = _since(t)
+    chunks, rows = kb.chunks, kb.sentence_rows()
+    out.update(label=synthetic.LABEL, issuer=synthetic.ISSUER, n_docs=len(kb.documents), n_chunks=len(chunks),
+               n_sentences=len(rows), sentence_ratio=round(len(rows) / len(chunks), 3),
+               mean_chunk_chars=round(sum(len(c.index_text) for c in chunks) / len(chunks), 1))
+
+    kb_dir = Path(a.kb)
+    build_dir = kb_dir / "builds" / "synthetic"
+    build_dir.mkdir(parents=True)
+    terms = corpus_terms([d.text for d in kb.documents])
+    out.update(_bm25(chunks, terms, build_dir / store.BM25_DIR))
+
+    # Sentence rows belong to their paragraph's chunk; here one chunk per paragraph, in the same order.
+    position = {(p.doc_id, p.index): i for i, p in enumerate(kb.paragraphs)}
+    owner = np.asarray(list(range(len(chunks))) + [position[(p.doc_id, p.index)] for p, _ in rows], dtype=np.int64)
+    index, faiss_stats = _random_faiss(len(owner), DIM)
+    out.update(faiss_stats)
+    t = time.perf_counter()
+    faiss.write_index(index, str(build_dir / store.FAISS_FILE))
+    np.save(build_dir / store.OWNER_FILE, owner)
+    (build_dir / store.SENT_KEYS_FILE).write_text(json.dumps([[p.doc_id, s.start] for p, s in rows]), encoding="utf-8")
+    _write_jsonl(build_dir / store.DOCS_FILE, kb.documents)
+    _write_jsonl(build_dir / store.PARAS_FILE, kb.paragraphs)
+    _write_jsonl(build_dir / store.CHUNKS_FILE, chunks)
+    meta = store.KBMeta(format=store.FORMAT, corpus_hash="SYNTHETIC", embed_model="SYNTHETIC (random vectors)",
+                        model_id="SYNTHETIC (random vectors)", dim=DIM, terms=terms, n_docs=len(kb.documents),
+                        n_chunks=len(chunks), built_at="", build_seconds=_since(T0))
+    (build_dir / store.META_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
+    store.switch_current(kb_dir, build_dir)
+    out["write_s"] = _since(t)
+    out["disk_mb"] = round(sum(f.stat().st_size for f in build_dir.rglob("*") if f.is_file()) / 2**20, 1)
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def _bm25(chunks, terms: list[str], save_to: Path) -> dict:
+    """Tokenise and index exactly as indexer.build does, timing the two halves."""
+    import bm25s
+
+    from kb.segment import Segmenter
+
+    t = time.perf_counter()
+    seg = Segmenter(terms)
+    segmenter_s = _since(t)
+    t = time.perf_counter()
+    tokens = [seg.tokens(c.index_text) or [""] for c in chunks]
+    tokenise_s = _since(t)
+    n_tokens = sum(map(len, tokens))
+    t = time.perf_counter()
+    bm25 = bm25s.BM25()
+    bm25.index(tokens, show_progress=False)
+    index_s = _since(t)
+    bm25.save(str(save_to))
+    return {"segmenter_init_s": segmenter_s, "tokenise_s": tokenise_s, "bm25_index_s": index_s,
+            "tokens_per_chunk": round(n_tokens / len(chunks), 1),
+            "tokenise_chunks_per_s": round(len(chunks) / tokenise_s, 1),
+            "bm25_chunks_per_s": round(len(chunks) / (tokenise_s + index_s), 1)}
+
+
+def _random_faiss(n_rows: int, dim: int):
+    """IndexFlatIP filled with random unit vectors, in blocks so the random source never doubles the memory."""
+    import faiss
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    index = faiss.IndexFlatIP(dim)
+    gen_s = add_s = 0.0
+    for start in range(0, n_rows, 50_000):
+        t = time.perf_counter()
+        v = rng.standard_normal((min(50_000, n_rows - start), dim), dtype=np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        gen_s += time.perf_counter() - t
+        t = time.perf_counter()
+        index.add(v)
+        add_s += time.perf_counter() - t
+    return index, {"faiss_rows": index.ntotal, "faiss_random_gen_s": round(gen_s, 3), "faiss_add_s": round(add_s, 3),
+                   "faiss_mb": round(index.ntotal * dim * 4 / 2**20, 1)}
+
+
+def probe_scale_query(a) -> dict:
+    """(6) Serve the SYNTHETIC KB as KnowledgeBase.open would (kb.store.load, model, warm-up), then time questions.
+
+    First full `ask` per dev question (3 warm-ups before), as in step 4; then the retrieval parts one by one,
+    with the real question vectors computed up front and timed separately. The freshness check of open()
+    is skipped: there is no corpus folder behind a synthetic KB.
+    """
+    imports = timed_imports(HEAVY)
+    from kb import store
+    from kb.config import settings
+    from kb.embed import Embedder
+    from kb.query import expand_years
+    from kb.retrieve import HybridRetriever, fuse
+    from kb.service import KnowledgeBase
+
+    out: dict = {"imports_s": round(sum(imports.values()), 3)}
+    rss = {}
+    t = time.perf_counter()
+    data = store.load(Path(a.kb))
+    out["store_load_s"] = _since(t)
+    rss["loaded"] = rss_mb()
+    s = settings(kb_dir=a.kb)
+    t = time.perf_counter()
+    embedder = Embedder.from_settings(s)
+    embedder.warm_up()
+    out["model_load_warm_s"] = _since(t)
+    if embedder.dim != data.faiss_index.d:
+        raise SystemExit(f"model dim {embedder.dim} != synthetic index dim {data.faiss_index.d}")
+    t = time.perf_counter()
+    kb = KnowledgeBase(s, data, embedder)
+    out["kb_init_s"] = _since(t)  # jieba dictionary + the answerer's IDF table and paragraph maps
+    out["open_equivalent_s"] = _since(T0)
+    rss["serving"] = rss_mb()
+
+    questions = dev_questions(Path(a.questions))
+    out.update(_ask_all(kb, questions))
+    expanded = [expand_years(q) for q in questions]
+    qvecs, embed_ms = {}, []
+    for q in expanded:  # real question vectors, straight from the encoder (KnowledgeBase's cache bypassed)
+        t = time.perf_counter()
+        qvecs[q] = embedder.embed_query(q)
+        embed_ms.append((time.perf_counter() - t) * 1000)
+    out["query_embed_ms"] = percentiles(embed_ms)
+    out.update(_search_timings(HybridRetriever(data, kb.segmenter, qvecs.__getitem__), fuse, expanded, embed_ms))
+    gc.collect()
+    rss["after_queries"] = rss_mb()
+    out.update(rss_mb=rss, peak_rss_mb=peak_rss_mb(), n_chunks=len(data.chunks), faiss_rows=data.faiss_index.ntotal)
+    return out
+
+
+def _search_timings(retriever, fuse, questions: list[str], embed_ms: list[float]) -> dict:
+    """Per question: BM25, dense (FAISS via llama-index + owner mapping), RRF, and the whole search as ask() calls it."""
+    retriever.search(questions[0], k=10)  # one untimed search: first-touch page faults and allocator set-up
+    parts: dict[str, list[float]] = {"bm25_ms": [], "dense_ms": [], "fuse_ms": [], "search_ms": []}
+    for q in questions:
+        t = time.perf_counter()
+        b = retriever.bm25_ranking(q)
+        parts["bm25_ms"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        d = retriever.dense_ranking(q)
+        parts["dense_ms"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        fuse([b, d])
+        parts["fuse_ms"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        retriever.search(q, k=max(10, retriever.top_k))  # what KnowledgeBase.ask retrieves
+        parts["search_ms"].append((time.perf_counter() - t) * 1000)
+    out = {name: percentiles(xs) for name, xs in parts.items()}
+    # Retrieval end to end: the real question embedding plus the search, question by question.
+    out["embed_plus_search_ms"] = percentiles([e + s for e, s in zip(embed_ms, parts["search_ms"])])
+    return out
+
+
+PROBES = {"store_load": probe_store_load, "open": probe_open, "embed_rate": probe_embed_rate,
+          "scale_build": probe_scale_build, "scale_query": probe_scale_query}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.probes")
+    p.add_argument("probe", choices=sorted(PROBES))
+    p.add_argument("--out", required=True, help="JSON file for the result")
+    p.add_argument("--kb")
+    p.add_argument("--corpus", default=str(REPO / "corpus"))
+    p.add_argument("--warm", action="store_true")
+    p.add_argument("--questions", help="dev set (JSON lines with 'question') to ask / search")
+    p.add_argument("--n", type=int, default=500)
+    p.add_argument("--sentences", type=int, default=250)
+    a = p.parse_args(argv)
+    result = PROBES[a.probe](a)
+    Path(a.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

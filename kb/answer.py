@@ -32,6 +32,7 @@ NEED_LABEL = {"figure": "具体数值", "when": "具体时间", "who": "明确�
 BROAD_SPAN = 130  # characters of one provision quoted for a "what/how" question
 MIN_SIM = 0.85  # with no topic word in common either, a clause this far from the question is not about it
 NEED_COVERAGE = 0.5  # a clause with the needed fact must say at least half as much of the question as the best one
+MEANINGFUL_COVERAGE = 0.3
 EXTRA_MARGIN = 0.15  # a second quote must be almost as good an answer as the first
 POOL_MARGIN = 0.3  # how much worse than the best clause a clause meeting the question's constraints may be
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
@@ -261,7 +262,7 @@ class Answerer:
         # corpus never uses (氢气加注站) cannot be checked this way and is left to the other constraints.
         for term in self._specific_terms(q):
             forms = [t for t in q.terms if t in term and self._is_specific(t)]
-            pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]
+            pool = [c for c in pool if _mentions(normalize(c.para.text + c.context), term, forms)]
             if not pool:
                 return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
         need, label = NEEDS.get(q.intent), NEED_LABEL.get(q.intent, "")
@@ -273,8 +274,10 @@ class Answerer:
         if need:
             # The figure/time/actor must come with what the question asks about: "加氢站布局规划什么时候出台" is
             # not answered by the year in "到2025年，建成加氢站30座", which shares only 加氢站 with it.
+            # (Only when some clause does say much of the question: for a paraphrase none does, and it is moot.)
             said = max(c.own for c in pool)
-            pool = [c for c in pool if need.search(c.sentence.text) and c.own >= NEED_COVERAGE * said]
+            floor = NEED_COVERAGE * said if said >= MEANINGFUL_COVERAGE else 0.0
+            pool = [c for c in pool if need.search(c.sentence.text) and c.own >= floor]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
         quotes = [(self._provision(q, pool) if q.broad else None) or self._trim(q, pool[0], need)]
@@ -465,6 +468,13 @@ class Answerer:
         assert doc.text[qt.start : qt.end] == qt.text, "a citation must quote the document verbatim"
         return Citation(doc_id=qt.para.doc_id, doc_title=doc.meta.title, section=SECTION_SEP.join(qt.para.section),
                         quote=qt.text, start=qt.start, end=qt.end)
+
+
+def _mentions(text: str, term: str, forms: list[str]) -> bool:
+    """The term, one of its rare parts, or its head and tail around an inserted word (吉利集团 ~ 吉利汽车集团)."""
+    if any(f in text for f in forms):
+        return True
+    return len(term) >= 4 and bool(re.search(re.escape(term[:2]) + r".{1,4}?" + re.escape(term[2:]), text))
 
 
 def _unquote(text: str) -> str:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
-from dataclasses import dataclass, field
 
 from indexer.structure import split_sentences
 from kb.compute import Calculator
-from kb.query import Question, analyze, expand_years, places, years_in
+from kb.query import Question, analyze, places, years_in
 from kb.retrieve import HybridRetriever
 from kb.schema import SECTION_SEP, AnswerRecord, Chunk, Citation, Paragraph, Retrieved, Span
 from kb.segment import Segmenter, normalize
@@ -32,7 +32,7 @@ NEED_LABEL = {"figure": "具体数值", "when": "具体时间", "who": "明确�
 BROAD_SPAN = 130  # characters of one provision quoted for a "what/how" question
 MIN_SIM = 0.85  # with no topic word in common either, a clause this far from the question is not about it
 NEED_COVERAGE = 0.5  # a clause with the needed fact must say at least half as much of the question as the best one
-MEANINGFUL_COVERAGE = 0.3
+MEANINGFUL_COVERAGE = 0.3  # below this no clause says much of the question, so NEED_COVERAGE has nothing to compare
 EXTRA_MARGIN = 0.15  # a second quote must be almost as good an answer as the first
 POOL_MARGIN = 0.3  # how much worse than the best clause a clause meeting the question's constraints may be
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
@@ -103,7 +103,7 @@ class Answerer:
     # --- public -----------------------------------------------------------------------------------------
     def ask(self, question: str, hits: list[tuple[Chunk, float]]) -> AnswerRecord:
         q = analyze(question, self.seg)
-        q_vec = self.retriever.embed_query(expand_years(question))  # the vector retrieval used (cached)
+        q_vec = self.retriever.query_vector(question)
         verdict = (self._issuance(q, hits) or self._computed(q) or self._box_outline(q, q_vec)
                    or self._outline(q, hits) or self._extract(q, hits, q_vec))
         if not verdict.missing:
@@ -304,7 +304,7 @@ class Answerer:
         start, end = min(c.sentence.start for c in same), max(c.sentence.end for c in same)
         if end - start > MAX_ANSWER - 20:
             return None
-        text = self._text(first.para.doc_id, start, end).rstrip(CLAUSE_END + "。")
+        text = self._text(first.para.doc_id, start, end).rstrip(CLAUSE_END)
         return Quote(first.para, start, start + len(text), text)
 
     def _is_specific(self, term: str) -> bool:
@@ -366,7 +366,7 @@ class Answerer:
                     break
                 lo, hi = min(lo, nxt), max(hi, nxt)
         start, end = clauses[lo].start, clauses[hi].end
-        text = self._text(c.para.doc_id, start, end).rstrip(CLAUSE_END + "。")
+        text = self._text(c.para.doc_id, start, end).rstrip(CLAUSE_END)
         end = start + len(text)
         prefix = ""
         if (q.intent in ("figure", "when") or q.years) and not YEAR_PHRASE.search(text):

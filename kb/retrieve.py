@@ -8,6 +8,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.faiss import FaissVectorStore
 
+from kb.query import expand_years
 from kb.schema import Chunk
 from kb.segment import Segmenter
 from kb.store import KBData
@@ -38,9 +39,13 @@ class HybridRetriever(BaseRetriever):
         ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
 
+    def query_vector(self, question: str):
+        """The question's vector as dense retrieval uses it (the injected encoder caches it for the answerer)."""
+        return self.embed_query(expand_years(question))
+
     def dense_ranking(self, question: str, depth: int = DEPTH) -> list[tuple[int, float]]:
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""
-        vec = self.embed_query(question)
+        vec = self.query_vector(question)
         n = self.data.faiss_index.ntotal
         res = self.vector_store.query(VectorStoreQuery(query_embedding=vec.tolist(),
                                                        similarity_top_k=min(depth * 4, n)))
@@ -54,6 +59,7 @@ class HybridRetriever(BaseRetriever):
         mode = mode or self.mode
         if mode not in MODES:
             raise ValueError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
+        question = expand_years(question)  # "到25年" finds "到2025年" in every mode
         bm25 = self.bm25_ranking(question) if mode != "dense" else []
         # Dense also pads a BM25 list that is short (a question with no known words), so callers get k passages.
         dense = self.dense_ranking(question) if mode != "bm25" or len(bm25) < k else []

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from kb import store
 from kb.answer import Answerer
-from kb.query import expand_years
 from kb.config import Settings, settings
 from kb.retrieve import HybridRetriever, Mode
 from kb.schema import AnswerRecord, Document, Retrieved
@@ -98,7 +97,7 @@ class KnowledgeBase:
         note = ""
         if len(q) > MAX_QUESTION:
             q, note = q[:MAX_QUESTION], f"（问题超过 {MAX_QUESTION} 字，仅按前 {MAX_QUESTION} 字检索。）"
-        hits = self.retriever.search(expand_years(q), k=max(10, self.retriever.top_k))
+        hits = self.retriever.search(q, k=max(10, self.retriever.top_k))
         rec = self.answerer.ask(q, hits)
         rec.id, rec.question = id, question
         if note:

@@ -16,8 +16,11 @@ import bm25s
 import faiss
 import numpy as np
 
+from indexer.cache import DocArtifacts, DocCache, file_sha256, pipeline_version
 from indexer.chunker import TEXT_KINDS, chunk_paragraphs
-from indexer.loader import corpus_hash, load_corpus
+from indexer.loader import (CorpusError, check_unique, corpus_files, corpus_hash, doc_id_of, load_document,
+                            make_meta, read_manifest)
+from indexer.provisions import extract_provisions
 from indexer.structure import parse
 from indexer.tables import extract_tables
 from kb import store
@@ -26,6 +29,7 @@ from kb.segment import Segmenter, corpus_terms
 from kb.tables import write_tables
 
 Progress = Callable[[float, str], None]
+EMBED_BATCH = 64
 
 
 def _say(fraction: float, message: str) -> None:
@@ -50,11 +54,15 @@ def _write_jsonl(path: Path, records) -> None:
             fh.write(r.model_dump_json() + "\n")
 
 
-def build(s: Settings, progress: Progress = _say, force: bool = False) -> Path:
+def build(s: Settings, progress: Progress = _say, force: bool = False, embedder=None) -> Path:
     """Build the KB for `s.corpus_dir` into `s.kb_dir` unless an up-to-date one is there; return its path.
 
-    Everything is written into a fresh directory under builds/; only when it is complete does the
-    `current` link switch to it (an atomic rename), so a build killed midway leaves the previous KB usable.
+    Each document's artifacts (text, structure, chunks, vectors, tables, provisions) come from the per-document
+    cache when its content is unchanged, so adding or removing one document embeds only what is new. The
+    corpus-wide parts (BM25 statistics, the FAISS matrix, the tables database) are then assembled afresh.
+    Everything is written into a fresh directory under builds/; only when it is complete does the `current`
+    link switch to it (an atomic rename), so a build killed midway leaves the previous KB usable.
+    `embedder`: an already loaded Embedder to use instead of loading the model (tests, the running app).
     """
     with build_lock(s.kb_dir):
         if not force and store.status(s) == "ok":  # another process may have built it while we waited
@@ -64,86 +72,135 @@ def build(s: Settings, progress: Progress = _say, force: bool = False) -> Path:
         builds.mkdir(exist_ok=True)
         for stale in builds.glob(".tmp-*"):  # left by a killed build; we hold the lock, so it is not in use
             shutil.rmtree(stale, ignore_errors=True)
-        tmp = builds / f".tmp-{os.getpid()}-{int(time.time())}"
-        tmp.mkdir()
 
         progress(0.02, "读取语料")
-        docs = load_corpus(s.corpus_dir)
         chash = corpus_hash(s.corpus_dir)
-        progress(0.05, f"解析文档结构（{len(docs)} 篇）")
-        paragraphs = {d.meta.doc_id: parse(d) for d in docs}
-        chunks = [c for d in docs for c in chunk_paragraphs(paragraphs[d.meta.doc_id], d.text)]
-        if not chunks:
-            raise ValueError("语料中没有可索引的正文段落")
+        manifest = read_manifest(s.corpus_dir)
+        files = corpus_files(s.corpus_dir)
+        check_unique([(doc_id_of(p, manifest.get(p.name)), p.name) for p in files])
+        cache = DocCache(s.kb_dir / "docs", s.embed_model)
+        embedder = _LazyEmbedder(s, embedder)
+        arts: list[DocArtifacts] = []
+        keys: set[str] = set()
+        for n, path in enumerate(files):
+            entry = manifest.get(path.name)
+            key = cache.key(doc_id_of(path, entry), file_sha256(path), str((entry or {}).get("title", "")))
+            keys.add(key)
+            a = cache.get(key)
+            if a is None:
+                lo, hi = 0.05 + 0.8 * n / len(files), 0.05 + 0.8 * (n + 1) / len(files)
+                a = analyse(path, entry, embedder, lambda f, m: progress(lo + (hi - lo) * f, f"{path.name}：{m}"))
+                cache.put(key, a)
+            else:
+                a.document.meta = make_meta(path, entry, a.found)  # metadata edits need no re-embedding
+            arts.append(a)
+        if not any(a.chunks for a in arts):
+            raise CorpusError("语料中没有可索引的正文段落")
 
-        progress(0.10, f"分词并建立 BM25 索引（{len(chunks)} 段）")
-        terms = corpus_terms([d.text for d in docs])
-        seg = Segmenter(terms)
-        retriever = bm25s.BM25()
-        retriever.index([seg.tokens(c.index_text) or [""] for c in chunks], show_progress=False)
-        retriever.save(str(tmp / store.BM25_DIR))
-
-        progress(0.20, "加载向量模型")
-        from kb.embed import Embedder  # heavy import (torch): only when a build really happens
-
-        embedder = Embedder.from_settings(s)
-        parts, batch = [], 64
-        for i in range(0, len(chunks), batch):
-            progress(0.25 + 0.6 * i / len(chunks), f"计算段落向量 {i}/{len(chunks)}")
-            parts.append(embedder.embed_passages([c.index_text for c in chunks[i : i + batch]]))
-        vectors = np.concatenate(parts)
-        # Sentence vectors too: a passage is as close to a question as its closest sentence (a long paragraph's
-        # vector blurs the one sentence that answers), and the answerer compares sentences at query time.
-        sentences = [(p, sp) for d in docs for p in paragraphs[d.meta.doc_id] if p.kind in TEXT_KINDS
-                     for sp in p.sentences]
-        progress(0.85, f"计算句子向量（{len(sentences)} 句）")
-        sent_vecs = embedder.embed_passages([f"{p.section[-1]}：{sp.text}" for p, sp in sentences], batch_size=64)
-        first_chunk = {}
-        for i, c in enumerate(chunks):
-            first_chunk.setdefault((c.doc_id, c.para_index), []).append(i)
-        owner = list(range(len(chunks))) + [
-            next(i for i in first_chunk[(p.doc_id, p.index)] if chunks[i].start <= sp.start < chunks[i].end)
-            for p, sp in sentences]
-        index = faiss.IndexFlatIP(embedder.dim)  # inner product on L2-normalised vectors = cosine
-        index.add(vectors)
-        index.add(sent_vecs)
-        faiss.write_index(index, str(tmp / store.FAISS_FILE))
-        np.save(tmp / store.OWNER_FILE, np.asarray(owner, dtype=np.int64))
-        dump = [[p.doc_id, sp.start] for p, sp in sentences]
-        (tmp / store.SENT_KEYS_FILE).write_text(json.dumps(dump), encoding="utf-8")
-
-        progress(0.92, "抽取结构化表格")
-        _write_tables(docs, paragraphs, tmp)
-
-        progress(0.95, "写入知识库")
-        _write_jsonl(tmp / store.DOCS_FILE, docs)
-        _write_jsonl(tmp / store.PARAS_FILE, [p for d in docs for p in paragraphs[d.meta.doc_id]])
-        _write_jsonl(tmp / store.CHUNKS_FILE, chunks)
-        meta = store.KBMeta(
-            format=store.FORMAT,
-            corpus_hash=chash,
-            embed_model=s.embed_model,
-            model_id=embedder.model_id,
-            dim=embedder.dim,
-            terms=terms,
-            n_docs=len(docs),
-            n_chunks=len(chunks),
-            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            build_seconds=round(time.perf_counter() - t0, 2),
-        )
-        # meta.json is written last inside the build: a directory without it is never switched to.
-        (tmp / store.META_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
-
+        tmp = builds / f".tmp-{os.getpid()}-{int(time.time())}"
+        tmp.mkdir()
+        progress(0.86, "合并索引")
+        meta = _assemble(arts, tmp, s, chash, t0)
         final = builds / f"{datetime.now():%Y%m%d-%H%M%S}-{chash[:8]}-{os.getpid()}"
         tmp.rename(final)
         store.switch_current(s.kb_dir, final)
         for old in builds.iterdir():
             if old != final:
                 shutil.rmtree(old, ignore_errors=True)
-        progress(1.0, f"知识库已建立：{len(docs)} 篇文档，{len(chunks)} 个段落，用时 {meta.build_seconds} 秒")
+        cache.keep_only(keys)
+        progress(1.0, f"知识库已建立：{meta.n_docs} 篇文档，{meta.n_chunks} 个段落，用时 {meta.build_seconds} 秒")
         return final
 
 
-def _write_tables(docs, paragraphs, out_dir: Path) -> None:
-    """Targets, projects and responsibilities of every document into tables.sqlite."""
-    write_tables([extract_tables(d, paragraphs[d.meta.doc_id]) for d in docs], out_dir / store.TABLES_FILE)
+class _LazyEmbedder:
+    """Loads the model only when some document really needs embedding (a removal needs none)."""
+
+    def __init__(self, s: Settings, model=None):
+        self.s = s
+        self._model = model
+
+    def get(self):
+        if self._model is None:
+            from kb.embed import Embedder  # heavy import (torch)
+
+            self._model = Embedder.from_settings(self.s)
+        return self._model
+
+
+def analyse(path: Path, entry: dict | None, embedder: _LazyEmbedder, progress: Progress) -> DocArtifacts:
+    """One document from file to artifacts: text and metadata, structure, chunks, vectors, tables, provisions."""
+    progress(0.0, "读取文本")
+    doc, found = load_document(path, entry)
+    paragraphs = parse(doc)
+    chunks = chunk_paragraphs(paragraphs, doc.text)
+    model = embedder.get()
+    vectors = []
+    for i in range(0, len(chunks), EMBED_BATCH):
+        progress(0.1 + 0.5 * i / max(1, len(chunks)), f"计算段落向量 {i}/{len(chunks)}")
+        vectors.append(model.embed_passages([c.index_text for c in chunks[i : i + EMBED_BATCH]]))
+    chunk_vecs = np.concatenate(vectors) if vectors else np.zeros((0, model.dim), dtype=np.float32)
+    # Sentence vectors too: a passage is as close to a question as its closest sentence (a long paragraph's
+    # vector blurs the one sentence that answers), and the answerer compares sentences at query time.
+    sentences = [(p, sp) for p in paragraphs if p.kind in TEXT_KINDS for sp in p.sentences]
+    progress(0.6, f"计算句子向量（{len(sentences)} 句）")
+    sent_vecs = (model.embed_passages([f"{p.section[-1]}：{sp.text}" for p, sp in sentences], batch_size=EMBED_BATCH)
+                 if sentences else np.zeros((0, model.dim), dtype=np.float32))
+    by_para: dict[int, list[int]] = {}
+    for i, c in enumerate(chunks):
+        by_para.setdefault(c.para_index, []).append(i)
+    keys = [(sp.start, next(i for i in by_para[p.index] if chunks[i].start <= sp.start < chunks[i].end))
+            for p, sp in sentences]
+    progress(0.95, "抽取结构化表格与条款")
+    return DocArtifacts(document=doc, found=found, paragraphs=paragraphs, chunks=chunks, chunk_vectors=chunk_vecs,
+                        sentence_keys=keys, sentence_vectors=sent_vecs, tables=extract_tables(doc, paragraphs),
+                        provisions=extract_provisions(doc, paragraphs), model_id=model.model_id)
+
+
+def _assemble(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, t0: float) -> store.KBMeta:
+    """The corpus-wide indexes from the per-document artifacts: BM25 needs corpus-wide term statistics, so it
+    is re-indexed (milliseconds); FAISS rows are the cached vectors, chunks first, then sentences."""
+    docs = [a.document for a in arts]
+    chunks = [c for a in arts for c in a.chunks]
+    terms = corpus_terms([d.text for d in docs])
+    seg = Segmenter(terms)
+    retriever = bm25s.BM25()
+    retriever.index([seg.tokens(c.index_text) or [""] for c in chunks], show_progress=False)
+    retriever.save(str(out / store.BM25_DIR))
+
+    dim = next(a.chunk_vectors.shape[1] for a in arts if a.chunk_vectors.size)
+    index = faiss.IndexFlatIP(dim)  # inner product on L2-normalised vectors = cosine
+    index.add(np.concatenate([a.chunk_vectors for a in arts if a.chunk_vectors.size]))
+    owner, sent_keys, offset = list(range(len(chunks))), [], 0
+    for a in arts:
+        owner += [offset + local for _, local in a.sentence_keys]
+        sent_keys += [[a.document.meta.doc_id, start] for start, _ in a.sentence_keys]
+        offset += len(a.chunks)
+    sent_vecs = [a.sentence_vectors for a in arts if a.sentence_vectors.size]
+    if sent_vecs:
+        index.add(np.concatenate(sent_vecs))
+    faiss.write_index(index, str(out / store.FAISS_FILE))
+    np.save(out / store.OWNER_FILE, np.asarray(owner, dtype=np.int64))
+    (out / store.SENT_KEYS_FILE).write_text(json.dumps(sent_keys, ensure_ascii=False), encoding="utf-8")
+
+    write_tables([a.tables for a in arts], out / store.TABLES_FILE)
+    _write_jsonl(out / store.PROVISIONS_FILE, [p for a in arts for p in a.provisions])
+    _write_jsonl(out / store.DOCS_FILE, docs)
+    _write_jsonl(out / store.PARAS_FILE, [p for a in arts for p in a.paragraphs])
+    _write_jsonl(out / store.CHUNKS_FILE, chunks)
+    meta = store.KBMeta(
+        format=store.FORMAT,
+        corpus_hash=chash,
+        corpus_dir=str(s.corpus_dir.resolve()),
+        pipeline=pipeline_version(),
+        embed_model=s.embed_model,
+        model_id=arts[0].model_id,
+        dim=dim,
+        terms=terms,
+        n_docs=len(docs),
+        n_chunks=len(chunks),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - t0, 2),
+    )
+    # meta.json is written last inside the build: a directory without it is never switched to.
+    (out / store.META_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
+    return meta

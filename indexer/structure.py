@@ -115,6 +115,10 @@ def parse(doc: Document) -> list[Paragraph]:
         pos += len(raw) + 1
 
     title_at = next((i for i, (_, _, ln) in enumerate(lines) if _is_title_line(ln, doc.meta.title)), None)
+    # Word heading styles (.docx): a styled line without a number ("总则") is a heading too. Its rank is the rank
+    # numbered headings of the same style level have in this document, else it sits outside all numbered levels.
+    styled = dict(doc.headings)
+    style_rank: dict[int, float] = {}
     stack: list[_Level] = []
     box: _Box | None = None
     out: list[Paragraph] = []
@@ -138,10 +142,15 @@ def parse(doc: Document) -> list[Paragraph]:
 
         m_box = BOX.match(line)
         heading = None if m_box else _match_heading(line)
+        level = styled.get(_line_start(text, start))
+        if heading and level:
+            style_rank.setdefault(level, heading[1])
+        elif level and not m_box and len(line) <= MAX_HEADING:
+            heading = ("styled", style_rank.get(level, level - 1.5), 0, line)
         if heading:
             kind, rank, ordinal, rest = heading
             lead = _lead(rest)
-            is_heading = len(line) <= MAX_HEADING and not any(c in rest for c in SENTENCE_END)
+            is_heading = (len(line) <= MAX_HEADING and not any(c in rest for c in SENTENCE_END)) or kind == "styled"
             if not is_heading and not lead and kind not in ("article", "num", "paren_num"):
                 heading = None  # e.g. "一、" opening a long sentence: body text, not a heading
         if m_box:
@@ -173,6 +182,11 @@ def parse(doc: Document) -> list[Paragraph]:
         section = _path(stack, box) or ["前言"]
         emit("body", section, start, end, line, lead=_lead(line))
     return out
+
+
+def _line_start(text: str, offset: int) -> int:
+    """Offset of the start of the line containing `offset` (heading styles are recorded per line)."""
+    return text.rfind("\n", 0, offset) + 1
 
 
 def _continues_box(box: _Box, kind: str, rank: int, ordinal: int) -> bool:

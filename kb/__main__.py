@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from kb.schema import AnswerRecord
+from kb.eligibility_cli import add_eligibility_parser, run_eligibility
 from kb.tables_cli import add_tables_parser, run_tables
 
 
@@ -19,7 +20,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="问题")
     ask.add_argument("--json", action="store_true", help="输出一条 JSON 回答记录")
     ask.add_argument("--batch", metavar="FILE", help="JSONL 文件，每行 {\"id\": …, \"question\": …}；输出 JSONL")
+    ask.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                     help="只从符合条件的文档回答，可重复：level=省级 region=杭州 issuer=… doc_type=规划 "
+                          "date_from=2020-01-01 date_to=2021 validity=现行|被替代|废止|全部（默认只用现行文件）")
     add_tables_parser(sub, parents=[common])
+    add_eligibility_parser(sub, parents=[common])
     return parser
 
 
@@ -29,7 +34,8 @@ def format_record(rec: AnswerRecord) -> str:
     if rec.citations:
         lines.append("引用：")
         for i, c in enumerate(rec.citations, start=1):
-            lines += [f"  [{i}] 《{c.doc_title}》 {c.section}", f"      “{c.quote}”"]
+            where = "".join(f"（{x}）" for x in (c.level, f"第{c.page}页" if c.page else "") if x)
+            lines += [f"  [{i}] 《{c.doc_title}》{where} {c.section}", f"      “{c.quote}”"]
     if rec.related:
         lines.append("相关条款（仅供参考，并非上述问题的答案）：")
         for c in rec.related:
@@ -61,8 +67,14 @@ def _batch_lines(path: str):
 
 
 def ask_command(args) -> int:
+    from kb.filters import FilterError, parse_filters
     from kb.service import KnowledgeBase, QuestionError, check_question
 
+    try:
+        filters = parse_filters(args.filter)
+    except FilterError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     if not args.batch:
         if args.question is None:
             print("错误：请给出问题，或用 --batch FILE 批量提问。", file=sys.stderr)
@@ -78,13 +90,13 @@ def ask_command(args) -> int:
 
     kb = KnowledgeBase.open(kb_dir=args.kb, warm=bool(args.batch))
     if not args.batch:
-        rec = kb.ask(args.question)
+        rec = kb.ask(args.question, filters=filters)
         print(rec.model_dump_json() if args.json else format_record(rec))
         return 0
     failed = 0
     for qid, question, error in _batch_lines(args.batch):
         rec = AnswerRecord(id=qid, question=question, answer=error, refused=True, error=error) if error \
-            else kb.ask(question, id=qid)
+            else kb.ask(question, id=qid, filters=filters)
         failed += rec.error is not None
         print(rec.model_dump_json(), flush=True)
     if failed:
@@ -101,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         from kb.store import current_dir
 
         return run_tables(args, current_dir(settings(kb_dir=args.kb).kb_dir))
+    if args.command == "eligibility":
+        return run_eligibility(args)
     return 2
 
 

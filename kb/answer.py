@@ -34,6 +34,7 @@ MIN_SIM = 0.85  # with no topic word in common either, a clause this far from th
 NEED_COVERAGE = 0.5  # a clause with the needed fact must say at least half as much of the question as the best one
 MEANINGFUL_COVERAGE = 0.3  # below this no clause says much of the question, so NEED_COVERAGE has nothing to compare
 EXTRA_MARGIN = 0.15  # a second quote must be almost as good an answer as the first
+OTHER_DOC_MARGIN = 0.25  # another document's clause on the same point is quoted too (national beside provincial)
 POOL_MARGIN = 0.3  # how much worse than the best clause a clause meeting the question's constraints may be
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
 ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定)|由谁|谁(?:印发|发布|制定)"
@@ -101,11 +102,13 @@ class Answerer:
                     self._intros.setdefault((p.doc_id, tuple(p.section)), p)
 
     # --- public -----------------------------------------------------------------------------------------
-    def ask(self, question: str, hits: list[tuple[Chunk, float]]) -> AnswerRecord:
+    def ask(self, question: str, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None = None) -> AnswerRecord:
+        """Answer from `hits`; `docs` limits the paths that read the KB directly (outlines, tables) to the
+        documents a filter allows, as `hits` already are."""
         q = analyze(question, self.seg)
         q_vec = self.retriever.query_vector(question)
-        verdict = (self._issuance(q, hits) or self._computed(q) or self._box_outline(q, q_vec)
-                   or self._outline(q, hits) or self._extract(q, hits, q_vec))
+        verdict = (self._issuance(q, hits) or self._computed(q, docs) or self._box_outline(q, q_vec, docs)
+                   or self._outline(q, hits, docs) or self._extract(q, hits, q_vec))
         if not verdict.missing:
             hits = self._evidence_first(verdict.quotes, hits)
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
@@ -117,7 +120,9 @@ class Answerer:
                                 related=related, retrieved=retrieved)
         citations = [self._cite(qt) for qt in verdict.quotes]
         lead = "是。" if q.intent == "yesno" else ""
-        parts = [f"{qt.prefix}{qt.text}[{i}]" for i, qt in enumerate(verdict.quotes, start=1)]
+        several = len({qt.para.doc_id for qt in verdict.quotes}) > 1
+        parts = [f"{self._source(qt) if several else ''}{qt.prefix}{qt.text}[{i}]"
+                 for i, qt in enumerate(verdict.quotes, start=1)]
         parts += [verdict.conclusion] if verdict.conclusion else []
         return AnswerRecord(question=question, answer=lead + "；".join(parts) + "。", citations=citations,
                             retrieved=retrieved)
@@ -135,11 +140,11 @@ class Answerer:
                 first.append((chunk, score))
         return first + [(c, sc) for c, sc in hits if all(c is not f for f, _ in first)]
 
-    def _computed(self, q: Question) -> Verdict | None:
+    def _computed(self, q: Question, docs: frozenset[str] | None) -> Verdict | None:
         """倍数, 合计, 相差, 占比: computed from target-table rows, each operand quoted with what kind of figure it is."""
         if self.calculator is None:
             return None
-        comp = self.calculator.compute(q.text)
+        comp = self.calculator.compute(q.text, docs)
         if comp is None:
             return None
         quotes = []
@@ -292,6 +297,13 @@ class Answerer:
             if new_terms and not any(x.para.index == c.para.index and x.start <= c.sentence.start < x.end for x in quotes):
                 quotes.append(self._trim(q, c, need))
                 covered += normalize(c.sentence.text)
+        # Another document that says the same thing is quoted as well, once: a national and a provincial
+        # clause on one point both belong in the answer, each cited to its own document.
+        for c in pool[1:]:
+            if len(quotes) >= MAX_QUOTES + 1 or c.score < pool[0].score - OTHER_DOC_MARGIN:
+                break
+            if c.para.doc_id not in {x.para.doc_id for x in quotes} and c.own >= NEED_COVERAGE * pool[0].own:
+                quotes.append(self._trim(q, c, need))
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         return Verdict(quotes=quotes, conclusion=note)
 
@@ -379,11 +391,11 @@ class Answerer:
         return Quote(c.para, start, end, text, prefix)
 
     # --- lists of a section's parts -------------------------------------------------------------------
-    def _box_outline(self, q: Question, q_vec: np.ndarray) -> Verdict | None:
+    def _box_outline(self, q: Question, q_vec: np.ndarray, docs: frozenset[str] | None) -> Verdict | None:
         """“专栏7包括哪些领域” → the titles of the box's items; a figure asked about a box is answered from it."""
         if not q.box:
             return None
-        paras = [p for ps in self.data.paragraphs.values() for p in ps
+        paras = [p for d, ps in self.data.paragraphs.items() if docs is None or d in docs for p in ps
                  if any(lbl.split(" ")[0] == q.box for lbl in p.section)]
         if not paras:
             return Verdict(missing=f"{q.box}")
@@ -400,14 +412,16 @@ class Answerer:
         body_terms = [t for t in q.terms if t not in titles and not t.startswith("专栏") and len(t) > 1]
         return any(t in normalize(p.text) for p in items for t in body_terms)
 
-    def _outline(self, q: Question, hits: list[tuple[Chunk, float]]) -> Verdict | None:
+    def _outline(self, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None) -> Verdict | None:
         """“发展目标包括哪几个方面” → the run-in titles or sub-headings of the section the question names."""
         if q.intent != "list" or not hits:
             return None
         # The section must be named in the question: its heading title occurs in it (longest title wins).
         best_heading, best_len = None, 1
         asked = _unquote(q.text)
-        for paras in self.data.paragraphs.values():
+        for doc_id, paras in self.data.paragraphs.items():
+            if docs is not None and doc_id not in docs:
+                continue
             for p in paras:
                 if p.kind in ("heading", "box_title"):
                     title = _unquote(normalize(re.sub(r"^(?:专栏\s*\d+|[（(]?[一二三四五六七八九十\d]+[）)、．.])", "", p.text)))
@@ -467,7 +481,13 @@ class Answerer:
         doc = self.data.documents[qt.para.doc_id]
         assert doc.text[qt.start : qt.end] == qt.text, "a citation must quote the document verbatim"
         return Citation(doc_id=qt.para.doc_id, doc_title=doc.meta.title, section=SECTION_SEP.join(qt.para.section),
-                        quote=qt.text, start=qt.start, end=qt.end)
+                        quote=qt.text, start=qt.start, end=qt.end, level=doc.meta.level,
+                        page=doc.page_at(qt.start))
+
+    def _source(self, qt: Quote) -> str:
+        """"《…》（国家级）：" before a quote, when an answer draws on several documents."""
+        m = self.data.documents[qt.para.doc_id].meta
+        return f"《{m.title}》" + (f"（{m.level}）" if m.level else "") + "："
 
 
 def _mentions(text: str, term: str, forms: list[str]) -> bool:

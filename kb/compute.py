@@ -51,11 +51,12 @@ class Calculator:
         # find_targets_for_question returns fresh objects on each call; key rows by their quote offsets
         self._rows = {(t.doc_id, t.start, t.indicator): t for t in store.targets()}
 
-    def _ranked(self, text: str) -> list[tuple[float, Target]]:
-        """Rows matching the question, best first; only amounts of money when it asks about money."""
+    def _ranked(self, text: str, docs: frozenset[str] | None = None) -> list[tuple[float, Target]]:
+        """Rows matching the question, best first; only amounts of money when it asks about money; only rows of
+        the documents a filter allows."""
         out = []
         for s, t in self.store.find_targets_for_question(text, limit=len(self._rows)):
-            if MONEY.search(text) and t.unit_norm != "元":
+            if (MONEY.search(text) and t.unit_norm != "元") or (docs is not None and t.doc_id not in docs):
                 continue
             out.append((s, self._rows.get((t.doc_id, t.start, t.indicator), t)))
         return out[:CANDIDATES]
@@ -68,7 +69,7 @@ class Calculator:
                 scores[key] = scores.get(key, 0.0) + 2.0
         return scores
 
-    def compute(self, question: str) -> Computation | None:
+    def compute(self, question: str, docs: frozenset[str] | None = None) -> Computation | None:
         q = question
         if RATIO.search(q):
             op = "ratio"
@@ -81,13 +82,14 @@ class Calculator:
         else:
             return None
         if op == "sum":
-            return self._sum(q)
+            return self._sum(q, docs)
         readings = self._split(q, op)
         if op == "share" and readings:
             base = {(t.doc_id, t.start) for _, t in self.store.find_targets_for_question(readings[0][1], limit=200)}
-            if any(t.unit_norm == "%" and "占" in t.quote and (t.doc_id, t.start) in base for _, t in self._ranked(q)):
+            if any(t.unit_norm == "%" and "占" in t.quote and (t.doc_id, t.start) in base
+                   for _, t in self._ranked(q, docs)):
                 return None  # the share is stated ("占全省汽车产量的6.1%"): read it, don't compute it
-        pair = next((p for first, second in readings if (p := self._pair(q, first, second, op))), None)
+        pair = next((p for first, second in readings if (p := self._pair(q, first, second, op, docs))), None)
         if pair is None:
             return None
         a, b = pair
@@ -129,9 +131,10 @@ class Calculator:
             out.append((parts[0], parts[1]))
         return [(a, b) for a, b in out if a.strip() and b.strip()]
 
-    def _pair(self, q: str, first: str, second: str, op: str) -> tuple[Target, Target] | None:
+    def _pair(self, q: str, first: str, second: str, op: str,
+              docs: frozenset[str] | None) -> tuple[Target, Target] | None:
         """The two compatible rows that best match each phrase, among the rows that match the whole question."""
-        cands = [t for _, t in self._ranked(q)]
+        cands = [t for _, t in self._ranked(q, docs)]
         s1, s2 = self._part_scores(first), self._part_scores(second)
         key = lambda t: (t.doc_id, t.start, t.indicator)  # noqa: E731
         best, best_score = None, 0.0
@@ -149,11 +152,11 @@ class Calculator:
                     best, best_score = (a, b), score
         return best
 
-    def _sum(self, q: str) -> Computation | None:
+    def _sum(self, q: str, docs: frozenset[str] | None) -> Computation | None:
         """"A和B一共" sums the rows for each part; "四个领域…加起来" sums a group of rows listed together."""
         head = SUM.split(q)[0]
         parts = [p for p in PARTS.split(head) if len(p.strip()) >= 2]
-        ranked = self._ranked(q)
+        ranked = self._ranked(q, docs)
         if len(parts) >= 2:
             picked: list[Target] = []
             for p in parts:

@@ -1,12 +1,13 @@
 """Hybrid retrieval: BM25 over jieba tokens and FAISS over e5 vectors, fused by reciprocal rank."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
+import faiss
+import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
-from llama_index.vector_stores.faiss import FaissVectorStore
 
 from kb.query import expand_years
 from kb.schema import Chunk
@@ -27,16 +28,23 @@ class HybridRetriever(BaseRetriever):
         self.data = data
         self.segmenter = segmenter
         self.embed_query = embed_query  # str -> normalised vector; injected so tests can share one model
-        self.vector_store = FaissVectorStore(faiss_index=data.faiss_index)
         self.mode = mode
         self.top_k = top_k
+        self.docs: frozenset[str] | None = None  # restrict to these documents (see `restricted`); None = all
+
+    def restricted(self, docs: set[str] | frozenset[str] | None) -> "HybridRetriever":
+        """The same retriever over only these documents: a light copy, so concurrent questions never share it."""
+        other = HybridRetriever(self.data, self.segmenter, self.embed_query, self.mode, self.top_k)
+        other.docs = frozenset(docs) if docs is not None else None
+        return other
 
     def bm25_ranking(self, question: str, depth: int = DEPTH) -> list[tuple[int, float]]:
         tokens = [t for t in self.segmenter.tokens(question) if t in self.data.bm25.vocab_dict]
         if not tokens:
             return []
         k = min(depth, len(self.data.chunks))
-        ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        mask = _chunk_mask(self.data, self.docs) if self.docs is not None else None
+        ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1, weight_mask=mask)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
 
     def query_vector(self, question: str):
@@ -45,12 +53,17 @@ class HybridRetriever(BaseRetriever):
 
     def dense_ranking(self, question: str, depth: int = DEPTH) -> list[tuple[int, float]]:
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""
-        vec = self.query_vector(question)
+        vec = np.asarray(self.query_vector(question), dtype=np.float32).reshape(1, -1)
         n = self.data.faiss_index.ntotal
-        res = self.vector_store.query(VectorStoreQuery(query_embedding=vec.tolist(),
-                                                       similarity_top_k=min(depth * 4, n)))
+        params = None
+        if self.docs is not None:
+            # FAISS skips the other documents' rows during the scan, so a small document is never crowded out.
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(_vector_rows(self.data, self.docs)))
+        sims, rows = self.data.faiss_index.search(vec, min(depth * 4, n), params=params)
         best: dict[int, float] = {}
-        for row, sim in zip(res.ids, res.similarities):
+        for row, sim in zip(rows[0], sims[0]):
+            if row < 0:
+                break
             chunk = int(self.data.vector_owner[int(row)])
             best.setdefault(chunk, float(sim))  # rows come best first: the first seen is the chunk's max
         return list(best.items())[:depth]
@@ -75,6 +88,16 @@ class HybridRetriever(BaseRetriever):
                                         metadata={"doc_id": c.doc_id, "section": c.section_path}), score=score)
             for c, score in self.search(query_bundle.query_str, k=self.top_k)
         ]
+
+
+@lru_cache(maxsize=64)
+def _chunk_mask(data: KBData, docs: frozenset[str]) -> np.ndarray:
+    return np.array([c.doc_id in docs for c in data.chunks], dtype=np.float32)
+
+
+@lru_cache(maxsize=64)
+def _vector_rows(data: KBData, docs: frozenset[str]) -> np.ndarray:
+    return np.flatnonzero(_chunk_mask(data, docs)[data.vector_owner]).astype(np.int64)
 
 
 def fuse(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> list[tuple[int, float]]:

@@ -1,6 +1,7 @@
 """Typed records passed between the stages: documents, parsed structure, chunks and answers."""
 from __future__ import annotations
 
+import bisect
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -8,17 +9,28 @@ from pydantic import BaseModel, Field
 SECTION_SEP = " > "
 
 
+LEVELS = ("国家级", "省级", "市级", "县级")
+VALIDITIES = ("现行", "废止", "被替代")
+
+
 class DocMeta(BaseModel):
-    """Metadata of one corpus document, as recorded in corpus/manifest.json."""
+    """Metadata of one corpus document: corpus/manifest.json where it says, else what the text says."""
 
     doc_id: str
     file: str
     title: str
     issuer: str = ""
-    date: str = ""
-    level: str = ""
+    doc_number: str = ""  # 文号, e.g. 国办发〔2020〕39号
+    date: str = ""  # ISO YYYY-MM-DD
+    level: str = ""  # one of LEVELS when known
     region: str = ""
-    doc_type: str = ""
+    doc_type: str = ""  # 规划 / 通知 / 意见 / 办法 …
+    validity: str = "现行"  # one of VALIDITIES
+    replaced_by: str = ""  # doc_id of the version that replaces this one
+
+    @property
+    def in_force(self) -> bool:
+        return self.validity == "现行"
 
 
 class Document(BaseModel):
@@ -26,6 +38,14 @@ class Document(BaseModel):
 
     meta: DocMeta
     text: str
+    pages: list[int] = Field(default_factory=list)  # PDF: offset where page i+1 starts; empty for other formats
+    headings: list[tuple[int, int]] = Field(default_factory=list)  # .docx heading styles: (line offset, level)
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page of a text offset (PDF only)."""
+        if not self.pages:
+            return None
+        return bisect.bisect_right(self.pages, offset)
 
 
 class Span(BaseModel):
@@ -79,6 +99,8 @@ class Citation(BaseModel):
     doc_title: str
     section: str
     quote: str
+    level: str = ""  # the document's level (国家级/省级/…), so answers from several documents say whose each is
+    page: int | None = None  # 第N页 for PDF sources
     start: int | None = None  # offsets of the quote in the document text, for highlighting
     end: int | None = None
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from kb import store
 from kb.answer import Answerer
 from kb.config import Settings, settings
+from kb.filters import DocFilter
 from kb.retrieve import HybridRetriever, Mode
 from kb.schema import AnswerRecord, Document, Retrieved
 from kb.segment import segmenter
@@ -37,11 +38,37 @@ def check_question(question: object) -> str:
 class KnowledgeBase:
     def __init__(self, s: Settings, data: store.KBData, embedder):
         self.settings = s
-        self.data = data
         self.embedder = embedder
-        self.segmenter = segmenter(tuple(data.meta.terms))
-        self.retriever = HybridRetriever(data, self.segmenter, self._embed_query)
-        self.answerer = Answerer(data, self.retriever, self.segmenter)
+        self._use(data)
+
+    def _use(self, data: store.KBData) -> None:
+        # Swapped as one tuple so a question running during a reload sees the old KB or the new one, never a mix.
+        seg = segmenter(tuple(data.meta.terms))
+        retriever = HybridRetriever(data, seg, self._embed_query)
+        self._state = (data, seg, retriever, Answerer(data, retriever, seg))
+
+    @property
+    def data(self) -> store.KBData:
+        return self._state[0]
+
+    @property
+    def segmenter(self):
+        return self._state[1]
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self._state[2]
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._state[3]
+
+    def reload(self) -> bool:
+        """Pick up a KB rebuilt by a library change (here or in another process); True if it changed."""
+        if store.current_dir(self.settings.kb_dir) == self.data.path:
+            return False
+        self._use(store.load(self.settings.kb_dir))
+        return True
 
     @classmethod
     def open(cls, kb_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
@@ -54,6 +81,8 @@ class KnowledgeBase:
 
         s = settings(kb_dir=kb_dir, corpus_dir=corpus_dir)
         kwargs = {"progress": progress} if progress else {}
+        if embedder is not None:
+            kwargs["embedder"] = embedder
         state = store.status(s)
         if state != "ok":
             reason = {"missing": "知识库不存在", "stale": "语料或模型已变化", "corrupt": "知识库已损坏"}[state]
@@ -81,13 +110,22 @@ class KnowledgeBase:
     def _embed_query(self, text: str):
         return self.embedder.embed_query(text)
 
-    def search(self, question: str, k: int = 10, mode: Mode = "hybrid") -> list[Retrieved]:
-        q = check_question(question)[:MAX_QUESTION]
-        return [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
-                          score=round(score, 6)) for c, score in self.retriever.search(q, k=k, mode=mode)]
+    def allowed(self, filters: DocFilter | None, data: store.KBData | None = None) -> frozenset[str] | None:
+        """The documents a filter lets answer (by default those in force), or None for all of them."""
+        data = data or self.data
+        docs = (filters or DocFilter()).allowed({d: doc.meta for d, doc in data.documents.items()})
+        return frozenset(docs) if docs is not None else None
 
-    def ask(self, question: str, id: str | None = None) -> AnswerRecord:
-        """Answer one question; bad input gives a record with `error` set rather than an exception."""
+    def search(self, question: str, k: int = 10, mode: Mode = "hybrid",
+               filters: DocFilter | None = None) -> list[Retrieved]:
+        q = check_question(question)[:MAX_QUESTION]
+        retriever = self.retriever.restricted(docs) if (docs := self.allowed(filters)) is not None else self.retriever
+        return [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
+                          score=round(score, 6)) for c, score in retriever.search(q, k=k, mode=mode)]
+
+    def ask(self, question: str, id: str | None = None, filters: DocFilter | None = None) -> AnswerRecord:
+        """Answer one question; bad input gives a record with `error` set rather than an exception.
+        `filters` limits the documents that may answer (by default: those in force, not superseded ones)."""
         t0 = time.perf_counter()
         try:
             q = check_question(question)
@@ -97,8 +135,17 @@ class KnowledgeBase:
         note = ""
         if len(q) > MAX_QUESTION:
             q, note = q[:MAX_QUESTION], f"（问题超过 {MAX_QUESTION} 字，仅按前 {MAX_QUESTION} 字检索。）"
-        hits = self.retriever.search(q, k=max(10, self.retriever.top_k))
-        rec = self.answerer.ask(q, hits)
+        data, _, retriever, answerer = self._state
+        docs = self.allowed(filters, data)
+        if docs is not None and not docs:
+            rec = AnswerRecord(id=id, question=question, refused=True,
+                               answer=f"没有符合筛选条件（{(filters or DocFilter()).describe() or '现行有效'}）的文档。")
+            rec.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
+            return rec
+        if docs is not None:
+            retriever = retriever.restricted(docs)
+        hits = retriever.search(q, k=max(10, retriever.top_k))
+        rec = answerer.ask(q, hits, docs)
         rec.id, rec.question = id, question
         if note:
             rec.answer = note + rec.answer

@@ -13,9 +13,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from kb.config import Settings
+from kb.provisions import Provision
 from kb.schema import Chunk, Document, Paragraph
 
-FORMAT = 4  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
+FORMAT = 5  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
 CURRENT = "current"
 META_FILE = "meta.json"
 DOCS_FILE = "documents.jsonl"
@@ -26,11 +27,14 @@ FAISS_FILE = "faiss.index"
 TABLES_FILE = "tables.sqlite"
 OWNER_FILE = "vector_owner.npy"  # FAISS row -> chunk: rows are the chunks, then their sentences
 SENT_KEYS_FILE = "sentences.json"
+PROVISIONS_FILE = "provisions.jsonl"
 
 
 class KBMeta(BaseModel):
     format: int
     corpus_hash: str
+    corpus_dir: str = ""  # the folder it was built from: commands given only --kb keep using it
+    pipeline: str = ""  # indexer.cache.pipeline_version(): a KB built by other extraction code is stale
     embed_model: str
     model_id: str
     dim: int
@@ -70,6 +74,7 @@ def read_meta(kb_dir: Path) -> KBMeta:
 
 def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:
     """Whether the KB at s.kb_dir can be used for s.corpus_dir and s.embed_model as it is."""
+    from indexer.cache import pipeline_version
     from indexer.loader import corpus_hash  # the hash must be computed exactly as the build does
 
     if not (s.kb_dir / CURRENT / META_FILE).exists():
@@ -78,7 +83,7 @@ def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:
         meta = read_meta(s.kb_dir)
     except KBError:
         return "corrupt"
-    if meta.format != FORMAT or meta.embed_model != s.embed_model:
+    if meta.format != FORMAT or meta.embed_model != s.embed_model or meta.pipeline != pipeline_version():
         return "stale"
     if s.corpus_dir.is_dir() and meta.corpus_hash != corpus_hash(s.corpus_dir):
         return "stale"
@@ -90,7 +95,7 @@ def _read_jsonl(path: Path, model):
         return [model.model_validate_json(line) for line in fh if line.strip()]
 
 
-@dataclass
+@dataclass(eq=False)  # identity hash: per-KB caches key on it
 class KBData:
     """Everything a query needs, loaded from one build directory."""
 
@@ -104,6 +109,7 @@ class KBData:
     vector_owner: np.ndarray
     sentence_vectors: np.ndarray
     sentence_rows: dict[tuple[str, int], int]  # (doc_id, sentence start) -> row of sentence_vectors
+    provisions: list[Provision]  # clauses that support, encourage, pilot or fund someone (eligibility)
 
     @property
     def tables_path(self) -> Path:
@@ -122,6 +128,7 @@ def load(kb_dir: Path) -> KBData:
         index = faiss.read_index(str(path / FAISS_FILE))
         owner = np.load(path / OWNER_FILE)
         sent_keys = json.loads((path / SENT_KEYS_FILE).read_text(encoding="utf-8"))
+        provisions = _read_jsonl(path / PROVISIONS_FILE, Provision)
     except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as e:
         raise KBError(f"知识库文件损坏：{path}（{type(e).__name__}: {e}）") from e
     if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + len(sent_keys) or index.d != meta.dim
@@ -133,4 +140,4 @@ def load(kb_dir: Path) -> KBData:
         by_doc.setdefault(p.doc_id, []).append(p)
     return KBData(path=path, meta=meta, documents={d.meta.doc_id: d for d in docs}, paragraphs=by_doc,
                   chunks=chunks, bm25=bm25, faiss_index=index, vector_owner=owner, sentence_vectors=sent_vecs,
-                  sentence_rows={(d, start): i for i, (d, start) in enumerate(sent_keys)})
+                  sentence_rows={(d, start): i for i, (d, start) in enumerate(sent_keys)}, provisions=provisions)

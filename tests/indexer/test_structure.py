@@ -94,3 +94,17 @@ def test_sentences_keep_closing_quotes():
 @pytest.mark.parametrize("s, n", [("一", 1), ("十", 10), ("十四", 14), ("二十", 20), ("二十三", 23), ("7", 7)])
 def test_chinese_ordinals(s, n):
     assert cn_to_int(s) == n
+
+
+def test_word_heading_styles_without_numbers_are_headings():
+    """A .docx heading style marks "总则" as a heading although it has no number (fictional text)."""
+    text = "【测试数据】虚构办法\n总则\n本办法适用于虚构市。\n一、目标\n到2099年建成10座。\n附则\n本办法自发布之日起施行。"
+    at = {line: text.index(line) for line in ("总则", "一、目标", "附则")}
+    doc = Document(meta=DocMeta(doc_id="t", file="t.docx", title="【测试数据】虚构办法"), text=text,
+                   headings=[(at["总则"], 1), (at["一、目标"], 2), (at["附则"], 1)])
+    sections = {p.text: p.section for p in parse(doc)}
+    assert sections["本办法适用于虚构市。"] == ["总则"]
+    assert sections["到2099年建成10座。"] == ["总则", "一、目标"]
+    assert sections["本办法自发布之日起施行。"] == ["附则"]
+    plain = {p.text: p.section for p in parse(doc.model_copy(update={"headings": []}))}
+    assert plain["本办法自发布之日起施行。"] == ["一、目标"]  # without the styles "附则" is just a line

@@ -1,0 +1,131 @@
+"""Per-document build artifacts kept by content hash, so adding or removing one document re-embeds only that one."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from kb.provisions import Provision
+from kb.schema import Chunk, Document, Paragraph
+from kb.tables import Tables
+
+# The code that turns a file into artifacts: a change to any of it invalidates every cached document.
+_PIPELINE = ("indexer/formats.py", "indexer/metadata.py", "indexer/structure.py", "indexer/chunker.py",
+             "indexer/tables.py", "indexer/provisions.py", "kb/schema.py", "kb/tables.py", "kb/provisions.py",
+             "kb/data/taxonomy.json")
+_REPO = Path(__file__).resolve().parent.parent
+_PROVISIONS = TypeAdapter(list[Provision])
+
+
+@lru_cache(maxsize=1)
+def pipeline_version() -> str:
+    h = hashlib.sha256()
+    for rel in _PIPELINE:
+        p = _REPO / rel
+        h.update(rel.encode() + (p.read_bytes() if p.exists() else b""))
+    return h.hexdigest()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class DocArtifacts:
+    """Everything the build derives from one document; vectors are L2-normalised float32 rows."""
+
+    document: Document
+    found: dict[str, str]  # metadata read from the text; the manifest overrides it at every build
+    paragraphs: list[Paragraph]
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentence_keys: list[tuple[int, int]]  # (sentence start, index of its chunk within this document)
+    sentence_vectors: np.ndarray
+    tables: Tables
+    provisions: list[Provision]
+    model_id: str
+
+
+class DocCache:
+    """A folder of `<key>/` directories, one per (document content, doc_id, title, model, pipeline version)."""
+
+    def __init__(self, root: Path, embed_model: str):
+        self.root = root
+        self.embed_model = embed_model
+
+    def key(self, doc_id: str, file_hash: str, manifest_title: str) -> str:
+        # The title matters because the structure parser recognises the title line; other metadata does not
+        # change any artifact, so editing it in the manifest costs no re-embedding.
+        raw = json.dumps([pipeline_version(), self.embed_model, doc_id, file_hash, manifest_title])
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+    def get(self, key: str) -> DocArtifacts | None:
+        d = self.root / key
+        if not (d / "done").exists():
+            return None
+        try:
+            head = json.loads((d / "head.json").read_text(encoding="utf-8"))
+            return DocArtifacts(
+                document=Document.model_validate_json((d / "document.json").read_text(encoding="utf-8")),
+                found=head["found"],
+                paragraphs=_read_jsonl(d / "paragraphs.jsonl", Paragraph),
+                chunks=_read_jsonl(d / "chunks.jsonl", Chunk),
+                chunk_vectors=np.load(d / "chunk_vectors.npy"),
+                sentence_keys=[tuple(k) for k in head["sentence_keys"]],
+                sentence_vectors=np.load(d / "sentence_vectors.npy"),
+                tables=Tables.model_validate_json((d / "tables.json").read_text(encoding="utf-8")),
+                provisions=_PROVISIONS.validate_json((d / "provisions.json").read_bytes()),
+                model_id=head["model_id"],
+            )
+        except (OSError, ValueError, KeyError):
+            shutil.rmtree(d, ignore_errors=True)  # unreadable: recompute rather than fail the build
+            return None
+
+    def put(self, key: str, a: DocArtifacts) -> None:
+        """Written into a temporary folder and renamed, so a killed build never leaves a half entry."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-{key}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        (tmp / "document.json").write_text(a.document.model_dump_json(), encoding="utf-8")
+        (tmp / "head.json").write_text(json.dumps({"found": a.found, "sentence_keys": a.sentence_keys,
+                                                   "model_id": a.model_id}, ensure_ascii=False), encoding="utf-8")
+        _write_jsonl(tmp / "paragraphs.jsonl", a.paragraphs)
+        _write_jsonl(tmp / "chunks.jsonl", a.chunks)
+        np.save(tmp / "chunk_vectors.npy", a.chunk_vectors)
+        np.save(tmp / "sentence_vectors.npy", a.sentence_vectors)
+        (tmp / "tables.json").write_text(a.tables.model_dump_json(), encoding="utf-8")
+        (tmp / "provisions.json").write_bytes(_PROVISIONS.dump_json(a.provisions))
+        (tmp / "done").touch()
+        shutil.rmtree(self.root / key, ignore_errors=True)
+        tmp.rename(self.root / key)
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Drop entries the current corpus no longer uses (and temporary folders of killed builds)."""
+        if not self.root.is_dir():
+            return
+        for d in self.root.iterdir():
+            if d.name not in keys:
+                shutil.rmtree(d, ignore_errors=True)
+
+
+def _write_jsonl(path: Path, records) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(r.model_dump_json() + "\n")
+
+
+def _read_jsonl(path: Path, model):
+    with open(path, encoding="utf-8") as fh:
+        return [model.model_validate_json(line) for line in fh if line.strip()]

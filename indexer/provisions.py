@@ -1,0 +1,119 @@
+"""Extracts provisions (clauses that support, encourage, pilot or fund someone) from a parsed policy document."""
+from __future__ import annotations
+
+import re
+
+from kb.provisions import SUPPORT_VERBS, Provision, Taxonomy, load_taxonomy, places_in, tag
+from kb.schema import Document, Paragraph
+
+# Sections that describe the past or the principles, not what will be supported.
+BACKGROUND = re.compile(r"现实基础|发展基础|发展现状|发展形势|面临形势|形势分析|指导思想|基本原则|编制说明|印发通知|前言|标题")
+PROVISION_KINDS = ("body", "item")
+
+# Verbs that make a sentence a provision (support verbs first); only the ones found are stored, in text order.
+DIRECTION_VERBS = (
+    "推动", "推进", "引导", "加快", "加大", "发展", "布局", "打造", "建设", "建成", "突破", "攻关", "研发", "开发",
+    "探索", "提升", "提高", "做强", "做大", "做优", "巩固", "完善", "健全", "强化", "开展", "实施", "落实", "构建",
+    "建立", "发挥", "拓展", "深化", "组建", "谋划", "聚焦", "补齐", "补强", "夯实", "盘活", "集聚", "促进", "统筹",
+    "优化", "实现", "推广", "前瞻布局")
+VERBS = SUPPORT_VERBS + DIRECTION_VERBS
+
+# ---------------------------------------------------------------- conditions: verbatim phrases that restrict who
+# "具备行业整合能力的龙头企业", "产业基础好、氢气资源丰富、推广运营有潜力的地区", "符合条件的核心技术攻关项目":
+# a modifier ending in 的 before a head noun naming who or what qualifies.
+HEADS = "企业|地区|区域|城市|项目|产业平台|平台|开发区|园区|单位|机构|路线"
+MODIFIED = re.compile(rf"的([^，。；：、的“”]{{0,12}}?(?:{HEADS}))")
+# A modifier is a condition only when it states a requirement, not a mere description.
+CONDITION_CUES = re.compile(r"具备|符合|满足|有能力|有条件|参与|基础好|基础强|基础较好|丰富|潜力|条件优|优势|"
+                            r"含量高|作用强|效益好|稳定|领先|先进水平|竞争力|影响力|引领性")
+# Where the modifier starts: after punctuation or after the verb/preposition that introduces the qualifying noun.
+LEFT_STOPS = re.compile(r".*(?:[，。；：（(]|重点支持|打造|支持|鼓励|引导|推动|推进一批|推进|引进|引育一批|引育|招引|培育|选择|"
+                        r"立足|优先在|一批|等|在|对|以|加强对)")
+ON_CONDITION = re.compile(r"在满足[^，。；]*?的条件下")
+PROVINCE_ONLY = re.compile(r"省内(?:[^，。；：、的和及]{0,14}?)企业")  # "省内整车企业": only enterprises in the province
+MISC = re.compile(r"按规定|优势(?:中小)?企业")
+
+
+def _modifier_conditions(quote: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in MODIFIED.finditer(quote):
+        clause_start = max(quote.rfind(p, 0, m.start()) for p in "，。；：") + 1
+        left = quote[clause_start:m.start()]
+        stop = LEFT_STOPS.match(left)
+        begin = clause_start + (stop.end() if stop else 0)
+        modifier = quote[begin:m.start()]
+        if len(modifier) >= 2 and CONDITION_CUES.search(modifier):
+            spans.append((begin, m.end()))
+    return spans
+
+
+def extract_conditions(quote: str) -> list[str]:
+    """The condition phrases of a clause, each a verbatim substring of it, in text order; nested ones dropped."""
+    spans = _modifier_conditions(quote)
+    for pat in (ON_CONDITION, PROVINCE_ONLY, MISC):
+        spans += [(m.start(), m.end()) for m in pat.finditer(quote)]
+    spans = sorted(set(spans), key=lambda s: (s[0], -s[1]))
+    kept: list[tuple[int, int]] = []
+    for a, b in spans:
+        if any(ka <= a and b <= kb for ka, kb in kept):
+            continue  # "优势企业" inside "具备…优势的开发区" says nothing new
+        kept = [(ka, kb) for ka, kb in kept if not (a <= ka and kb <= b)] + [(a, b)]
+    return [quote[a:b] for a, b in sorted(kept)]
+
+
+def verbs_in(quote: str) -> list[str]:
+    found = sorted({(quote.find(v), v) for v in VERBS if v in quote})
+    return [v for _, v in found]
+
+
+def is_background(p: Paragraph) -> bool:
+    return any(BACKGROUND.search(s) for s in p.section)
+
+
+def _targets(quote: str, tax: Taxonomy) -> list[str]:
+    """Actor types named; the generic 企业 only when no more specific enterprise type is."""
+    found = tag(quote, tax.actors)
+    specific = [a for a in found if a != "企业"]
+    enterprise_types = [a for a in specific if a not in ("地方政府", "高校院所", "行业组织", "金融机构")]
+    if "企业" in found and not enterprise_types:
+        specific.append("企业")
+    return specific
+
+
+def provision_from(doc: Document, p: Paragraph, start: int, end: int, tax: Taxonomy) -> Provision | None:
+    """The provision a sentence makes, or None when it directs nothing."""
+    quote = doc.text[start:end]
+    verbs = verbs_in(quote)
+    if not verbs:
+        return None
+    segments = list(tag(quote, tax.segments))
+    # The run-in title and the heading path scope the sentence: "攻关70 MPa车载储氢装置技术" sits under 车用氢燃料电池技术.
+    context = [s for s in tag(" ".join([*p.section[1:], p.lead]), tax.segments) if s not in segments]
+    # Without a support word of its own, a sentence takes its run-in title's or its box's: "“十四五”期间投放燃料电池汽车
+    # 超过3000辆" is part of 专栏5 …示范应用城市群建设行动, a pilot. (Not a chapter heading's: not every sentence under
+    # "“跨界协同”融合示范工程" is a pilot.)
+    scope = p.lead or (p.section[-1] if p.section[-1].startswith("专栏") else "")
+    support = list(tag(quote, tax.support_types)) or list(tag(scope, tax.support_types)) or [tax.default_support_type]
+    enterprises = [e for e in tax.enterprises if e in quote]
+    return Provision(doc_id=doc.meta.doc_id, para_index=p.index, start=start, end=end, quote=quote,
+                     section=p.section, lead=p.lead, targets=_targets(quote, tax), enterprises=enterprises,
+                     segments=segments, context_segments=context, regions=places_in(quote, tax),
+                     support_types=support, conditions=extract_conditions(quote), verbs=verbs)
+
+
+def extract_provisions(doc: Document, paragraphs: list[Paragraph]) -> list[Provision]:
+    """Every sentence of the document's policy sections that supports or directs something, as a Provision.
+
+    Pure and deterministic: one Provision per sentence (sentence offsets from the structure parser), so each
+    has exactly one stored sentence vector; background sections (现实基础, 发展形势 …) give none.
+    """
+    tax = load_taxonomy()
+    out = []
+    for p in paragraphs:
+        if p.doc_id != doc.meta.doc_id or p.kind not in PROVISION_KINDS or is_background(p):
+            continue
+        for sp in p.sentences:
+            prov = provision_from(doc, p, sp.start, sp.end, tax)
+            if prov:
+                out.append(prov)
+    return out

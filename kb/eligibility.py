@@ -1,0 +1,748 @@
+"""Enterprise eligibility: which provisions support an enterprise profile, why, and the conditions each sets."""
+from __future__ import annotations
+
+import math
+import re
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kb.provisions import (SUPPORT_VERBS, Entry, Provision, Taxonomy, find_terms, load_taxonomy, norm, places_in,
+                           tag)
+
+NOTE = "本规划为方向性支持，具体申报条件以实施细则为准。"
+# A figure in a plan's clause is a plan-wide target or investment, a year a target year: never a grant or a deadline.
+MONEY = re.compile(r"\d[\d.,]*\s*(?:万亿|亿|万)?元")
+YEAR = re.compile(r"(?:19|20)\d\d年|“十[一二三四五六七八九]五”")
+CAVEAT_MONEY = "条款中的金额是规划层面的投资或产值目标，不是对单个企业的补贴或资助额度。"
+CAVEAT_YEAR = "条款中的年份是规划目标年份，不是申报截止时间。"
+EMPTY_PROFILE = ("企业档案为空：请至少填写 enterprise_type（企业类型）、products（产品）、activities（业务活动）"
+                 "或 description（企业简介）之一；region（所在地区）和 qualifications（资质）用于判断条款条件是否满足。")
+
+# Scoring (see Matcher.match): field evidence is summed, then semantic similarity is added on top. Segment and
+# activity weights are also scaled by rarity, 0.5 + 0.5·log(N/df)/log(N) over the N provisions: a provision naming
+# 膜电极 (df 5) says more about a membrane maker than one naming 整车 (df 40) says about a carmaker.
+W_SEGMENT = 2.0  # × 1.0 same segment, 0.8 provision names a sub-segment, 0.6 its parent; × 0.5 if only the heading
+                 # does; × 0.6 when the segment comes from the free-text description (it also names customers)
+W_SEGMENT_EXTRA = 0.3  # each further matched segment (at most two)
+FOCUS = 0.15  # the segment score is divided by 1 + FOCUS·(chains named − 1): a sentence listing five chains
+              # (整车, 电池, 底盘 …) is less about each of them than one about 动力电池 alone
+W_TERM = 0.5  # each product term of the profile found verbatim in the provision (锂离子电池, BMS), at most two
+W_ACTOR = 2.5  # × rarity: the provision names the profile's enterprise type (for a 地方政府 the main evidence);
+               # × 0.5 unless the provision is on topic: it names one of the profile's segments or a sub-segment,
+               # or the profile names none (a 换电 operator clause is not for a port operator because both operate)
+W_ENTERPRISE = 0.3  # the provision addresses enterprises in general and the profile is one
+W_ACTOR_MISMATCH = -0.5  # government profile, provision naming only enterprise types (the reverse is not
+                         # penalised: a city's 智能道路 project is an opportunity for its suppliers)
+W_QUALIFICATION = 3.0  # × 0.5 for a related qualification (专精特新 ~ 小巨人)
+W_NEED = 3.0  # × rarity: an activity that is a need (融资, 人才引进, 标准制定, 示范应用 …) and the provision offers
+              # that support type. Pilots and platforms are topical: × 0.5 unless the provision also matches on
+              # segment, enterprise type or region, or names a rare activity verbatim (上路测试) — a 换电 pilot is no
+              # answer to a hydrogen truck maker's 示范应用 — whereas 融资, 人才, 用地, 标准 apply whatever the segment
+TOPICAL_SUPPORT = ("试点/示范", "平台")
+SPECIFIC_ACTIVITY = 0.8  # rarity from which an activity named in a provision puts it on topic
+W_ACTIVITY = 2.0  # × rarity⁴: an activity named in the provision (研发 ≈ 0.3, 回收/道路测试 ≈ 1.1); per activity the
+                  # better of need and activity counts, for the two best activities
+W_REGION = 1.0  # the provision names the profile's county or city; × 0.8 a county of the profile's city; × 0.6 an
+                # area containing its city (杭州湾 for 宁波)
+W_NAME = 2.0  # the provision names the enterprise itself
+W_CONDITION_MET = 1.5  # a condition the profile shows it meets and that asks something specific (a qualification,
+                       # activity, segment or enterprise type: "主导或参与…标准制定…的企业", not merely "省内企业")
+W_CONDITION_UNMET = -1.0  # a condition the profile shows it fails on hard grounds (政府 for "…的企业", no such
+                          # qualification, outside Zhejiang); a different enterprise type alone is not penalised
+W_SUPPORT_VERB = 0.2  # 支持/鼓励/培育 … rather than a bare direction, when anything else matched
+W_SEMANTIC = 1.5  # × similarity normalised over all provisions (0 at the median, 1 at the best)
+DESCRIPTION_FACTOR = 0.6  # segments named only by the description weigh this much (see W_SEGMENT)
+MIN_SCORE = 1.0  # weaker matches are noise, not provisions that apply
+MIN_RELATIVE = 0.4  # nor are matches scoring under this share of the best one
+PER_PARAGRAPH = 3  # at most this many sentences of one paragraph, so the top k spans more provisions
+
+Status = Literal["met", "unmet", "unknown"]
+SPLIT = re.compile(r"[、,，;；/|\n]+")
+
+
+class Profile(BaseModel):
+    """An enterprise profile (every field optional): interfaces.md §2b. Lists may also be given as "a、b" strings."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    name: str | None = None
+    region: str | None = None
+    enterprise_type: str | None = None
+    products: list[str] = Field(default_factory=list)
+    activities: list[str] = Field(default_factory=list)
+    qualifications: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+    @field_validator("products", "activities", "qualifications", mode="before")
+    @classmethod
+    def _as_list(cls, v):
+        if v is None:
+            return []
+        if isinstance(v, str):
+            return [x.strip() for x in SPLIT.split(v) if x.strip()]
+        if isinstance(v, list):
+            return [x.strip() for x in v if isinstance(x, str) and x.strip()]
+        return v
+
+    def is_empty(self) -> bool:
+        return not any([self.name, self.region, self.enterprise_type, self.products, self.activities,
+                        self.qualifications, self.description])
+
+    def has_content(self) -> bool:
+        """Anything besides the name and the region to match on."""
+        return any([self.enterprise_type, self.products, self.activities, self.qualifications, self.description])
+
+
+class Condition(BaseModel):
+    text: str  # verbatim from the quote
+    status: Status
+    basis: str = ""  # why this status, in Chinese
+
+
+class Match(BaseModel):
+    doc_id: str
+    doc_title: str = ""
+    section: str
+    quote: str
+    start: int
+    end: int
+    reasons: list[str]
+    conditions: list[Condition]
+    support_type: str  # the support types joined with 、 (e.g. "资金/专项、政策"); 方向引导 when none is named
+    support_types: list[str]
+    caveats: list[str] = Field(default_factory=list)  # what the quote's figures and years are not
+    score: float
+
+
+class EligibilityResult(BaseModel):
+    matches: list[Match] = Field(default_factory=list)
+    note: str = NOTE
+    warnings: list[str] = Field(default_factory=list)
+    recognized: dict[str, list[str]] = Field(default_factory=dict)  # what the profile was understood as
+    latency_ms: float = 0.0
+
+
+# ====================================================================== the profile, understood
+
+
+@dataclass
+class Region:
+    raw: str
+    kind: Literal["city", "county", "area", "province", "outside", "unknown"]
+    city: str | None = None
+    place: str | None = None  # the most specific known name: the county if given, else the city
+
+
+@dataclass
+class Facts:
+    """A profile mapped onto the taxonomy, each item with the profile value that produced it (for the reasons)."""
+
+    segments: dict[str, float] = field(default_factory=dict)  # segment -> weight (1 named, 0.8 child, 0.6 parent)
+    on_topic: set[str] = field(default_factory=set)  # segments named or below a named one (not merely a parent)
+    terms: dict[str, str] = field(default_factory=dict)  # normalised taxonomy term -> the profile value naming it
+    # segment -> (field label, profile value, the segment that value named)
+    segment_source: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    actors: dict[str, str] = field(default_factory=dict)  # actor -> profile value
+    activities: dict[str, str] = field(default_factory=dict)
+    qualifications: dict[str, str] = field(default_factory=dict)
+    related_qualifications: dict[str, str] = field(default_factory=dict)  # term -> the qualification it relates to
+    names: list[str] = field(default_factory=list)  # enterprises named in the plan that the profile's name contains
+    region: Region | None = None
+    government: bool = False
+    enterprise: bool | None = None  # None: the profile does not say
+
+
+FIELD_LABELS = {"enterprise_type": "企业类型", "products": "产品", "activities": "业务活动",
+                "qualifications": "资质", "description": "企业简介", "name": "企业名称"}
+
+
+def _values(p: Profile) -> list[tuple[str, str]]:
+    """(field, value) pairs in the order that best describes the enterprise."""
+    out = [("enterprise_type", p.enterprise_type)] if p.enterprise_type else []
+    out += [("products", v) for v in p.products]
+    out += [("activities", v) for v in p.activities]
+    if p.description:
+        out.append(("description", p.description))
+    return out
+
+
+def _region(raw: str, tax: Taxonomy) -> Region:
+    r = norm(raw)
+    outside = next((o for o in tax.regions.outside if norm(o) in r), None)
+    places = places_in(raw, tax)
+    if places:
+        # the most specific name: a county over its city ("嘉兴市嘉善县" → 嘉善), a city over an area
+        place = min(places, key=lambda x: (x in tax.regions.areas, tax.place_city(x) == x))
+        city = tax.place_city(place)
+        if city is None:  # an area such as 杭州湾
+            return Region(raw, "area", None, place)
+        return Region(raw, "city" if place == city else "county", city, place)
+    if outside:
+        return Region(raw, "outside", place=outside)
+    if any(norm(t) in r for t in tax.regions.province_terms):
+        return Region(raw, "province")
+    return Region(raw, "unknown")
+
+
+def understand(p: Profile, tax: Taxonomy) -> Facts:
+    """Map the profile's free text onto segments, actor types, activities, qualifications and a region."""
+    f = Facts()
+    # Segments: each value's own segments weigh 1; their sub-segments 0.8; their parents 0.6 (× 0.6 from the
+    # description, which also names customers: "为整车厂配套" does not make a carmaker).
+    for fld, value in _values(p):
+        scale = DESCRIPTION_FACTOR if fld == "description" else 1.0
+        for seg, terms in tag(value, tax.segments).items():
+            _add_segment(f, tax, seg, scale, (FIELD_LABELS[fld], value, seg))
+            if fld == "products":
+                for t in terms:
+                    f.terms.setdefault(norm(t), value)
+    # Actor types from the type; from the name or the description only without a type, or a size (中小企业).
+    for actor in tag(p.enterprise_type or "", tax.actors):
+        f.actors.setdefault(actor, p.enterprise_type or "")
+    for value in (p.name, p.description):
+        for actor in tag(value or "", tax.actors):
+            if not p.enterprise_type or actor == "中小企业":
+                f.actors.setdefault(actor, value or "")
+    for v in p.activities + ([p.description] if p.description else []):
+        for act in tag(v, tax.activities):
+            f.activities.setdefault(act, v)
+    # Qualifications only as stated: a description's "争创专精特新" is an aim, not a title.
+    for v in p.qualifications:
+        for q in tag(v, tax.qualifications):
+            f.qualifications.setdefault(q, v)
+    for q in list(f.qualifications):
+        for rel in _entry(tax.qualifications, q).related:
+            f.related_qualifications.setdefault(rel, q)
+    if p.name:
+        f.names = [e for e in tax.enterprises if norm(e) in norm(p.name)]
+    if p.region:
+        f.region = _region(p.region, tax)
+    typ = norm(p.enterprise_type or "")
+    f.government = bool(typ) and any(norm(g) in typ for g in tax.government)
+    if f.government:
+        f.actors = {"地方政府": p.enterprise_type or ""}
+    if p.enterprise_type:
+        f.enterprise = not f.government
+    elif f.actors or p.products:
+        f.enterprise = True
+    if f.enterprise:
+        f.actors.setdefault("企业", p.enterprise_type or "")
+    return f
+
+
+def _add_segment(f: Facts, tax: Taxonomy, seg: str, scale: float, source: tuple[str, str, str]) -> None:
+    def put(s: str, weight: float, broader: bool) -> None:
+        if weight > f.segments.get(s, 0):
+            f.segments[s] = weight
+            f.segment_source[s] = source
+        if not broader:
+            f.on_topic.add(s)
+
+    put(seg, scale, False)
+    for child in (e.id for e in tax.segments if seg in tax.ancestors(e.id)):
+        put(child, 0.8 * scale, False)
+    for parent in tax.ancestors(seg):
+        put(parent, 0.6 * scale, True)
+
+
+def _entry(entries: list[Entry], id_: str) -> Entry:
+    return next(e for e in entries if e.id == id_)
+
+
+def check_profile(p: Profile, f: Facts, tax: Taxonomy) -> list[str]:
+    """Warnings: unrecognised values (still searched semantically) and contradictions (still answered)."""
+    out = []
+    unknown = [v for fld, v in _values(p) if fld != "description" and not _recognised(v, tax)]
+    if unknown:
+        out.append("未能在产业链分类中识别：" + "、".join(f"“{v}”" for v in unknown) + "，已按语义检索相近条款。")
+    unknown_q = [v for v in p.qualifications if not tag(v, tax.qualifications)]
+    if unknown_q:
+        out.append("未识别的资质：" + "、".join(f"“{v}”" for v in unknown_q) + "，相关条件按“未知”处理。")
+    if f.region and f.region.kind == "unknown":
+        out.append(f"未识别的地区“{f.region.raw}”：不按地区加权，仅按其他字段和语义检索。")
+    if f.region and f.region.kind == "outside":
+        out.append(f"所填地区“{f.region.raw}”不在浙江省内：本规划是浙江省规划，条款原则上面向省内企业和地区，"
+                   "以下结果仅供参考，“省内”类条件判为不满足。")
+    if f.government:
+        enterprise_only = [v for v in p.qualifications if tag(v, tax.qualifications)]
+        if enterprise_only:
+            out.append(f"档案矛盾：企业类型为“{p.enterprise_type}”（政府部门），但资质"
+                       + "、".join(f"“{v}”" for v in enterprise_only)
+                       + "只授予企业，请核对；以下仍按所填字段分别匹配。")
+        if p.products:
+            out.append(f"档案提示：企业类型为“{p.enterprise_type}”（政府部门），却填写了产品，已按产业方向匹配。")
+    small = {"中小企业"} & set(f.actors)
+    big = {"龙头企业", "生态主导型企业"} & set(f.qualifications)
+    if small and big:
+        out.append(f"档案矛盾：企业类型“{p.enterprise_type}”为中小企业，资质却含"
+                   + "、".join(f"“{q}”" for q in sorted(big)) + "，请核对；以下按两者分别匹配。")
+    return out
+
+
+def _recognised(value: str, tax: Taxonomy) -> bool:
+    return any(tag(value, entries) for entries in (tax.segments, tax.actors, tax.activities, tax.qualifications)) \
+        or any(norm(g) in norm(value) for g in tax.government)
+
+
+# ====================================================================== conditions
+
+
+# What is left of a condition after its checkable terms are removed; any of these means a requirement we cannot
+# check from a profile ("具备国际竞争力", "有能力有条件", "基础好"), so the condition is at best unknown.
+UNCHECKABLE = re.compile(r"能力|条件|水平|影响力|竞争力|优势|基础|潜力|丰富|含量|作用|效益|稳定|引领|前瞻|标志|低效|规定")
+PLACE_HEADS = ("地区", "区域", "城市", "开发区", "园区", "平台", "路线", "项目")
+
+
+@dataclass
+class CondSpec:
+    """A condition analysed once: the checkable requirements it names and what it asks that no profile can show."""
+
+    text: str
+    qualifications: list[str]
+    actors: list[str]
+    segments: list[str]
+    activities: list[str]
+    province: bool  # "省内…": only enterprises in Zhejiang
+    uncheckable: str  # e.g. "具备国际竞争力"; "" when every requirement is checkable
+
+    @property
+    def specific(self) -> bool:
+        """Asks more than "an enterprise in the province"."""
+        return bool(self.qualifications or self.segments or self.activities or set(self.actors) - {"企业", "地方政府"})
+
+
+def analyse(cond: str, tax: Taxonomy) -> CondSpec:
+    if cond.endswith(PLACE_HEADS):
+        # about the place or project itself ("产业基础好、氢气资源丰富…的地区"), not about the enterprise's segments
+        return CondSpec(text=cond, qualifications=[], actors=[], segments=[], activities=[], province=False,
+                        uncheckable=cond)
+    rest = cond
+    found = {}
+    for kind, entries in (("qualifications", tax.qualifications), ("actors", tax.actors),
+                          ("segments", tax.segments), ("activities", tax.activities)):
+        hits = tag(rest, entries)  # on what is left: "行业整合能力" is 龙头企业's, not the activity 整合
+        found[kind] = list(hits)
+        for terms in hits.values():
+            for t in terms:
+                rest = rest.replace(t, "")
+    actors = found["actors"]
+    if "企业" in actors and len(actors) > 1:
+        actors.remove("企业")  # "省内整车企业": the specific type decides
+    rest = rest.replace("省内", "")
+    m = UNCHECKABLE.search(rest)
+    return CondSpec(text=cond, qualifications=found["qualifications"], actors=actors, segments=found["segments"],
+                    activities=found["activities"], province="省内" in cond,
+                    uncheckable=_clean(rest) if m else "")
+
+
+def judge(c: CondSpec, p: Profile, f: Facts) -> Condition:
+    """met / unmet / unknown: unknown whenever the profile lacks what the condition asks (or nobody could show it)."""
+    return _judge(c, p, f)[0]
+
+
+def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
+    """The condition judged, and whether it is unmet on a hard ground (qualification, 政府 vs 企业, outside the
+    province) rather than on the enterprise type, which a sentence naming several actors varies clause by clause."""
+    parts: list[tuple[Status, str]] = []
+    hard = False
+    for q in c.qualifications:
+        if q in f.qualifications:
+            parts.append(("met", f"资质“{f.qualifications[q]}”"))
+        elif f.government:
+            parts.append(("unmet", "政府部门不适用企业资质"))
+            hard = True
+        elif p.qualifications:
+            parts.append(("unmet", f"所填资质中没有“{q}”"))
+            hard = True
+        else:
+            parts.append(("unknown", f"档案未填资质，无法判断是否为{q}"))
+    for a in c.actors:
+        if a == "地方政府":
+            continue  # 区域/地区/城市 conditions are about the place itself
+        if a in f.actors:
+            parts.append(("met", f"企业类型“{p.enterprise_type or f.actors[a]}”"))
+        elif f.government:
+            parts.append(("unmet", "条件面向企业，档案为政府部门"))
+            hard = True
+        elif p.enterprise_type:
+            parts.append(("unmet", f"企业类型“{p.enterprise_type}”不是{a}"))
+        else:
+            parts.append(("unknown", "档案未填企业类型"))
+    for s in c.segments:
+        if s in f.segments:
+            parts.append(("met", f"档案涉及{s}"))
+        elif f.segments:
+            parts.append(("unmet", f"档案未涉及{s}"))
+        else:
+            parts.append(("unknown", f"档案未说明是否涉及{s}"))
+    if c.activities:  # alternatives ("主导或参与…标准制定、…国产化配套"): one is enough
+        hit = [a for a in c.activities if a in f.activities]
+        if hit:
+            parts.append(("met", "业务活动“" + "、".join(dict.fromkeys(f.activities[a] for a in hit)) + "”"))
+        elif p.activities:
+            parts.append(("unmet", "所填业务活动不含" + "、".join(c.activities)))
+        else:
+            parts.append(("unknown", "档案未填业务活动"))
+    if c.province:
+        parts.append(_in_province(f))
+        hard = hard or parts[-1][0] == "unmet"
+    status, basis = _combine(parts)
+    if status == "met" and c.uncheckable:
+        status, basis = "unknown", f"{basis}；但“{c.uncheckable}”无法从档案判断"
+    if not parts:
+        basis = ("条件针对地区、平台或项目本身，需对照实际情况" if c.text.endswith(PLACE_HEADS)
+                 else "条件无法从档案判断，以实施细则为准")
+    return Condition(text=c.text, status=status, basis=basis), hard and status == "unmet"
+
+
+def evaluate(cond: str, p: Profile, f: Facts, tax: Taxonomy) -> Condition:
+    return judge(analyse(cond, tax), p, f)
+
+
+def _in_province(f: Facts) -> tuple[Status, str]:
+    if f.region is None:
+        return "unknown", "档案未填地区"
+    if f.region.kind == "outside":
+        return "unmet", f"地区“{f.region.raw}”不在浙江省内"
+    if f.region.kind == "unknown":
+        return "unknown", f"无法识别地区“{f.region.raw}”"
+    return "met", f"地区“{f.region.raw}”在浙江省内"
+
+
+def _combine(parts: list[tuple[Status, str]]) -> tuple[Status, str]:
+    if not parts:
+        return "unknown", ""
+    for want in ("unmet", "unknown"):
+        if any(s == want for s, _ in parts):
+            return want, "；".join(dict.fromkeys(b for s, b in parts if s == want))
+    return "met", "；".join(dict.fromkeys(b for _, b in parts))
+
+
+def _clean(text: str) -> str:
+    """A leftover condition fragment made readable: "具备国际竞争力的" → "具备国际竞争力"."""
+    return re.sub(r"^[的、和或及与]+|[的、和或及与]+$", "", text) or text
+
+
+# ====================================================================== matching
+
+
+@dataclass
+class _Indexed:
+    """A provision with what matching needs precomputed: vector row, activity/qualification tags, conditions."""
+
+    prov: Provision
+    row: int | None
+    norm_quote: str
+    activities: dict[str, list[str]]
+    qualifications: dict[str, list[str]]
+    cities: set[str]  # Zhejiang cities named through an area ("~宁波" for 杭州湾)
+    conditions: list[CondSpec]
+    strong: bool
+    spread: float  # 1 + FOCUS·(distinct chains named − 1)
+
+
+@dataclass
+class _Scored:
+    score: float
+    index: int
+    reasons: list[str]
+    conditions: list[Condition]
+
+
+class Matcher:
+    """Profile → ranked provisions: taxonomy and field evidence plus e5 similarity to the profile's text."""
+
+    def __init__(self, provisions: list[Provision], titles: dict[str, str], embed_query: Callable[[str], np.ndarray],
+                 sentence_vectors: np.ndarray, sentence_rows: dict[tuple[str, int], int],
+                 taxonomy: Taxonomy | None = None):
+        self.tax = tax = taxonomy or load_taxonomy()
+        self.titles = titles
+        self.embed_query = embed_query
+        self.vectors = sentence_vectors
+        self.items = [
+            _Indexed(prov=p, row=sentence_rows.get((p.doc_id, p.start)), norm_quote=norm(p.quote),
+                     activities=tag(p.quote, tax.activities), qualifications=self._quals(p.quote),
+                     cities=self._cities(p.regions), conditions=[analyse(c, tax) for c in p.conditions],
+                     strong=any(v in SUPPORT_VERBS for v in p.verbs),
+                     spread=1 + FOCUS * max(0, len({self._root(s) for s in p.segments}) - 1))
+            for p in provisions]
+        self.rows = np.array([it.row for it in self.items if it.row is not None], dtype=np.int64)
+        self.rarity = _rarity([[*it.prov.segments, *it.prov.context_segments] for it in self.items])
+        self.rarity.update(_rarity([list(it.activities) for it in self.items]))
+        self.actor_rarity = _rarity([it.prov.targets for it in self.items])
+        self.support_rarity = _rarity([it.prov.support_types for it in self.items])
+        self.needs = {a.id: a.support for a in tax.activities if a.support}
+
+    @classmethod
+    def from_kb(cls, kb, provisions: list[Provision] | None = None) -> "Matcher":
+        """From an open KnowledgeBase: its stored provisions, or extracted now when the KB predates them."""
+        data = kb.data
+        provisions = provisions if provisions is not None else getattr(data, "provisions", None)
+        if provisions is None:
+            from indexer.provisions import extract_provisions
+
+            provisions = [p for d_id, doc in data.documents.items()
+                          for p in extract_provisions(doc, data.paragraphs.get(d_id, []))]
+        titles = {d: doc.meta.title for d, doc in data.documents.items()}
+        return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows)
+
+    def _root(self, seg: str) -> str:
+        return ([seg] + self.tax.ancestors(seg))[-1]
+
+    def _quals(self, quote: str) -> dict[str, list[str]]:
+        out = tag(quote, self.tax.qualifications)
+        for e in self.tax.qualifications:  # related terms ("~小巨人") count half for the qualifications they relate to
+            for rel in e.related:
+                if norm(rel) in norm(quote):
+                    out.setdefault("~" + rel, [rel])
+        return out
+
+    def _cities(self, regions: list[str]) -> set[str]:
+        return {"~" + c for r in regions for c in self.tax.regions.areas.get(r, [])}
+
+    # ------------------------------------------------------------------ scoring
+
+    def match(self, profile: Profile | dict, k: int = 10,
+              allowed_docs: frozenset[str] | None = None) -> EligibilityResult:
+        """The k best provisions for the profile, best first, with reasons and evaluated conditions.
+
+        score = field evidence (segments, product terms, enterprise type, qualifications, needs and activities,
+                region, name, conditions met or unmet; the W_* weights above)
+                + W_SEMANTIC × the provision sentence's e5 similarity to the profile text, rescaled so the median
+                provision gets 0 and the best 1. Only provisions with field evidence or above-median similarity are
+                returned, at most PER_PARAGRAPH sentences of one paragraph.
+        """
+        t0 = time.perf_counter()
+        p = profile if isinstance(profile, Profile) else Profile.model_validate(profile)
+        if p.is_empty():
+            return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
+        f = understand(p, self.tax)
+        warnings = check_profile(p, f, self.tax)
+        if p.model_extra:
+            warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
+                            "products、activities、qualifications、description）。")
+        if not p.has_content() and not f.names:
+            warnings.append(EMPTY_PROFILE)
+        sem = self._semantic(p)
+        scored = []
+        for i, it in enumerate(self.items):
+            if allowed_docs is not None and it.prov.doc_id not in allowed_docs:
+                continue
+            sc = self._field_score(i, it, p, f)
+            if sem is not None and it.row is not None:
+                sc.score += W_SEMANTIC * sem[it.row]
+                if sem[it.row] >= 0.5:
+                    sc.reasons.append("企业简介与条款内容语义相近" if p.description else "档案内容与条款语义相近")
+            if sc.score > 0 and sc.reasons:
+                scored.append(sc)
+        scored.sort(key=lambda x: (-x.score, x.index))
+        floor = max(MIN_SCORE, MIN_RELATIVE * scored[0].score) if scored else 0.0
+        matches, per_para = [], {}
+        for sc in (x for x in scored if x.score >= floor):
+            prov = self.items[sc.index].prov
+            key = (prov.doc_id, prov.para_index)
+            if per_para.get(key, 0) >= PER_PARAGRAPH:
+                continue
+            per_para[key] = per_para.get(key, 0) + 1
+            matches.append(Match(doc_id=prov.doc_id, doc_title=self.titles.get(prov.doc_id, ""),
+                                 section=prov.section_path, quote=prov.quote, start=prov.start, end=prov.end,
+                                 reasons=sc.reasons, conditions=sc.conditions,
+                                 support_type="、".join(prov.support_types), support_types=prov.support_types,
+                                 caveats=caveats(prov.quote), score=round(float(sc.score), 3)))
+            if len(matches) == k:
+                break
+        if not matches and p.has_content():
+            warnings.append("未找到与档案相符的条款，请补充产品、业务活动或企业简介。")
+        return EligibilityResult(matches=matches, warnings=warnings, recognized=_recognized(f), latency_ms=_ms(t0))
+
+    def _semantic(self, p: Profile) -> np.ndarray | None:
+        """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
+        text = "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
+                                     "、".join(p.qualifications), p.description] if x)
+        if not text or not len(self.rows):
+            return None
+        sims = self.vectors @ np.asarray(self.embed_query(text[:500]), dtype=np.float32)
+        ref = sims[self.rows]
+        lo, hi = float(np.median(ref)), float(ref.max())
+        return np.clip((sims - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+
+    def _field_score(self, i: int, it: _Indexed, p: Profile, f: Facts) -> _Scored:
+        prov, score, reasons = it.prov, 0.0, []
+        # segments named in the sentence (else only by its heading or run-in title), weighted by rarity
+        hits = sorted(((f.segments[s] * self.rarity.get(s, 1.0), s) for s in prov.segments if s in f.segments),
+                      reverse=True)
+        ctx = sorted(((0.5 * f.segments[s] * self.rarity.get(s, 1.0), s) for s in prov.context_segments
+                      if s in f.segments), reverse=True)
+        if hits:
+            score += W_SEGMENT * hits[0][0] / it.spread + W_SEGMENT_EXTRA * min(2, len(hits) - 1)
+            reasons += self._segment_reasons([s for _, s in hits], f, prov.quote)
+        elif ctx:
+            score += W_SEGMENT * ctx[0][0]
+            where = prov.lead or prov.section[-1]
+            reasons.append(f"条款所在部分“{where}”涉及{ctx[0][1]}（{self._source(ctx[0][1], f)}）")
+        terms = [t for t in f.terms if t in it.norm_quote][:2]
+        if terms:
+            score += W_TERM * len(terms)
+            reasons.append("产品用语“" + "、".join(terms) + "”见于条款原文")
+        # whom it names
+        specific = [a for a in prov.targets if a != "企业"]
+        matched = [a for a in specific if a in f.actors]
+        # On topic: the provision names one of the profile's segments or a sub-segment (its parent alone — 整车 for a
+        # 港口牵引车 maker — is not enough), or the profile names no segment at all.
+        topical = not f.segments or any(s in f.on_topic for s in [*prov.segments, *prov.context_segments])
+        if matched:
+            score += W_ACTOR * max(self.actor_rarity.get(a, 1.0) for a in matched) * (1.0 if topical else 0.5)
+            reasons.append(f"企业类型“{p.enterprise_type or f.actors[matched[0]]}”：条款面向{'、'.join(matched)}")
+        elif "企业" in prov.targets and f.enterprise:
+            score += W_ENTERPRISE
+        elif specific and f.government and "地方政府" not in specific:
+            score += W_ACTOR_MISMATCH
+        for q, v in f.qualifications.items():
+            if q in it.qualifications:
+                score += W_QUALIFICATION
+                reasons.append(f"资质“{v}”：条款提及“{it.qualifications[q][0]}”")
+                break
+        else:
+            rel = next((r for r in f.related_qualifications if "~" + r in it.qualifications), None)
+            if rel:
+                score += W_QUALIFICATION * 0.5
+                reasons.append(f"资质“{f.qualifications[f.related_qualifications[rel]]}”：条款提及相关的“{rel}”")
+        region = self._region_score(it, f, reasons)
+        score += region
+        # Needs and activities: per activity the better of "the provision offers the support it needs" and "the
+        # provision names the activity" (both usually rest on the same word: 示范, 融资), the two best activities.
+        # A topical support (pilots, platforms) counts fully only when the provision also matches on segment,
+        # enterprise type or region.
+        on_topic = bool(topical and f.segments or matched or region)
+        gains = []
+        for a, value in f.activities.items():
+            need, act = 0.0, 0.0
+            support = self.needs.get(a)
+            if support in prov.support_types:
+                # a rare activity named verbatim ("上路测试") is itself on topic; 示范/试点 words are not
+                named = a in it.activities and self.rarity.get(a, 1.0) >= SPECIFIC_ACTIVITY
+                full = on_topic or named or support not in TOPICAL_SUPPORT
+                need = W_NEED * self.support_rarity.get(support, 1.0) * (1.0 if full else 0.5)
+            if a in it.activities:
+                act = W_ACTIVITY * self.rarity.get(a, 1.0) ** 4
+            if need or act:
+                why = (f"业务需求“{_short(value)}”：条款涉及{support}支持" if need >= act
+                       else f"业务活动“{_short(value)}”：条款涉及“{it.activities[a][0]}”")
+                gains.append((max(need, act), why))
+        for gain, why in sorted(gains, reverse=True)[:2]:
+            score += gain
+            reasons.append(why)
+        names = [e for e in f.names if e in prov.enterprises]
+        if names:
+            score += W_NAME
+            reasons.append(f"企业名称“{p.name}”：条款点名{names[0]}")
+        judged = [_judge(c, p, f) for c in it.conditions]
+        conditions = [c for c, _ in judged]
+        met = [c for c, spec in zip(conditions, it.conditions) if c.status == "met" and spec.specific]
+        if met:
+            score += W_CONDITION_MET
+            reasons.append(f"满足条款条件“{met[0].text}”（{met[0].basis}）")
+        if any(hard for _, hard in judged):
+            score += W_CONDITION_UNMET
+        if reasons and it.strong:
+            score += W_SUPPORT_VERB
+        return _Scored(score, i, reasons, conditions)
+
+    def _region_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
+        if not f.region or not f.region.place or f.region.kind == "outside":
+            return 0.0
+        named = [r for r in it.prov.regions if r in (f.region.place, f.region.city)]
+        if named:
+            reasons.append(f"地区“{f.region.raw}”：条款点名{named[0]}")
+            return W_REGION
+        # a county of the profile's city (not a sibling county of the profile's own county)
+        inside = [r for r in it.prov.regions if f.region.kind == "city" and self.tax.place_city(r) == f.region.city]
+        if inside:
+            reasons.append(f"地区“{f.region.raw}”：条款点名的{inside[0]}属于{f.region.city}")
+            return W_REGION * 0.8
+        if f.region.city and "~" + f.region.city in it.cities:
+            area = next(r for r in it.prov.regions if f.region.city in self.tax.regions.areas.get(r, []))
+            reasons.append(f"地区“{f.region.raw}”：条款点名的{area}包括{f.region.city}")
+            return W_REGION * 0.6
+        return 0.0
+
+    def _source(self, seg: str, f: Facts) -> str:
+        label, value, _ = f.segment_source[seg]
+        return f"{label}“{_short(value)}”"
+
+    def _segment_reasons(self, segs: list[str], f: Facts, quote: str) -> list[str]:
+        """One reason per profile value: the best segment it reaches in the quote, and which words show it."""
+        out, seen = [], set()
+        for seg in segs:
+            label, value, named = f.segment_source[seg]
+            if value in seen:
+                continue
+            seen.add(value)
+            terms = find_terms(quote, self.tax.segments_by_id[seg])
+            said = "、".join(f"“{t}”" for t in terms[:2]) or seg
+            if seg == named:
+                out.append(f"{label}“{_short(value)}”属于{seg}：条款提及{said}")
+            else:
+                relation = "细分环节" if named in self.tax.ancestors(seg) else "上级环节"
+                out.append(f"{label}“{_short(value)}”属于{named}：条款提及其{relation}{seg}（{said}）")
+        return out
+
+
+_MATCHERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def matcher_for(kb) -> Matcher:
+    """The Matcher of a KnowledgeBase's current data, built once per loaded KB (a reload gets a new one)."""
+    data = kb.data
+    m = _MATCHERS.get(data)
+    if m is None:
+        m = _MATCHERS[data] = Matcher.from_kb(kb)
+    return m
+
+
+def eligibility(kb, profile: Profile | dict, k: int = 10) -> EligibilityResult:
+    """Match a profile against the documents in force (as `kb.ask` answers from them): for the CLI and the app."""
+    allowed = kb.allowed(None) if hasattr(kb, "allowed") else None
+    return matcher_for(kb).match(profile, k=k, allowed_docs=allowed)
+
+
+def caveats(quote: str) -> list[str]:
+    out = [CAVEAT_MONEY] if MONEY.search(quote) else []
+    return out + ([CAVEAT_YEAR] if YEAR.search(quote) else [])
+
+
+def _rarity(tag_lists: list[list[str]]) -> dict[str, float]:
+    """0.5 + 0.5·log(N/df)/log(N) per tag: 1 for a tag on one provision, 0.5 for one on all of them."""
+    n = len(tag_lists)
+    df: dict[str, int] = {}
+    for tags in tag_lists:
+        for t in set(tags):
+            df[t] = df.get(t, 0) + 1
+    if n < 2:
+        return {t: 1.0 for t in df}
+    return {t: 0.5 + 0.5 * math.log(n / d) / math.log(n) for t, d in df.items()}
+
+
+def _short(text: str, n: int = 24) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
+
+
+def _recognized(f: Facts) -> dict[str, list[str]]:
+    named = dict.fromkeys(src[2] for src in f.segment_source.values())
+    out = {"segments": list(named), "actors": [a for a in f.actors if a != "企业"],
+           "activities": list(f.activities), "qualifications": list(f.qualifications)}
+    if f.region:
+        out["region"] = list(dict.fromkeys(x for x in (f.region.place, f.region.city) if x)) or [f.region.raw]
+    if f.names:
+        out["named_enterprises"] = f.names
+    return {k: v for k, v in out.items() if v}

@@ -1,0 +1,135 @@
+"""Provision extraction from the real plan: verbatim quotes and conditions, targets, segments and support types."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.loader import load_corpus
+from indexer.provisions import extract_conditions, extract_provisions
+from indexer.structure import parse
+from kb.provisions import load_taxonomy, places_in, tag
+from kb.schema import DocMeta, Document
+
+REPO = Path(__file__).resolve().parents[2]
+DOC_ID = "zhejiang-nev-14th-fyp-2021"
+
+
+@pytest.fixture(scope="module")
+def plan() -> Document:
+    return next(d for d in load_corpus(REPO / "corpus") if d.meta.doc_id == DOC_ID)
+
+
+@pytest.fixture(scope="module")
+def paragraphs(plan):
+    return parse(plan)
+
+
+@pytest.fixture(scope="module")
+def provisions(plan, paragraphs):
+    return extract_provisions(plan, paragraphs)
+
+
+def one(provisions, needle: str):
+    found = [p for p in provisions if needle in p.quote]
+    assert len(found) == 1, (needle, [p.quote for p in found])
+    return found[0]
+
+
+def test_quotes_and_conditions_are_verbatim(plan, paragraphs, provisions):
+    assert len(provisions) > 100
+    by_index = {p.index: p for p in paragraphs}
+    for p in provisions:
+        assert plan.text[p.start:p.end] == p.quote
+        assert p.doc_id == DOC_ID and p.section == by_index[p.para_index].section
+        assert p.verbs and all(v in p.quote for v in p.verbs)
+        assert p.support_types
+        for c in p.conditions:
+            assert c in p.quote, (c, p.quote)
+
+
+def test_one_provision_per_sentence_so_each_has_a_vector(paragraphs, provisions):
+    starts = {(s.start, s.end) for para in paragraphs for s in para.sentences}
+    assert all((p.start, p.end) in starts for p in provisions)
+    assert len({p.start for p in provisions}) == len(provisions)
+
+
+def test_deterministic(plan, paragraphs, provisions):
+    again = extract_provisions(plan, paragraphs)
+    assert [p.model_dump() for p in again] == [p.model_dump() for p in provisions]
+
+
+def test_background_and_preamble_give_no_provisions(provisions):
+    # 现实基础 describes the past, 基本原则 principles, the notice only issues the plan
+    for past in ("吉利集团连续九年入选世界五百强", "德清加快打造全省首个全域城市级自动驾驶", "以创新为第一动力", "请会同当地行业主管部门"):
+        assert not any(past in p.quote for p in provisions), past
+
+
+def test_conditions_of_the_plan(provisions):
+    pilot = one(provisions, "重点支持具备行业整合能力的龙头企业")
+    assert pilot.conditions == ["具备行业整合能力的龙头企业"]
+    assert "试点/示范" in pilot.support_types and "中小企业" in pilot.targets
+    h2 = one(provisions, "优先在产业基础好、氢气资源丰富")
+    assert h2.conditions == ["产业基础好、氢气资源丰富、推广运营有潜力的地区"]
+    assert "加氢" in h2.segments and "试点/示范" in h2.support_types
+    fund = one(provisions, "省重大科技专项按规定给予优先支持")
+    assert "符合条件的核心技术攻关项目" in fund.conditions and "资金/专项" in fund.support_types
+    finance = one(provisions, "拓展新能源汽车企业融资渠道")
+    assert "符合条件的企业" in finance.conditions and finance.support_types == ["金融"]
+    assert "金融机构" in finance.targets
+    region = one(provisions, "重点支持新能源汽车产业发展基础强")
+    assert region.conditions == ["新能源汽车产业发展基础强、组织实施条件优的区域"]
+    assert "地方政府" in region.targets
+    h2_oem = one(provisions, "鼓励省内整车企业开发氢燃料电池汽车")
+    assert h2_oem.conditions == ["省内整车企业", "具备国际先进水平的氢燃料电池整车企业"]
+    assert {"整车企业"} <= set(h2_oem.targets) and "电池企业" not in h2_oem.targets  # 燃料电池企业 is no 电池企业
+
+
+def test_condition_phrases_stop_at_the_verb():
+    assert extract_conditions("鼓励有能力有条件的企业积极介入氢燃料电池行业标准制定。") == ["有能力有条件的企业"]
+    assert extract_conditions("选择有条件的城市率先实施城市路网智能改造工程。") == ["有条件的城市"]
+    assert extract_conditions("打造具备国际影响力的生态主导型企业。") == ["具备国际影响力的生态主导型企业"]
+    assert extract_conditions("加快发展车用大功率驱动电机。") == []
+
+
+def test_segments_and_their_context(provisions):
+    igbt = one(provisions, "攻关高性能IGBT功率半导体器件")
+    assert {"功率半导体", "电机电控"} <= set(igbt.segments)
+    tank = one(provisions, "攻关70 MPa车载储氢装置技术")
+    assert "车载储氢" in tank.segments and "氢燃料电池" in tank.context_segments  # from "7．车用氢燃料电池技术"
+    regen = one(provisions, "优化驱动电机能量回收技术")
+    assert "回收利用" not in regen.segments  # regenerative braking is not battery recycling
+    recycle = one(provisions, "构建动力电池拆分回收资源利用和无害化处理体系")
+    assert {"回收利用", "动力电池"} <= set(recycle.segments)
+    demo = one(provisions, "“十四五”期间投放燃料电池汽车超过3000辆")
+    assert demo.support_types == ["试点/示范"]  # from its box, 专栏5 …示范应用城市群建设行动
+
+
+def test_regions_and_enterprises(provisions):
+    fields = one(provisions, "建成德清、宁波杭州湾、嘉善等一批自动驾驶测试场")
+    assert fields.regions == ["德清", "宁波", "杭州湾", "嘉善"]
+    names = one(provisions, "支持万向一二三、瑞浦能源、微宏动力等电池企业做大做优")
+    assert names.enterprises == ["万向", "瑞浦", "微宏动力"] and "电池企业" in names.targets
+
+
+def test_taxonomy_is_consistent(plan):
+    tax = load_taxonomy()
+    ids = [s.id for s in tax.segments]
+    assert len(ids) == len(set(ids))
+    assert all(s.parent is None or s.parent in ids for s in tax.segments)
+    assert all(e in plan.text for e in tax.enterprises)  # names come from the plan, not from memory
+    assert "功率半导体" in tag("IGBT模块、SiC MOSFET", tax.segments)
+    assert tax.ancestors("功率半导体") == ["电机电控"]
+    assert list(tag("Robotaxi运营", tax.segments)) == ["自动驾驶"]  # not 智能座舱 through "OTA" inside the word
+    assert list(tag("膜电极", tax.segments)) == ["膜电极"] and tax.ancestors("膜电极") == ["氢燃料电池"]
+    assert places_in("浙江省嘉兴市嘉善县") == ["嘉兴", "嘉善"] and tax.place_city("嘉善") == "嘉兴"
+
+
+def test_other_documents_and_kinds():
+    text = "某市支持政策\n第一条 支持符合条件的企业开展氢燃料电池研发。\n第二条 本办法自发布之日起施行。\n"
+    doc = Document(meta=DocMeta(doc_id="fictional-city", file="x.txt", title="某市支持政策"), text=text)
+    provs = extract_provisions(doc, parse(doc))
+    assert [p.quote for p in provs] == ["第一条 支持符合条件的企业开展氢燃料电池研发。"]
+    p = provs[0]
+    assert p.doc_id == "fictional-city" and text[p.start:p.end] == p.quote
+    assert p.conditions == ["符合条件的企业"] and "氢燃料电池" in p.segments and p.verbs[0] == "支持"

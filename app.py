@@ -27,9 +27,14 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from kb.conversation import FollowUpError, resolve  # noqa: E402
-from kb.schema import AnswerRecord, Citation  # noqa: E402
+from kb.filters import DocFilter  # noqa: E402
+from kb.schema import LEVELS, AnswerRecord, Citation  # noqa: E402
 from kb.service import MAX_QUESTION, KnowledgeBase, QuestionError, check_question  # noqa: E402
 from kb.tables import DISPLAY_COLUMNS, TableStore, columns  # noqa: E402
+from webui import eligibility as elig_ui  # noqa: E402
+from webui.auth import Admin  # noqa: E402
+from webui.library import LibraryTab  # noqa: E402
+from webui.startup import open_with_page  # noqa: E402
 
 TITLE = "浙江省新能源汽车产业发展“十四五”规划 · 政策问答"
 MAX_INPUT = 2000  # characters; longer messages are refused outright (the KB itself reads the first 500)
@@ -189,7 +194,10 @@ def source_context(kb: KnowledgeBase, c: Citation) -> tuple[str, str, str, str]:
     a, b = max(a, start - CONTEXT_CHARS), min(b, end + CONTEXT_CHARS)
     before = ("…" if a > 0 and not any(p.start == a for p in paras) else "") + text[a:start]
     after = text[end:b] + ("…" if b < len(text) and not any(p.end == b for p in paras) else "")
-    return before, text[start:end], after, f"原文第 {start + 1}–{end} 字"
+    where = [doc.meta.level, f"第 {doc.page_at(start)} 页" if doc.pages else "", f"原文第 {start + 1}–{end} 字"]
+    if not doc.meta.in_force:
+        where.insert(0, f"该文件{doc.meta.validity}" + (f"（由 {doc.meta.replaced_by} 替代）" if doc.meta.replaced_by else ""))
+    return before, text[start:end], after, " · ".join(w for w in where if w)
 
 
 # ---------------------------------------------------------------- tables
@@ -226,6 +234,32 @@ def write_csv(kind: str, rows: list, path: Path) -> Path:
     return path
 
 
+def target_pairs(targets: list) -> tuple[list[tuple], int]:
+    """(2020 baseline, 2025 target) pairs of one indicator, scope and unit in one document, and the number of
+    2025 targets; only pairs the text itself gives are charted, never an estimate."""
+    goals = [t for t in targets if t.kind == "target" and t.year == "2025" and t.value_norm]
+    bases = [t for t in targets if t.kind == "baseline" and t.year == "2020" and t.value_norm]
+    pairs, seen = [], set()
+    for g in goals:
+        b = next((b for b in bases if (b.doc_id, b.scope, b.unit_norm, b.indicator) ==
+                  (g.doc_id, g.scope, g.unit_norm, g.indicator)), None)
+        if b is not None and (g.doc_id, g.indicator) not in seen:
+            seen.add((g.doc_id, g.indicator))
+            pairs.append((b, g))
+    return pairs, len({(g.doc_id, g.indicator) for g in goals})
+
+
+def chart_frame(pairs: list[tuple]) -> pd.DataFrame:
+    """Both figures of each pair in the target's unit as written (7.7万辆 and 60万辆)."""
+    rows = []
+    for b, g in pairs:
+        scale = g.value_norm / float(g.value.replace(",", ""))
+        label = f"{g.indicator}（{g.unit}）"
+        rows.append([label, "2020年基数", round(b.value_norm / scale, 4), b.quote])
+        rows.append([label, "2025年目标", round(g.value_norm / scale, 4), g.quote])
+    return pd.DataFrame(rows, columns=["指标", "年份", "数值", "原文"])
+
+
 # ---------------------------------------------------------------- the app
 
 class ChatApp:
@@ -241,13 +275,21 @@ class ChatApp:
         self.kb = kb
         self.lock = threading.Lock()  # one question at a time through the retriever and encoder
         self.out_dir = Path(tempfile.mkdtemp(prefix="nev-app-"))
-        self.store = TableStore(kb.data.tables_path)
+        self._store: tuple[Path, TableStore] | None = None
         self.export_paths = [str(p) for p in self.store.export(self.out_dir / "export")]
 
+    @property
+    def store(self) -> TableStore:
+        """The tables of the KB as it is now (a library change rebuilds it elsewhere)."""
+        path = self.kb.data.tables_path
+        if self._store is None or self._store[0] != path:
+            self._store = (path, TableStore(path))
+        return self._store[1]
+
     # ------------------------------------------------ API: /ask
-    def ask_record(self, question: str) -> AnswerRecord:
+    def ask_record(self, question: str, filters: DocFilter | None = None) -> AnswerRecord:
         with self.lock:
-            return self.kb.ask(question)
+            return self.kb.ask(question, filters=filters)
 
     def ask(self, question: str) -> dict:
         """回答一个问题，返回回答记录（JSON：answer、refused、citations、retrieved、latency_ms 等）。"""
@@ -299,8 +341,10 @@ class ChatApp:
         return radio, self.show_source(turns, key) if key else PLACEHOLDER_SOURCE
 
     # ------------------------------------------------ chat
-    def respond(self, message: str | None, turns: list[dict], chat: list[dict]):
-        """One chat turn. Returns (chat, turns, textbox, notice, radio, source)."""
+    def respond(self, message: str | None, turns: list[dict], chat: list[dict], level: str = "",
+                include_old: bool = False):
+        """One chat turn. Returns (chat, turns, textbox, notice, radio, source). `level` and `include_old`
+        are the chat's document filter: only that level's documents; superseded versions too."""
         turns, chat = list(turns or []), list(chat or [])
         message = message or ""
         keep = gr.skip(), gr.skip()  # leave the source pane as it is
@@ -320,7 +364,7 @@ class ChatApp:
         except FollowUpError as e:
             chat.append({"role": "assistant", "content": f"> **提示**：{esc_md(str(e))}"})
             return chat, turns, "", render_notice(""), *keep
-        rec = self.ask_record(r.question)
+        rec = self.ask_record(r.question, DocFilter(level=level or "", validity="全部" if include_old else "现行"))
         turn = len(turns)
         turns.append({"message": message, "question": r.question, "rewritten": r.rewritten,
                       "record": rec.model_dump(mode="json")})
@@ -367,9 +411,12 @@ class ChatApp:
         return [("全部", "")] + [(f, f) for f in dict.fromkeys(p.field for p in self.store.projects() if p.field)]
 
 
-def build_app(kb: KnowledgeBase) -> gr.Blocks:
-    """The interface for an opened knowledge base (launch it with `launch(demo, port)`)."""
+def build_app(kb: KnowledgeBase, admin: Admin | None = None) -> gr.Blocks:
+    """The interface for an opened knowledge base (launch it with `launch(demo, port)`). Library changes need
+    an admin login checked against `admin` (default: ADMIN_USER / ADMIN_PASSWORD from the environment)."""
     h = ChatApp(kb)
+    library = LibraryTab(kb, admin or Admin())
+    eligibility = elig_ui.EligibilityTab(kb)
     meta = kb.data.meta
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         turns = gr.State([])
@@ -387,6 +434,11 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
                                              lines=1, max_lines=4, scale=5, elem_id="question", autofocus=True)
                             send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="send")
                         notice = gr.HTML(render_notice(""), elem_id="notice")
+                        with gr.Accordion("筛选文件", open=False):
+                            with gr.Row():
+                                f_level = gr.Dropdown([("全部层级", "")] + [(x, x) for x in LEVELS], value="",
+                                                      label="只依据该层级的文件", scale=2)
+                                f_old = gr.Checkbox(label="包括已被替代的旧版本", value=False, scale=1)
                         gr.Markdown("示例问题（点击即问）：")
                         with gr.Row(elem_classes=["chips"]):
                             chips = [gr.Button(q, size="sm", variant="secondary", scale=0, min_width=0)
@@ -430,18 +482,29 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
                     r_df = gr.Dataframe(interactive=False, wrap=True, max_height=560, elem_id="resp-table",
                                         column_widths=["16%", "7%", "30%", "17%", "30%"])
                     r_dl = gr.DownloadButton("下载当前筛选结果（CSV）")
+                pairs, n_goals = target_pairs(h.store.targets())
+                with gr.Accordion("2025年目标与2020年基数对比", open=True):
+                    gr.BarPlot(chart_frame(pairs), x="指标", y="数值", color="年份", tooltip=["年份", "数值", "原文"],
+                               x_label_angle=0, height=260, elem_id="target-chart", show_label=False,
+                               caption=f"文件中共有 {n_goals} 项2025年目标，其中 {len(pairs)} 项给出了可比的2020年基数"
+                                       "（同一指标、同一范围、同一单位）；其余目标文件未给出2020年数值，不作图。")
                 gr.Markdown("**全部导出**（完整表格，CSV 为 UTF-8 带 BOM，Excel 含三个工作表）：")
                 with gr.Row():
                     for path in h.export_paths:
                         gr.DownloadButton(f"下载 {Path(path).name}", value=path, size="sm", variant="secondary",
                                           elem_id="export-" + Path(path).name.replace(".", "-"))
 
+            with gr.Tab("企业政策匹配", id="eligibility"):
+                eligibility.render()
+            with gr.Tab("文件库", id="library"):
+                library.render()
+
         # ------------------------------------------------ events
         chat_out = [chatbot, turns, msg, notice, radio, source]
-        gr.on([msg.submit, send.click], h.respond, [msg, turns, chatbot], chat_out, trigger_mode="once",
+        gr.on([msg.submit, send.click], h.respond, [msg, turns, chatbot, f_level, f_old], chat_out, trigger_mode="once",
               concurrency_limit=4, api_visibility="private")
         for b in chips:
-            b.click(h.respond, [b, turns, chatbot], chat_out, trigger_mode="once", concurrency_limit=4,
+            b.click(h.respond, [b, turns, chatbot, f_level, f_old], chat_out, trigger_mode="once", concurrency_limit=4,
                     api_visibility="private")
         clear_btn.click(h.clear, None, chat_out, api_visibility="private", queue=False)
         chatbot.clear(h.clear, None, chat_out, api_visibility="private", queue=False)
@@ -474,7 +537,7 @@ def theme() -> gr.themes.Base:
 def launch(demo: gr.Blocks, port: int | None = None, **kwargs: Any):
     """Serve on 127.0.0.1 (never shared), with the app's theme, CSS and citation-click script."""
     port = int(port if port is not None else os.environ.get("PORT", 7860))
-    return demo.launch(server_name="127.0.0.1", server_port=port, share=False, theme=theme(), css=CSS, js=JS,
+    return demo.launch(server_name="127.0.0.1", server_port=port, share=False, theme=theme(), css=CSS + elig_ui.CSS, js=JS,
                        footer_links=[], ssr_mode=False, mcp_server=False, pwa=False, **kwargs)
 
 
@@ -500,9 +563,14 @@ def main() -> int:
 
     port = int(os.environ.get("PORT", 7860))
     print(f"正在打开知识库 {settings().kb_dir} …（不存在或已过期时会先建立，约一两分钟）", file=sys.stderr, flush=True)
-    kb = KnowledgeBase.open(progress=TerminalProgress(), warm=True)
-    demo = build_app(kb)
     try:
+        # The port first serves a progress page while the KB is built or loaded; then the app takes it over.
+        kb = open_with_page(lambda page, **kw: launch(page, port, **kw), TITLE, terminal=TerminalProgress(),
+                            warm=True)
+        admin = Admin()
+        if not admin.enabled:
+            print(f"提示：{admin.why_disabled}", file=sys.stderr)
+        demo = build_app(kb, admin)
         launch(demo, port, prevent_thread_lock=True, quiet=True)
     except OSError:
         print(f"无法在端口 {port} 启动：端口已被占用或不可用。请换一个端口，例如 PORT={port + 1} ./run.sh app",

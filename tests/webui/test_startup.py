@@ -1,0 +1,68 @@
+"""First start: `python app.py` on an empty KB serves a progress page on its port, which turns into the app."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.fixtures.docs import write_fictional
+from tests.test_app import CHROMIUM, CHROMIUM_ARGS, REPO, free_port
+from webui.startup import PAGE_TITLE, PageProgress
+
+
+def test_progress_render_escapes_and_clamps():
+    p = PageProgress()
+    p(1.7, "<b>读取</b>")
+    html = p.render()
+    assert "&lt;b&gt;" in html and "aria-valuenow='100'" in html
+    p.error = "失败<script>"
+    assert "&lt;script&gt;" in p.render()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_first_start_shows_build_progress_then_the_app(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    import app
+
+    write_fictional(tmp_path / "corpus")
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "KB_DIR": str(tmp_path / "kb"), "CORPUS_DIR": str(tmp_path / "corpus"),
+           "PYTHONPATH": str(REPO)}
+    env.pop("ADMIN_USER", None)
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        first = _wait_for_page(url, proc)
+        assert PAGE_TITLE in first  # the progress page answers before the KB exists
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(url, wait_until="load")
+            page.wait_for_selector("#boot-progress [role=progressbar]", timeout=60_000)
+            # The same tab reloads into the app once the KB is ready.
+            page.wait_for_selector("#question textarea", timeout=300_000)
+            assert app.TITLE in page.title() or app.TITLE in page.inner_text("body")
+            browser.close()
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "知识库已建立" in out
+
+
+def _wait_for_page(url: str, proc: subprocess.Popen, timeout: float = 180) -> str:
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            pytest.fail(f"app.py exited early:\n{proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read().decode("utf-8", "replace")
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail("no page was served")

@@ -1,0 +1,75 @@
+"""A progress page served while the knowledge base is built or loaded at start-up; the app takes the port after."""
+from __future__ import annotations
+
+import html
+import sys
+import threading
+from collections.abc import Callable
+
+import gradio as gr
+
+from kb.service import KnowledgeBase
+
+PAGE_TITLE = "正在准备知识库"
+
+# The page polls the port; when what answers there is the app itself (its title is in the page), it reloads.
+RELOAD_JS = """
+(marker) => {
+  const poll = () => fetch('/', {cache: 'no-store'}).then(r => r.text()).then(t => {
+      if (t.includes(marker)) { location.reload(); } else { setTimeout(poll, 1000); }
+    }).catch(() => setTimeout(poll, 1000));
+  setTimeout(poll, 1500);
+}
+"""
+
+
+class PageProgress:
+    """The build's progress callback: keeps the latest step for the page and passes it on to the terminal."""
+
+    def __init__(self, terminal: Callable[[float, str], None] | None = None):
+        self.fraction, self.message, self.error = 0.0, "正在加载知识库与向量模型…", ""
+        self.terminal = terminal
+        self.lock = threading.Lock()
+
+    def __call__(self, fraction: float, message: str) -> None:
+        with self.lock:
+            self.fraction, self.message = min(max(float(fraction), 0.0), 1.0), message
+        if self.terminal:
+            self.terminal(fraction, message)
+
+    def render(self) -> str:
+        with self.lock:
+            f, msg, err = self.fraction, self.message, self.error
+        if err:
+            return f"<div style='color:#b91c1c'>知识库建立失败：{html.escape(err)}</div>"
+        # Inline styles: the page is served with the app's own CSS, which knows nothing of it.
+        return (f"<div>{html.escape(msg)}</div>"
+                f"<div role='progressbar' aria-valuenow='{f * 100:.0f}' aria-valuemin='0' aria-valuemax='100' "
+                "style='height:14px;border-radius:7px;background:#e5e7eb;overflow:hidden;margin:10px 0'>"
+                f"<div style='height:100%;width:{f * 100:.1f}%;background:#0d9488'></div></div>"
+                f"<div style='color:#6b7280'>{f * 100:.0f}%</div>")
+
+
+def open_with_page(launch: Callable[..., object], app_title: str, terminal=None, **open_kwargs) -> KnowledgeBase:
+    """Open the KB (building it when missing or stale) while a page on the app's port shows the progress.
+
+    `launch(blocks, **kw)` serves a Blocks on the app's address; the page is closed before this returns,
+    so the caller can launch the app on the same port, and the open page then reloads into it."""
+    progress = PageProgress(terminal)
+    with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as page:
+        gr.Markdown(f"## {app_title}\n首次启动需要建立知识库（读取文件、计算向量），完成后本页会自动进入问答界面。")
+        bar = gr.HTML(progress.render(), elem_id="boot-progress")
+        gr.Timer(0.5).tick(progress.render, None, bar, show_progress="hidden")
+        marker = gr.Textbox(app_title, visible=False)
+        page.load(None, marker, None, js=RELOAD_JS)
+    launch(page, prevent_thread_lock=True, quiet=True)
+    try:
+        kb = KnowledgeBase.open(progress=progress, **open_kwargs)
+    except Exception as e:
+        progress.error = str(e)
+        print(f"知识库建立失败：{e}", file=sys.stderr)
+        page.close()
+        raise
+    progress(1.0, "知识库已就绪，正在打开问答界面…")
+    page.close()
+    return kb

@@ -5,6 +5,8 @@ the rest via `python -m bench.probes`), so imports and model loading are really 
 not dropped (that needs root and would disturb other work), so "cold" means a cold process, not a cold disk.
 Peak RSS of each child comes from wait4(). Builds and probes use a temporary MODEL_CACHE and KB, never the
 project's own. Results: a Markdown table on stdout and <out>/bench-<timestamp>.{json,md} (+ latest.*).
+`python -m bench load [--clients 20] [--questions 10] [--out FILE]` is the web app's load test (bench/load.py);
+`python -m bench library [--out FILE]` times adding and removing a document (bench/library.py).
 """
 from __future__ import annotations
 
@@ -329,6 +331,15 @@ def cpu_model() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["load"]:  # the web app under concurrent clients: a separate benchmark with its own options
+        from bench.load import main as load_main
+
+        return load_main(argv[1:])
+    if argv[:1] == ["library"]:  # add/remove one document and PDF/DOCX ingestion speed (bench/library.py)
+        from bench.library import main as library_main
+
+        return library_main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(REPO / "bench" / "results"), help="directory for the JSON and Markdown")
     p.add_argument("--scale", type=int, default=100_000, help="chunks in the SYNTHETIC scale run")

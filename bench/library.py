@@ -1,0 +1,108 @@
+"""Library benchmark: add and remove one document (CLI wall time and in-process), and PDF/DOCX ingestion speed.
+
+`python -m bench library [--out FILE]`. The 40,000-character document is SYNTHETIC: the plan's text repeated
+to that length (only the plan exists here), labelled as such; the PDF and DOCX are the plan laid out by the
+test fixtures' generators. Everything runs in a temporary corpus and KB, never the project's own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = {"add_s": 20.0, "remove_s": 2.0}
+
+
+def log(msg: str) -> None:
+    print(f"[bench library {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _cli(args: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "indexer", *args], cwd=REPO, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    return time.perf_counter() - t0
+
+
+def run() -> dict:
+    sys.path.insert(0, str(REPO))
+    from indexer.formats import extract
+    from tests.fixtures.docs import FICTIONAL_DOCS, plan_text, write_docx, write_pdf
+
+    res: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # Ingestion throughput: reading the file into text (no embedding).
+        write_docx(plan_text(), tmp / "plan.docx")
+        write_pdf(plan_text(), tmp / "plan.pdf")
+        for ext in ("docx", "pdf"):
+            t0 = time.perf_counter()
+            n = len(extract(tmp / f"plan.{ext}").text)
+            dt = time.perf_counter() - t0
+            res[f"{ext}_chars_per_s"] = round(n / dt)
+            log(f"{ext}: {n} characters in {dt:.2f} s")
+
+        corpus, kb = tmp / "corpus", tmp / "kb"
+        corpus.mkdir()
+        for name, text in FICTIONAL_DOCS.items():
+            (corpus / name).write_text(text, encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        where = ["--corpus", str(corpus), "--kb", str(kb)]
+        log("building the starting KB (fictional documents)")
+        _cli(["build", *where], env)
+        big = tmp / "synthetic-40k.txt"
+        text, plan = "", plan_text()
+        while len(text) < 40_000:
+            text += plan
+        big.write_text(text[:40_000], encoding="utf-8")
+        res["add_chars"] = 40_000
+        res["add_s"] = round(_cli(["add", str(big), *where], env), 2)
+        log(f"CLI add of 40,000 characters (SYNTHETIC): {res['add_s']} s, model load included")
+        res["remove_s"] = round(_cli(["remove", "synthetic-40k", *where], env), 2)
+        log(f"CLI remove: {res['remove_s']} s")
+
+        # In-process, as the web app does it: the model is already loaded.
+        from indexer.library import add_document, remove_document
+        from kb.config import settings
+        from kb.embed import Embedder
+
+        s = settings(kb_dir=kb, corpus_dir=corpus)
+        emb = Embedder.from_settings(s)
+        quiet = lambda f, m: None  # noqa: E731
+        t0 = time.perf_counter()
+        add_document(s, big, name="synthetic-40k-b.txt", progress=quiet, embedder=emb)
+        res["add_inproc_s"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        remove_document(s, "synthetic-40k-b", progress=quiet, embedder=emb)
+        res["remove_inproc_s"] = round(time.perf_counter() - t0, 2)
+        log(f"in-process add {res['add_inproc_s']} s, remove {res['remove_inproc_s']} s")
+    res["pass"] = {k: res[k] <= v for k, v in TARGETS.items()}
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench library", description=__doc__.splitlines()[0])
+    p.add_argument("--out", help="write the results as JSON to this file")
+    args = p.parse_args(argv)
+    res = run()
+    print("| measure | value | target |\n|---|---|---|")
+    for key, label, unit in [("docx_chars_per_s", "DOCX ingestion", "chars/s"), ("pdf_chars_per_s", "PDF ingestion",
+                             "chars/s"), ("add_s", "add 40k chars (CLI, SYNTHETIC)", "s"),
+                             ("add_inproc_s", "add 40k chars (in-process)", "s"), ("remove_s", "remove (CLI)", "s"),
+                             ("remove_inproc_s", "remove (in-process)", "s")]:
+        target = TARGETS.get(key) or TARGETS.get(key.replace("_inproc", ""))
+        print(f"| {label} | {res[key]} {unit} | {f'≤ {target} s' if target else ''} |")
+    if args.out:
+        Path(args.out).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

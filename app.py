@@ -289,6 +289,10 @@ class ChatApp:
     # ------------------------------------------------ API: /ask
     def ask_record(self, question: str, filters: DocFilter | None = None) -> AnswerRecord:
         with self.lock:
+            try:  # a document added or removed from the command line while the app runs: use the new KB
+                self.kb.reload()
+            except Exception as e:  # noqa: BLE001 - an unreadable new build must not stop answers from the old one
+                print(f"知识库重新加载失败，继续使用已加载的版本：{e}", file=sys.stderr)
             return self.kb.ask(question, filters=filters)
 
     def ask(self, question: str) -> dict:

@@ -17,7 +17,9 @@ from kb.schema import Chunk, Document, Paragraph
 from kb.tables import Tables
 
 # The code that turns a file into artifacts: a change to any of it invalidates every cached document.
-_PIPELINE = ("indexer/formats.py", "indexer/metadata.py", "indexer/structure.py", "indexer/chunker.py",
+_PIPELINE = ("indexer/formats/__init__.py", "indexer/formats/common.py", "indexer/formats/text.py",
+             "indexer/formats/docx.py", "indexer/formats/pdf.py", "indexer/formats/html.py", "indexer/formats/doc.py",
+             "indexer/metadata.py", "indexer/structure.py", "indexer/chunker.py",
              "indexer/tables.py", "indexer/provisions.py", "kb/schema.py", "kb/tables.py", "kb/provisions.py",
              "kb/data/taxonomy.json")
 _REPO = Path(__file__).resolve().parent.parent

@@ -124,7 +124,7 @@ def test_docx_automatic_numbering_is_rendered(tmp_path, plan):
     (2, "lowerLetter", "b"), (11, "chineseLegalSimplified", "壹拾壹"),
 ])
 def test_word_number_formats(n, fmt, expected):
-    from indexer.formats import _format_number
+    from indexer.formats.docx import _format_number
 
     assert _format_number(n, fmt) == expected
 

@@ -255,9 +255,10 @@ def chart_frame(pairs: list[tuple]) -> pd.DataFrame:
     for b, g in pairs:
         scale = g.value_norm / float(g.value.replace(",", ""))
         label = f"{g.indicator}（{g.unit}）"
-        rows.append([label, "2020年基数", round(b.value_norm / scale, 4), b.quote])
-        rows.append([label, "2025年目标", round(g.value_norm / scale, 4), g.quote])
-    return pd.DataFrame(rows, columns=["指标", "年份", "数值", "原文"])
+        # One bar per figure (a bar per indicator would stack the two figures and show their sum).
+        rows.append([f"{label} 2020年", label, "2020年基数", round(b.value_norm / scale, 4), b.quote])
+        rows.append([f"{label} 2025年", label, "2025年目标", round(g.value_norm / scale, 4), g.quote])
+    return pd.DataFrame(rows, columns=["柱", "指标", "年份", "数值", "原文"])
 
 
 # ---------------------------------------------------------------- the app
@@ -488,10 +489,11 @@ def build_app(kb: KnowledgeBase, admin: Admin | None = None) -> gr.Blocks:
                     r_dl = gr.DownloadButton("下载当前筛选结果（CSV）")
                 pairs, n_goals = target_pairs(h.store.targets())
                 with gr.Accordion("2025年目标与2020年基数对比", open=True):
-                    gr.BarPlot(chart_frame(pairs), x="指标", y="数值", color="年份", tooltip=["年份", "数值", "原文"],
-                               x_label_angle=0, height=260, elem_id="target-chart", show_label=False,
-                               caption=f"文件中共有 {n_goals} 项2025年目标，其中 {len(pairs)} 项给出了可比的2020年基数"
-                                       "（同一指标、同一范围、同一单位）；其余目标文件未给出2020年数值，不作图。")
+                    gr.BarPlot(chart_frame(pairs), x="柱", y="数值", color="年份", tooltip=["指标", "年份", "数值", "原文"],
+                               x_title="指标与年份", x_label_angle=0, height=280, elem_id="target-chart",
+                               show_label=False, sort=None)
+                    gr.Markdown(f"文件中共有 {n_goals} 项2025年目标，其中 {len(pairs)} 项给出了可比的2020年基数"
+                                "（同一指标、同一范围、同一单位）；其余目标文件未给出2020年数值，不作图。")
                 gr.Markdown("**全部导出**（完整表格，CSV 为 UTF-8 带 BOM，Excel 含三个工作表）：")
                 with gr.Row():
                     for path in h.export_paths:

@@ -28,9 +28,9 @@ TARGETS = {  # the figures this project promises; each row of the table says PAS
     "build_s": 60.0, "load_s": 5.0, "p50_ms": 50.0, "p95_ms": 150.0, "scale_p50_ms": 100.0, "scale_mb": 2048.0,
 }
 # Progress messages of indexer.build (minus their counts), in English for the stage breakdown.
-STAGES = {"读取语料": "read corpus", "解析文档结构": "parse structure", "分词并建立 BM25 索引": "jieba + BM25",
-          "加载向量模型": "import torch + convert/load model", "计算段落向量": "embed chunks",
-          "计算句子向量": "embed sentences", "抽取结构化表格": "extract tables", "写入知识库": "write KB",
+STAGES = {"读取语料": "read corpus", "读取文本": "import torch + load model, read and parse the document",
+          "计算段落向量": "embed chunks", "计算句子向量": "embed sentences",
+          "抽取结构化表格与条款": "extract tables and provisions", "合并索引": "jieba + BM25, FAISS, write KB",
           "知识库已建立": "exit (print path, interpreter teardown)"}
 PROGRESS = re.compile(r"^\[\s*\d+%\]\s*(.+)$")
 
@@ -93,7 +93,8 @@ def build_stages(r: Run) -> dict[str, float]:
     marks = [(t, PROGRESS.match(line).group(1)) for t, line in r.stderr if PROGRESS.match(line)]
     stages = {"start-up (interpreter + indexer imports)": marks[0][0] if marks else r.wall_s}
     for (t, msg), nxt in zip(marks, [m[0] for m in marks[1:]] + [r.wall_s]):
-        key = re.sub(r"[（：].*|\s+\d+/\d+$", "", msg).strip()  # drop counts: "计算段落向量 64/83" → "计算段落向量"
+        # drop the file and the counts: "计算段落向量 64/83（plan.txt）" → "计算段落向量"
+        key = re.sub(r"\s+\d+/\d+$", "", re.sub(r"[（：].*", "", msg)).strip()
         name = STAGES.get(key, key)
         stages[name] = round(stages.get(name, 0.0) + nxt - t, 3)
     return stages

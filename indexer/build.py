@@ -89,7 +89,7 @@ def build(s: Settings, progress: Progress = _say, force: bool = False, embedder=
             a = cache.get(key)
             if a is None:
                 lo, hi = 0.05 + 0.8 * n / len(files), 0.05 + 0.8 * (n + 1) / len(files)
-                a = analyse(path, entry, embedder, lambda f, m: progress(lo + (hi - lo) * f, f"{path.name}：{m}"))
+                a = analyse(path, entry, embedder, lambda f, m: progress(lo + (hi - lo) * f, f"{m}（{path.name}）"))
                 cache.put(key, a)
             else:
                 a.document.meta = make_meta(path, entry, a.found)  # metadata edits need no re-embedding

@@ -14,7 +14,8 @@ from indexer.formats import DocumentError, check_filename
 from indexer.loader import MANIFEST, CorpusError, corpus_files, doc_id_of, read_manifest, write_manifest
 from kb import store
 from kb.config import Settings
-from kb.schema import DocMeta, Document
+from kb.filters import normalize_level
+from kb.schema import LEVELS, DocMeta, Document
 
 EDITABLE = ("title", "issuer", "doc_number", "date", "level", "region", "doc_type")
 
@@ -71,6 +72,8 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
     unknown = set(meta) - set(EDITABLE) - {"doc_id"}
     if unknown:
         raise LibraryError(f"未知的元数据字段：{'、'.join(sorted(unknown))}，可选：{', '.join(EDITABLE)}")
+    if meta.get("level"):
+        meta["level"] = normalize_level(str(meta["level"])) or _bad_level(str(meta["level"]))
     corpus = s.corpus_dir
     corpus.mkdir(parents=True, exist_ok=True)
     with library_lock(s.kb_dir):
@@ -148,6 +151,10 @@ def remove_document(s: Settings, doc_id: str, progress: Progress = _say, embedde
         _commit(s, entries, new_entries, undo=lambda: shutil.move(kept, corpus / gone["file"]), progress=progress,
                 embedder=embedder)
         return removed
+
+
+def _bad_level(value: str):
+    raise LibraryError(f"未知的层级“{value}”，可选：{'、'.join(LEVELS)}")
 
 
 def _key(s: Settings, doc_id: str, path: Path, entry: dict) -> str:

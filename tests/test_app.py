@@ -377,3 +377,16 @@ def test_browser_end_to_end(app_url):
             browser.close()
     assert not [u for u in outside if u.startswith("dialog:")], "a script in the page ran"
     assert outside == [], f"the page fetched something from outside: {outside}"
+
+
+def test_target_chart_pairs_only_stated_baselines(chat):
+    import app
+
+    pairs, n_goals = app.target_pairs(chat.store.targets())
+    assert n_goals > len(pairs) >= 1
+    assert all(b.kind == "baseline" and b.year == "2020" and g.kind == "target" and g.year == "2025"
+               and b.indicator == g.indicator and b.unit_norm == g.unit_norm for b, g in pairs)
+    frame = app.chart_frame(pairs)
+    prod = frame[frame["指标"] == "新能源汽车产量（万辆）"]
+    assert sorted(prod["数值"]) == [7.7, 60.0]
+    assert prod["柱"].nunique() == 2  # one bar per figure: never stacked into a sum

@@ -243,3 +243,12 @@ def test_cli_list_remove_and_a_refused_add(lib, tmp_path):
     assert victim not in {d.doc_id for d in list_documents(s)}
     out = subprocess.run(base + ["remove", "no-such-doc"] + where, capture_output=True, text=True, cwd=REPO, env=env)
     assert out.returncode == 2 and "文档不存在" in out.stderr
+
+
+def test_unknown_level_is_refused_before_reading(lib, tmp_path):
+    s, emb = lib
+    src = tmp_path / "x.txt"
+    src.write_text(FICTIONAL_DOCS[f"{CITY}.txt"], encoding="utf-8")
+    with pytest.raises(LibraryError, match="国家级、省级、市级、县级"):
+        add_document(s, src, meta={"level": "乡级"}, progress=QUIET, embedder=emb)
+    assert not (s.corpus_dir / "x.txt").exists()

@@ -11,10 +11,10 @@ def test_percentiles_interpolate():
 
 def test_build_stages_sum_progress_gaps_without_counts():
     r = Run(wall_s=10.0, peak_rss_mb=1.0, cpu_s=1.0, others_cores=0.0, stderr=[
-        (1.0, "[ 10%] 分词并建立 BM25 索引（83 段）"), (2.0, "[ 25%] 计算段落向量 0/83"),
-        (3.0, "some warning"), (4.0, "[ 71%] 计算段落向量 64/83"), (6.0, "[100%] 知识库已建立：1 篇文档")])
+        (1.0, "[ 86%] 合并索引"), (2.0, "[ 25%] 计算段落向量 0/83（plan.txt）"),
+        (3.0, "some warning"), (4.0, "[ 71%] 计算段落向量 64/83（plan.txt）"), (6.0, "[100%] 知识库已建立：1 篇文档")])
     stages = build_stages(r)
-    assert stages["jieba + BM25"] == 1.0
+    assert stages["jieba + BM25, FAISS, write KB"] == 1.0
     assert stages["embed chunks"] == 4.0
     assert stages["start-up (interpreter + indexer imports)"] == 1.0
     assert sum(stages.values()) == 10.0

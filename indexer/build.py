@@ -37,10 +37,11 @@ def _say(fraction: float, message: str) -> None:
 
 
 @contextmanager
-def build_lock(kb_dir: Path):
-    """One build at a time per KB directory (the app and a CLI may both decide to build)."""
+def build_lock(kb_dir: Path, name: str = ".lock"):
+    """One build at a time per KB directory (the app and a CLI may both decide to build); `name` gives another
+    lock of the same kind (the library's, held around a build)."""
     kb_dir.mkdir(parents=True, exist_ok=True)
-    with open(kb_dir / ".lock", "w") as fh:
+    with open(kb_dir / name, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

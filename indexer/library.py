@@ -1,14 +1,12 @@
 """The document library: add, replace and remove one document of the corpus, keeping the KB in step with it."""
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from indexer.build import Progress, _LazyEmbedder, _say, analyse, build
+from indexer.build import Progress, _LazyEmbedder, _say, analyse, build, build_lock
 from indexer.cache import DocCache, file_sha256
 from indexer.formats import DocumentError, check_filename
 from indexer.loader import MANIFEST, CorpusError, corpus_files, doc_id_of, read_manifest, write_manifest
@@ -24,16 +22,9 @@ class LibraryError(ValueError):
     """An add, replace or remove that cannot be done; nothing was changed, and the message says why."""
 
 
-@contextmanager
 def library_lock(kb_dir: Path):
-    """One library change at a time (the build has its own lock, taken inside)."""
-    kb_dir.mkdir(parents=True, exist_ok=True)
-    with open(kb_dir / ".library.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    """One library change at a time (the build takes its own lock inside)."""
+    return build_lock(kb_dir, ".library.lock")
 
 
 def list_documents(s: Settings, embedder=None) -> list[DocMeta]:

@@ -1,7 +1,7 @@
-"""Web app: chat with cited answers and a source pane, the structured tables, and the `/ask` API.
+"""Web app: chat with cited answers and a source pane, the tables, eligibility and library tabs, the `/ask` API.
 
-Run with `python app.py` (or `./run.sh app`): opens the knowledge base (building it first when missing,
-with a progress bar in the terminal), then serves on 127.0.0.1:$PORT (default 7860).
+Run with `python app.py` (or `./run.sh app`): shows a progress page on 127.0.0.1:$PORT (default 7860) while
+the knowledge base is opened (built first when missing; progress also in the terminal), then serves the app there.
 `build_app(kb)` builds the interface for an opened `KnowledgeBase`; `launch(demo, port)` starts it.
 Nothing is fetched from outside: system fonts only, analytics off, no share link.
 """
@@ -284,7 +284,9 @@ class ChatApp:
         """The tables of the KB as it is now (a library change rebuilds it elsewhere)."""
         path = self.kb.data.tables_path
         if self._store is None or self._store[0] != path:
-            self._store = (path, TableStore(path))
+            old, self._store = self._store, (path, TableStore(path))
+            if old is not None:
+                old[1].close()
         return self._store[1]
 
     # ------------------------------------------------ API: /ask

@@ -26,11 +26,11 @@ from typing import Any  # noqa: E402
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from kb.conversation import FollowUpError, resolve  # noqa: E402
-from kb.filters import DocFilter  # noqa: E402
-from kb.schema import LEVELS, AnswerRecord, Citation  # noqa: E402
+from kb.answer.conversation import FollowUpError, resolve  # noqa: E402
+from kb.core.records import LEVELS, AnswerRecord, Citation  # noqa: E402
+from kb.retrieval.filters import DocFilter  # noqa: E402
 from kb.service import MAX_QUESTION, KnowledgeBase, QuestionError, check_question  # noqa: E402
-from kb.tables import DISPLAY_COLUMNS, TableStore, columns  # noqa: E402
+from kb.store.tables import DISPLAY_COLUMNS, TableStore, columns  # noqa: E402
 from webui import eligibility as elig_ui  # noqa: E402
 from webui.auth import Admin  # noqa: E402
 from webui.library import LibraryTab  # noqa: E402
@@ -567,7 +567,7 @@ class TerminalProgress:
 
 
 def main() -> int:
-    from kb.config import settings
+    from kb.core.settings import settings
 
     port = int(os.environ.get("PORT", 7860))
     print(f"正在打开知识库 {settings().kb_dir} …（不存在或已过期时会先建立，约一两分钟）", file=sys.stderr, flush=True)

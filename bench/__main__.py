@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kb.core.logs import configure as configure_logging
+
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = {  # the figures this project promises; each row of the table says PASS or FAIL against one of them
     "build_s": 60.0, "load_s": 5.0, "p50_ms": 50.0, "p95_ms": 150.0, "scale_p50_ms": 100.0, "scale_mb": 2048.0,
@@ -145,7 +147,7 @@ def measure(a: argparse.Namespace, tmp: Path, logs: Path, res: dict) -> None:
     questions = str(Path(a.questions).resolve())
     step(res, "build_cold", "1. cold build incl. model conversion", measure_build, env, kb1, logs, "build_cold")
     step(res, "build", "2. cold build, model already converted", measure_build, env, kb2, logs, "build")
-    step(res, "load_index", "3a. kb.store.load in a fresh process", run_probe, "store_load", env, logs, "--kb", str(kb2))
+    step(res, "load_index", "3a. kb.store.files.load in a fresh process", run_probe, "store_load", env, logs, "--kb", str(kb2))
     step(res, "open", "3b. KnowledgeBase.open in a fresh process", run_probe, "open", env, logs, "--kb", str(kb2))
     step(res, "query", "3c/4/5. KnowledgeBase.open(warm=True) + dev-set questions", run_probe, "open", env, logs,
          "--kb", str(kb2), "--warm", "--questions", questions, tag="query")
@@ -197,7 +199,7 @@ def table_rows(r: dict) -> list[tuple[str, str, str, str]]:
          "", ""),
         ("   of which embedding chunks + sentences",
          _s(b2["stages"].get("embed chunks", 0) + b2["stages"].get("embed sentences", 0)), "", ""),
-        ("3a. KB load: kb.store.load (index files only)",
+        ("3a. KB load: kb.store.files.load (index files only)",
          f"{_s(li['load_s'])} (+ {_s(li['imports_s'])} imports)", "≤ 5 s",
          verdict(li["load_s"] + li["imports_s"], T["load_s"])),
         ("3b. KnowledgeBase.open total (imports + model, in-process)", _s(op["total_s"]), "≤ 5 s",
@@ -236,7 +238,7 @@ def scale_rows(r: dict) -> list[tuple[str, str, str, str]]:
         (f"{tag} real-model embedding rate (SYNTHETIC text)",
          f"{e['passages_per_s']:.2f} passages/s, {e['sentences_per_s']:.2f} sentences/s", "", ""),
         (f"{tag} extrapolated real build (embeddings + BM25)", f"≈ {_hours(x['total_s'])}", "", ""),
-        (f"{tag} kb.store.load", f"{_s(s['store_load_s'])}", "", ""),
+        (f"{tag} kb.store.files.load", f"{_s(s['store_load_s'])}", "", ""),
         (f"{tag} search p50 / p95 (BM25 + FAISS + RRF, vectors precomputed)",
          f"{s['search_ms']['p50']:.1f} / {s['search_ms']['p95']:.1f} ms", "≤ 100 ms (p50)",
          verdict(s["search_ms"]["p50"], T["scale_p50_ms"])),
@@ -304,9 +306,9 @@ def markdown(r: dict, rows) -> str:
             f"text, not policy. Dense vectors are RANDOM unit vectors ({b['faiss_rows']} rows: one per chunk and "
             f"one per sentence, {b['sentence_ratio']} per chunk; the seed KB has {r.get('seed_sentence_ratio')}), "
             "because embedding them with the real model would take hours here; the question vectors are real. "
-            "The KB is written in kb.store's layout, loaded with kb.store.load and served by KnowledgeBase "
+            "The KB is written in kb.store.files's layout, loaded with kb.store.files.load and served by KnowledgeBase "
             "(freshness check skipped), so ask() and HybridRetriever (bm25s, FAISS via llama-index, "
-            "kb.retrieve.fuse) run unchanged.",
+            "kb.retrieval.hybrid.fuse) run unchanged.",
             f"Extrapolated real build for {b['n_chunks']} chunks at step 6c's rates: embed chunks "
             f"{_hours(x['embed_chunks_s'])}, embed sentences {_hours(x['embed_sentences_s'])}, jieba + BM25 "
             f"{x['bm25_s']:.0f} s.",
@@ -349,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="SYNTHETIC passages embedded with the real model to extrapolate a real build (half as many sentences)")
     p.add_argument("--questions", default=str(REPO / "eval" / "dev.jsonl"), help="dev set: JSON lines with 'question'")
     a = p.parse_args(argv)
+    configure_logging()
 
     results = {"env": {"started": datetime.now().isoformat(timespec="seconds"), "cpus": len(os.sched_getaffinity(0)),
                        "cpu": cpu_model(), "python": platform.python_version(),

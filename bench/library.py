@@ -70,8 +70,8 @@ def run() -> dict:
 
         # In-process, as the web app does it: the model is already loaded.
         from indexer.library import add_document, remove_document
-        from kb.config import settings
-        from kb.embed import Embedder
+        from kb.core.settings import settings
+        from kb.embed.encoder import Embedder
 
         s = settings(kb_dir=kb, corpus_dir=corpus)
         emb = Embedder.from_settings(s)

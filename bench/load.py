@@ -280,7 +280,9 @@ def check(out: Any, question: str) -> tuple[str | None, dict | None]:
     """(why the response is not a good answer record, or None; the record) — a record with `error` set counts."""
     from pydantic import ValidationError
 
-    from kb.schema import AnswerRecord  # pydantic only: cheap, and keeps the contract in one place
+    from kb.core.records import (
+        AnswerRecord,  # pydantic only: cheap, and keeps the contract in one place
+    )
 
     if not isinstance(out, dict):
         return f"not a record: {type(out).__name__}", None

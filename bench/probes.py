@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 # Libraries whose import dominates start-up, in dependency order so each line is its own increment.
 HEAVY = ("numpy", "pydantic", "faiss", "bm25s", "jieba", "torch", "transformers", "sentence_transformers",
          "llama_index.core")
-# The project modules KnowledgeBase.open needs (it imports indexer.build and kb.embed lazily).
-PROJECT = ("kb.service", "kb.embed", "indexer.build")
+# The project modules KnowledgeBase.open needs (it imports indexer.build and kb.embed.encoder lazily).
+PROJECT = ("kb.service", "kb.embed.encoder", "indexer.build")
 DIM = 384  # multilingual-e5-small; the query probe checks it against the loaded model
 # Off-topic questions asked first, so lazy set-up (tables, caches, allocator) is not charged to the dev set.
 WARMUP_QUESTIONS = ("今天杭州天气怎么样？", "如何办理护照？", "推荐一本适合周末读的小说。")
@@ -74,9 +74,9 @@ def dev_questions(path: Path) -> list[str]:
 
 
 def probe_store_load(a) -> dict:
-    """(3a) The index files only: kb.store.load, no model, no jieba dictionary."""
+    """(3a) The index files only: kb.store.files.load, no model, no jieba dictionary."""
     t = time.perf_counter()
-    from kb import store
+    from kb.store import files as store
 
     imports_s = _since(t)
     t = time.perf_counter()
@@ -115,8 +115,8 @@ def _ask_all(kb, questions: list[str]) -> dict:
 def probe_embed_rate(a) -> dict:
     """Real-model embedding throughput on SYNTHETIC passages and sentences, batched as indexer.build does."""
     from bench import synthetic
-    from kb.config import settings
-    from kb.embed import Embedder
+    from kb.core.settings import settings
+    from kb.embed.encoder import Embedder
 
     kb = synthetic.generate(a.n)
     texts = [c.index_text for c in kb.chunks]
@@ -138,7 +138,7 @@ def probe_embed_rate(a) -> dict:
 
 
 def probe_scale_build(a) -> dict:
-    """(6) Write a SYNTHETIC n-chunk KB in kb.store's layout: real jieba + BM25 indexing, RANDOM dense vectors.
+    """(6) Write a SYNTHETIC n-chunk KB in kb.store.files's layout: real jieba + BM25 indexing, RANDOM dense vectors.
 
     Tokenising and BM25 go exactly as in indexer.build. The vectors are random unit vectors (embedding n
     passages with the real model takes hours here; probe_embed_rate measures that rate), laid out as the
@@ -148,9 +148,9 @@ def probe_scale_build(a) -> dict:
     import numpy as np
 
     from bench import synthetic
-    from indexer.build import _write_jsonl
-    from kb import store
-    from kb.segment import corpus_terms
+    from kb.core.segment import corpus_terms
+    from kb.store import files as store
+    from kb.store.jsonl import write_jsonl
 
     out: dict = {"imports_s": _since(T0)}
     t = time.perf_counter()
@@ -176,9 +176,9 @@ def probe_scale_build(a) -> dict:
     faiss.write_index(index, str(build_dir / store.FAISS_FILE))
     np.save(build_dir / store.OWNER_FILE, owner)
     (build_dir / store.SENT_KEYS_FILE).write_text(json.dumps([[p.doc_id, s.start] for p, s in rows]), encoding="utf-8")
-    _write_jsonl(build_dir / store.DOCS_FILE, kb.documents)
-    _write_jsonl(build_dir / store.PARAS_FILE, kb.paragraphs)
-    _write_jsonl(build_dir / store.CHUNKS_FILE, chunks)
+    write_jsonl(build_dir / store.DOCS_FILE, kb.documents)
+    write_jsonl(build_dir / store.PARAS_FILE, kb.paragraphs)
+    write_jsonl(build_dir / store.CHUNKS_FILE, chunks)
     meta = store.KBMeta(format=store.FORMAT, corpus_hash="SYNTHETIC", embed_model="SYNTHETIC (random vectors)",
                         model_id="SYNTHETIC (random vectors)", dim=DIM, terms=terms, n_docs=len(kb.documents),
                         n_chunks=len(chunks), built_at="", build_seconds=_since(T0))
@@ -194,7 +194,7 @@ def _bm25(chunks, terms: list[str], save_to: Path) -> dict:
     """Tokenise and index exactly as indexer.build does, timing the two halves."""
     import bm25s
 
-    from kb.segment import Segmenter
+    from kb.core.segment import Segmenter
 
     t = time.perf_counter()
     seg = Segmenter(terms)
@@ -235,19 +235,19 @@ def _random_faiss(n_rows: int, dim: int):
 
 
 def probe_scale_query(a) -> dict:
-    """(6) Serve the SYNTHETIC KB as KnowledgeBase.open would (kb.store.load, model, warm-up), then time questions.
+    """(6) Serve the SYNTHETIC KB as KnowledgeBase.open would (kb.store.files.load, model, warm-up), then time questions.
 
     First full `ask` per dev question (3 warm-ups before), as in step 4; then the retrieval parts one by one,
     with the real question vectors computed up front and timed separately. The freshness check of open()
     is skipped: there is no corpus folder behind a synthetic KB.
     """
     imports = timed_imports(HEAVY)
-    from kb import store
-    from kb.config import settings
-    from kb.embed import Embedder
-    from kb.query import expand_years
-    from kb.retrieve import HybridRetriever, fuse
+    from kb.core.settings import settings
+    from kb.core.timeexpr import expand_years
+    from kb.embed.encoder import Embedder
+    from kb.retrieval.hybrid import HybridRetriever, fuse
     from kb.service import KnowledgeBase
+    from kb.store import files as store
 
     out: dict = {"imports_s": round(sum(imports.values()), 3)}
     rss = {}

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.schema import SECTION_SEP, Chunk, DocMeta, Document, Paragraph, Span
+from kb.core.records import SECTION_SEP, Chunk, DocMeta, Document, Paragraph, Span
 
 REPO = Path(__file__).resolve().parent.parent
 # In every title and heading path, so nothing generated here can be mistaken for a real clause.

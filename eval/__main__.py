@@ -20,8 +20,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from eval.metrics import EvalItem, EvalReport, Metrics, evaluate, load_items, load_records
-from kb.schema import AnswerRecord, Citation
+from eval.metrics import (
+    EvalItem,
+    EvalReport,
+    Metrics,
+    evaluate,
+    load_items,
+    load_records,
+)
+from kb.core.logs import configure as configure_logging
+from kb.core.records import AnswerRecord, Citation
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE_MODES = ("bm25", "dense")
@@ -217,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baselines", action="store_true", help="score only the full assistant")
     ap.add_argument("--limit", type=int, default=None, help="only the first N items (quick checks)")
     args = ap.parse_args(argv)
+    configure_logging()
 
     dataset = Path(args.dataset)
     items = load_items(dataset)

@@ -13,13 +13,14 @@ not verbatim in a document, or not inside a single provision, stops the run (exi
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from kb.core.logs import configure as configure_logging
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO / "eval" / "eligibility.jsonl"
@@ -146,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-k", type=int, default=10)
     ap.add_argument("--out", type=Path, default=REPO / "eval" / "reports", help="where eligibility.json is written")
     args = ap.parse_args(argv)
+    configure_logging()
 
-    from kb.eligibility import Matcher
+    from kb.eligibility.matcher import Matcher
     from kb.service import KnowledgeBase
 
     scenarios = load_scenarios(args.dataset)

@@ -18,13 +18,13 @@ import json
 import math
 import re
 import statistics
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from kb.schema import AnswerRecord, Citation
+from kb.core.records import AnswerRecord, Citation
+from kb.core.text import compact
 
 K_VALUES = (1, 3, 5, 10)
 EVIDENCE_K = 5
@@ -115,9 +115,8 @@ class EvalReport(BaseModel):
 # --------------------------------------------------------------------------- text helpers
 
 
-def normalize(text: str) -> str:
-    """NFKC, then remove all whitespace: the form in which every text comparison is made."""
-    return _WS.sub("", unicodedata.normalize("NFKC", text or ""))
+# NFKC, then remove all whitespace: the form in which every text comparison is made.
+normalize = compact
 
 
 def contains(haystack: str, needle: str) -> bool:

@@ -7,9 +7,16 @@ import sys
 from pathlib import Path
 
 from indexer.build import build
-from indexer.library import EDITABLE, LibraryError, add_document, list_documents, remove_document
+from indexer.library import (
+    EDITABLE,
+    LibraryError,
+    add_document,
+    list_documents,
+    remove_document,
+)
 from indexer.loader import CorpusError
-from kb.config import settings
+from kb.core.logs import configure as configure_logging
+from kb.core.settings import settings
 
 LABELS = {"title": "标题", "issuer": "发文机关", "doc_number": "文号", "date": "日期", "level": "层级",
           "region": "地区", "doc_type": "文种"}
@@ -38,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    configure_logging()
     s = settings(kb_dir=args.kb, corpus_dir=args.corpus)
     try:
         if args.command == "build":

@@ -2,38 +2,45 @@
 from __future__ import annotations
 
 import fcntl
-import json
+import logging
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-import bm25s
-import faiss
 import numpy as np
 
-from indexer.cache import DocArtifacts, DocCache, file_sha256, pipeline_version
 from indexer.chunker import TEXT_KINDS, chunk_paragraphs
-from indexer.loader import (CorpusError, check_unique, corpus_files, corpus_hash, doc_id_of, load_document,
-                            make_meta, read_manifest)
+from indexer.loader import (
+    CorpusError,
+    check_unique,
+    corpus_files,
+    corpus_hash,
+    doc_id_of,
+    load_document,
+    make_meta,
+    read_manifest,
+)
 from indexer.provisions import extract_provisions
 from indexer.structure import parse
 from indexer.tables import extract_tables
-from kb import store
-from kb.config import Settings
-from kb.segment import Segmenter, corpus_terms
-from kb.tables import write_tables
+from indexer.version import artifact_version, kb_version, status
+from kb.core.settings import Settings
+from kb.embed import LazyEmbedder
+from kb.store import files as store
+from kb.store.artifacts import DocArtifacts, DocCache, file_sha256
 
+log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 EMBED_BATCH = 64
 
 
-def _say(fraction: float, message: str) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+def say(fraction: float, message: str) -> None:
+    """The default progress report: a log line per step (stderr, through kb.core.logs)."""
+    log.info("[%4.0f%%] %s", fraction * 100, message)
 
 
 @contextmanager
@@ -49,13 +56,7 @@ def build_lock(kb_dir: Path, name: str = ".lock"):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _write_jsonl(path: Path, records) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in records:
-            fh.write(r.model_dump_json() + "\n")
-
-
-def build(s: Settings, progress: Progress = _say, force: bool = False, embedder=None) -> Path:
+def build(s: Settings, progress: Progress = say, force: bool = False, embedder=None) -> Path:
     """Build the KB for `s.corpus_dir` into `s.kb_dir` unless an up-to-date one is there; return its path.
 
     Each document's artifacts (text, structure, chunks, vectors, tables, provisions) come from the per-document
@@ -66,7 +67,7 @@ def build(s: Settings, progress: Progress = _say, force: bool = False, embedder=
     `embedder`: an already loaded Embedder to use instead of loading the model (tests, the running app).
     """
     with build_lock(s.kb_dir):
-        if not force and store.status(s) == "ok":  # another process may have built it while we waited
+        if not force and status(s) == "ok":  # another process may have built it while we waited
             return store.current_dir(s.kb_dir)
         t0 = time.perf_counter()
         builds = s.kb_dir / "builds"
@@ -79,8 +80,8 @@ def build(s: Settings, progress: Progress = _say, force: bool = False, embedder=
         manifest = read_manifest(s.corpus_dir)
         files = corpus_files(s.corpus_dir)
         check_unique([(doc_id_of(p, manifest.get(p.name)), p.name) for p in files])
-        cache = DocCache(s.kb_dir / "docs", s.embed_model)
-        embedder = _LazyEmbedder(s, embedder)
+        cache = DocCache(s.kb_dir / "docs", s.embed_model, artifact_version())
+        embedder = LazyEmbedder(s, embedder)
         arts: list[DocArtifacts] = []
         keys: set[str] = set()
         for n, path in enumerate(files):
@@ -101,7 +102,7 @@ def build(s: Settings, progress: Progress = _say, force: bool = False, embedder=
         tmp = builds / f".tmp-{os.getpid()}-{int(time.time())}"
         tmp.mkdir()
         progress(0.86, "合并索引")
-        meta = _assemble(arts, tmp, s, chash, t0)
+        meta = store.write_kb(arts, tmp, s, chash, kb_version(), t0)
         final = builds / f"{datetime.now():%Y%m%d-%H%M%S}-{chash[:8]}-{os.getpid()}"
         tmp.rename(final)
         store.switch_current(s.kb_dir, final)
@@ -113,22 +114,7 @@ def build(s: Settings, progress: Progress = _say, force: bool = False, embedder=
         return final
 
 
-class _LazyEmbedder:
-    """Loads the model only when some document really needs embedding (a removal needs none)."""
-
-    def __init__(self, s: Settings, model=None):
-        self.s = s
-        self._model = model
-
-    def get(self):
-        if self._model is None:
-            from kb.embed import Embedder  # heavy import (torch)
-
-            self._model = Embedder.from_settings(self.s)
-        return self._model
-
-
-def analyse(path: Path, entry: dict | None, embedder: _LazyEmbedder, progress: Progress) -> DocArtifacts:
+def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Progress) -> DocArtifacts:
     """One document from file to artifacts: text and metadata, structure, chunks, vectors, tables, provisions."""
     progress(0.0, "读取文本")
     doc, found = load_document(path, entry)
@@ -155,53 +141,3 @@ def analyse(path: Path, entry: dict | None, embedder: _LazyEmbedder, progress: P
     return DocArtifacts(document=doc, found=found, paragraphs=paragraphs, chunks=chunks, chunk_vectors=chunk_vecs,
                         sentence_keys=keys, sentence_vectors=sent_vecs, tables=extract_tables(doc, paragraphs),
                         provisions=extract_provisions(doc, paragraphs), model_id=model.model_id)
-
-
-def _assemble(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, t0: float) -> store.KBMeta:
-    """The corpus-wide indexes from the per-document artifacts: BM25 needs corpus-wide term statistics, so it
-    is re-indexed (milliseconds); FAISS rows are the cached vectors, chunks first, then sentences."""
-    docs = [a.document for a in arts]
-    chunks = [c for a in arts for c in a.chunks]
-    terms = corpus_terms([d.text for d in docs])
-    seg = Segmenter(terms)
-    retriever = bm25s.BM25()
-    retriever.index([seg.tokens(c.index_text) or [""] for c in chunks], show_progress=False)
-    retriever.save(str(out / store.BM25_DIR))
-
-    dim = next(a.chunk_vectors.shape[1] for a in arts if a.chunk_vectors.size)
-    index = faiss.IndexFlatIP(dim)  # inner product on L2-normalised vectors = cosine
-    index.add(np.concatenate([a.chunk_vectors for a in arts if a.chunk_vectors.size]))
-    owner, sent_keys, offset = list(range(len(chunks))), [], 0
-    for a in arts:
-        owner += [offset + local for _, local in a.sentence_keys]
-        sent_keys += [[a.document.meta.doc_id, start] for start, _ in a.sentence_keys]
-        offset += len(a.chunks)
-    sent_vecs = [a.sentence_vectors for a in arts if a.sentence_vectors.size]
-    if sent_vecs:
-        index.add(np.concatenate(sent_vecs))
-    faiss.write_index(index, str(out / store.FAISS_FILE))
-    np.save(out / store.OWNER_FILE, np.asarray(owner, dtype=np.int64))
-    (out / store.SENT_KEYS_FILE).write_text(json.dumps(sent_keys, ensure_ascii=False), encoding="utf-8")
-
-    write_tables([a.tables for a in arts], out / store.TABLES_FILE)
-    _write_jsonl(out / store.PROVISIONS_FILE, [p for a in arts for p in a.provisions])
-    _write_jsonl(out / store.DOCS_FILE, docs)
-    _write_jsonl(out / store.PARAS_FILE, [p for a in arts for p in a.paragraphs])
-    _write_jsonl(out / store.CHUNKS_FILE, chunks)
-    meta = store.KBMeta(
-        format=store.FORMAT,
-        corpus_hash=chash,
-        corpus_dir=str(s.corpus_dir.resolve()),
-        pipeline=pipeline_version(),
-        embed_model=s.embed_model,
-        model_id=arts[0].model_id,
-        dim=dim,
-        terms=terms,
-        n_docs=len(docs),
-        n_chunks=len(chunks),
-        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        build_seconds=round(time.perf_counter() - t0, 2),
-    )
-    # meta.json is written last inside the build: a directory without it is never switched to.
-    (out / store.META_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
-    return meta

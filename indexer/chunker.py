@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from kb.schema import SECTION_SEP, Chunk, Paragraph, Span
+from kb.core.records import SECTION_SEP, Chunk, Paragraph, Span
 
 MAX_CHARS = 320  # ~250-350 tokens for e5 with the heading prefix: well inside its 512-token window
 TEXT_KINDS = ("body", "item", "notice")

@@ -6,14 +6,22 @@ import shutil
 import time
 from pathlib import Path
 
-from indexer.build import Progress, _LazyEmbedder, _say, analyse, build, build_lock
-from indexer.cache import DocCache, file_sha256
+from indexer.build import Progress, analyse, build, build_lock, say
 from indexer.formats import DocumentError, check_filename
-from indexer.loader import MANIFEST, CorpusError, corpus_files, doc_id_of, read_manifest, write_manifest
-from kb import store
-from kb.config import Settings
-from kb.filters import normalize_level
-from kb.schema import LEVELS, DocMeta, Document
+from indexer.loader import (
+    MANIFEST,
+    CorpusError,
+    corpus_files,
+    doc_id_of,
+    read_manifest,
+    write_manifest,
+)
+from indexer.version import artifact_version, status
+from kb.core.records import LEVELS, DocMeta, Document, normalize_level
+from kb.core.settings import Settings
+from kb.embed import LazyEmbedder
+from kb.store import files as store
+from kb.store.artifacts import DocCache, file_sha256
 
 EDITABLE = ("title", "issuer", "doc_number", "date", "level", "region", "doc_type")
 
@@ -29,7 +37,7 @@ def library_lock(kb_dir: Path):
 
 def list_documents(s: Settings, embedder=None) -> list[DocMeta]:
     """The documents of the current KB with their metadata (built first if needed)."""
-    if store.status(s) != "ok":
+    if status(s) != "ok":
         build(s, embedder=embedder)
     path = store.current_dir(s.kb_dir) / store.DOCS_FILE
     with open(path, encoding="utf-8") as fh:
@@ -49,7 +57,7 @@ def _entries(corpus_dir: Path) -> list[dict]:
 
 
 def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | None = None,
-                 replace: str | None = None, progress: Progress = _say, embedder=None) -> DocMeta:
+                 replace: str | None = None, progress: Progress = say, embedder=None) -> DocMeta:
     """Add `src` to the corpus as `name` and update the KB; with `replace`, that document is kept but marked
     被替代 (superseded by the new one). The file is read, parsed and embedded before anything is changed, and
     a failed build restores the corpus as it was, so a bad file never alters the library or the index."""
@@ -87,13 +95,13 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
         try:
             # The metadata given wins over what the text says; the title also steers the structure parser.
             entry = {"file": name, "doc_id": doc_id, **meta}
-            a = analyse(staged, entry, _LazyEmbedder(s, embedder), lambda f, m: progress(0.8 * f, m))
+            a = analyse(staged, entry, LazyEmbedder(s, embedder), lambda f, m: progress(0.8 * f, m))
             if not a.chunks:
                 raise LibraryError(f"{name}：文档中没有可索引的正文")
             entry = {"file": name, "doc_id": doc_id, **{k: v for k, v in a.found.items() if k in EDITABLE and v},
                      **meta, "validity": "现行"}
             # Cached under the key the build will look up, so the build below embeds nothing again.
-            DocCache(s.kb_dir / "docs", s.embed_model).put(
+            DocCache(s.kb_dir / "docs", s.embed_model, artifact_version()).put(
                 _key(s, doc_id, staged, entry), a)
         except CorpusError as e:
             staged.unlink(missing_ok=True)
@@ -114,7 +122,7 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
         return next(m for m in list_documents(s, embedder) if m.doc_id == doc_id)
 
 
-def remove_document(s: Settings, doc_id: str, progress: Progress = _say, embedder=None) -> DocMeta:
+def remove_document(s: Settings, doc_id: str, progress: Progress = say, embedder=None) -> DocMeta:
     """Take a document out of the corpus and the KB. The file is moved to <kb>/removed/, not deleted; a version it
     had superseded is in force again."""
     corpus = s.corpus_dir
@@ -149,7 +157,7 @@ def _bad_level(value: str):
 
 
 def _key(s: Settings, doc_id: str, path: Path, entry: dict) -> str:
-    return DocCache(s.kb_dir / "docs", s.embed_model).key(doc_id, file_sha256(path), str(entry.get("title", "")))
+    return DocCache(s.kb_dir / "docs", s.embed_model, artifact_version()).key(doc_id, file_sha256(path), str(entry.get("title", "")))
 
 
 def _commit(s: Settings, old: list[dict], new: list[dict], undo, progress: Progress, embedder=None) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from indexer.formats import SUPPORTED, DocumentError, extract
 from indexer.metadata import extract_metadata
-from kb.filters import normalize_level
-from kb.schema import VALIDITIES, DocMeta, Document
+from kb.core.records import VALIDITIES, DocMeta, Document, normalize_level
 
 MANIFEST = "manifest.json"
 META_FIELDS = tuple(f for f in DocMeta.model_fields if f not in ("doc_id", "file"))

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from kb.core.figures import cn_to_int
+
 CN_NUM = "〇○零一二三四五六七八九十"
 DOC_NUMBER = re.compile(
     r"([\u4e00-\u9fffA-Za-z]{1,15})\s*[〔\[［(（]\s*((?:19|20|2[1-9])\d{2})\s*[〕\]］)）]\s*(\d{1,5})\s*号"
@@ -181,17 +183,6 @@ def _signature(lines: list[str]) -> tuple[str, str]:
     return "", ""
 
 
-def _cn_number(s: str) -> int:
-    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
-    n = 0
-    for c in s:
-        n = n * 10 + digits.get(c, 0)
-    return n
-
-
 def _parse_date(line: str) -> str | None:
     s = line.strip()
     m = DATE_ARABIC.match(s) or DATE_ISO.match(s)
@@ -201,7 +192,7 @@ def _parse_date(line: str) -> str | None:
         m = DATE_CN.match(s)
         if not m:
             return None
-        y, mo, d = (_cn_number(g) for g in m.groups())
+        y, mo, d = (cn_to_int(g) for g in m.groups())
     try:
         return dt.date(y, mo, d).isoformat()
     except ValueError:

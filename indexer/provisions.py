@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import re
 
-from kb.provisions import SUPPORT_VERBS, Provision, Taxonomy, load_taxonomy, places_in, tag
-from kb.schema import Document, Paragraph
+from kb.core.records import Document, Paragraph
+from kb.core.taxonomy import (
+    SUPPORT_VERBS,
+    Provision,
+    Taxonomy,
+    load_taxonomy,
+    places_in,
+    tag,
+)
 
 # Sections that describe the past or the principles, not what will be supported.
 BACKGROUND = re.compile(r"现实基础|发展基础|发展现状|发展形势|面临形势|形势分析|指导思想|基本原则|编制说明|印发通知|前言|标题")

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-from kb.schema import Document, Paragraph, Span
+from kb.core.figures import cn_to_int
+from kb.core.records import Document, Paragraph, Span
+from kb.core.text import SENTENCE_END, compact, split_sentences
 
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_NUM = "零〇一二三四五六七八九十百两"
 
 # Heading patterns, outermost first. The rank orders the levels; the two families (章/节/条 and 一、/（一）/1．)
@@ -22,48 +22,9 @@ HEADINGS: list[tuple[str, int, re.Pattern[str]]] = [
     ("paren_num", 6, re.compile(r"^[（(](\d{1,2})[）)]\s*(.*)$")),
 ]
 BOX = re.compile(r"^专栏\s*(\d+)\s*(.*)$")
-SENTENCE_END = "。！？!?"
-CLOSERS = "”’」』）)》"
 ENUM_MARK = re.compile(rf"^(?:[{CN_NUM}]是|首先|其次|再次|最后|第[{CN_NUM}]，)")
 MAX_HEADING = 40  # a heading line is short and has no sentence end; longer lines are body text with a run-in title
 MAX_LEAD = 20  # a run-in title ("产业竞争力显著提升。") is a short phrase before the first 。
-
-
-def cn_to_int(s: str) -> int:
-    """'十四' → 14, '二十' → 20, '7' → 7: enough for heading ordinals."""
-    if s.isdigit():
-        return int(s)
-    if s == "十":
-        return 10
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return CN_DIGITS.get(tens, 1) * 10 + CN_DIGITS.get(ones, 0)
-    n = 0
-    for ch in s:
-        n = n * 10 + CN_DIGITS.get(ch, 0)
-    return n
-
-
-def norm(s: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
-
-
-def split_sentences(text: str, offset: int, ends: str = SENTENCE_END) -> list[Span]:
-    """Split at sentence ends, keeping a closing quote or bracket with its sentence; offsets are absolute."""
-    spans, start, i = [], 0, 0
-    while i < len(text):
-        if text[i] in ends:
-            j = i + 1
-            while j < len(text) and text[j] in CLOSERS:
-                j += 1
-            if text[start:j].strip():
-                spans.append(Span(start=offset + start, end=offset + j, text=text[start:j]))
-            start = i = j
-            continue
-        i += 1
-    if text[start:].strip():
-        spans.append(Span(start=offset + start, end=offset + len(text), text=text[start:]))
-    return spans
 
 
 def _lead(text: str) -> str:
@@ -99,7 +60,7 @@ def _match_heading(line: str) -> tuple[str, int, int, str] | None:
 
 
 def _is_title_line(line: str, title: str) -> bool:
-    return bool(title) and norm(line).strip("《》") == norm(title).strip("《》")
+    return bool(title) and compact(line).strip("《》") == compact(title).strip("《》")
 
 
 def parse(doc: Document) -> list[Paragraph]:

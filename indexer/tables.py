@@ -7,34 +7,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from kb.schema import Document, Paragraph
-from kb.tables import Project, Responsibility, Tables, Target
+from kb.core.figures import FIGURE, NUM, UNIT_ALT, UNITS
+from kb.core.records import Document, Paragraph
+from kb.core.timeexpr import PERIOD_EXPR, TIME_ONLY, YEAR_EXPR, period_years
+from kb.store.tables import Project, Responsibility, Tables, Target
 
 # ====================================================================== figures: a number followed by a unit
-
-# Units as policy texts write them, with (category, multiplier, base unit) for normalisation.
-# "count" units count things (the counted noun may follow: 19个省级重点企业研究院); "spec" units are
-# physical quantities, which directly before a noun are a product specification (98MPa高压储氢罐), not a figure.
-_COUNT = "辆 台 套 件 个 家 座 根 项 条 所 处 名 人 户 款 艘 架 张 吨 亩".split()
-_SPEC = ("千瓦时/百公里 kW/L kWh MWh GWh G瓦时 千瓦时 瓦时 万千瓦 千瓦 兆瓦 kW MW GW MPa 公里 千米 "
-         "平方米 万平方米 立方米").split()
-UNITS: dict[str, tuple[str, float, str]] = {}
-for _u in _COUNT:
-    UNITS[_u] = ("count", 1, _u)
-    UNITS["万" + _u] = ("count", 1e4, _u)
-for _u in _SPEC:
-    UNITS.setdefault(_u, ("spec", 1, _u))
-UNITS.update({"万亿元": ("money", 1e12, "元"), "亿元": ("money", 1e8, "元"), "万元": ("money", 1e4, "元"),
-              "元": ("money", 1, "元"), "%": ("percent", 1, "%"), "％": ("percent", 1, "%"),
-              "个百分点": ("percent", 1, "个百分点")})
-_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
-_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
-FIGURE = re.compile(
-    # Not after a digit, letter or 第: that keeps G60, L2, 5G, V2X and ordinals (第5条) out.
-    rf"(?<![\d.,A-Za-z第])(?P<value>{_NUM}(?:\s*[-－~～—]\s*{_NUM})?)(?P<approx>多|余)?\s?"
-    # 个月/个工作日 are durations and 年 is no unit at all, so dates and time limits never become figures.
-    rf"(?P<unit>{_UNIT_ALT})(?!月|工作日|小时)(?P<suffix>以上|以下|左右|以内|上下)?"
-)
 
 # Qualifiers written right before the number, longest first (stripped repeatedly from the end of the clause).
 PRE_QUALIFIERS = sorted(
@@ -58,13 +36,9 @@ OPEN, CLOSE = "（(", "）)"
 
 # ====================================================================== time expressions
 
-YEAR_EXPR = re.compile(r"(?P<pre>到|至|截至|截止到|截止|于)?(?P<y>(?:19|20)\d{2})年(?P<post>底|末|前)?")
-PERIOD_EXPR = re.compile(r"[“\"‘]?(?P<n>十[一二三四五六七八九]五)[”\"’]?(?:期间|时期|期末|末)")
-TIME_ONLY = re.compile(rf"^(?:{YEAR_EXPR.pattern}|{PERIOD_EXPR.pattern})$")
 FORECAST_WORDS = re.compile(r"有望|预测|预期|估计|预计将")
 BASELINE_SECTION = re.compile(r"现实基础|发展基础|发展现状|现状|工作回顾|主要成效|发展成效|基本情况")
 BASELINE_OPENERS = re.compile(r"^(?:已|目前|现有|截至|截止)")
-CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 
 
 @dataclass
@@ -75,13 +49,6 @@ class TimeExpr:
     first: int  # first and last calendar year it covers
     last: int
     setting: bool  # 到2025年 / “十四五”期间: frames a goal, so it may govern the sentences that follow
-
-
-def _period_years(n: str) -> tuple[int, int]:
-    """“十四五” → (2021, 2025): the 11th plan began in 2006 and each plan lasts five years."""
-    k = 10 + CN_DIGIT[n[1]]
-    first = 2006 + 5 * (k - 11)
-    return first, first + 4
 
 
 def _time_exprs(text: str, titles: list[tuple[int, int]]) -> list[TimeExpr]:
@@ -104,7 +71,7 @@ def _time_exprs(text: str, titles: list[tuple[int, int]]) -> list[TimeExpr]:
     for m in PERIOD_EXPR.finditer(text):
         if _inside(m.start(), titles):
             continue
-        first, last = _period_years(m.group("n"))
+        first, last = period_years(m.group("n"))
         out.append(TimeExpr(m.start(), m.end(), m.group(0), first, last, setting=True))
     return sorted(out, key=lambda t: t.start)
 
@@ -486,9 +453,9 @@ PROJECT_LIST = re.compile(
     r"等(?:一批)?(?:重大|重点|标志性)?(?:产业)?(?:项目|工程)"
 )
 FIELD_LEAD = re.compile(r"(?:领域|方向|板块|产业链)$")
-INVESTMENT = re.compile(rf"投资[^，。；]{{0,6}}?(?:超过|超|达到|达|约|近)?(?P<fig>{_NUM}(?:万亿元|亿元|万元))")
+INVESTMENT = re.compile(rf"投资[^，。；]{{0,6}}?(?:超过|超|达到|达|约|近)?(?P<fig>{NUM}(?:万亿元|亿元|万元))")
 ORG_END = re.compile(r"(?:新增)?年产|\d|新能源汽车|智能|汽车|锂电|动力|核心|并购|整车|电池|项目|基地|研发|生产")
-CAPACITY = re.compile(rf"(?:新增)?年产|{_NUM}\s?(?:{_UNIT_ALT})")
+CAPACITY = re.compile(rf"(?:新增)?年产|{NUM}\s?(?:{UNIT_ALT})")
 FACILITY = re.compile(r"(?:智能化|数字化)?(?:生产研发基地|研发生产基地|生产基地|研发基地|生产线|基地|产业园|工厂)")
 
 

@@ -1,21 +1,23 @@
 """The knowledge base as one object: opens (building if needed), searches and answers, timing each question."""
 from __future__ import annotations
 
-
-import sys
+import logging
 import time
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from kb import store
-from kb.answer import Answerer
-from kb.config import Settings, settings
-from kb.filters import DocFilter
-from kb.retrieve import HybridRetriever, Mode
-from kb.schema import AnswerRecord, Document, Retrieved
-from kb.segment import segmenter
+from indexer.build import build
+from indexer.version import status
+from kb.answer.answerer import Answerer
+from kb.core.records import AnswerRecord, Document, Retrieved
+from kb.core.segment import segmenter
+from kb.core.settings import Settings, settings
+from kb.retrieval.filters import DocFilter
+from kb.retrieval.hybrid import HybridRetriever, Mode
+from kb.store import files as store
 
+log = logging.getLogger(__name__)
 MAX_QUESTION = 500  # characters; longer questions are cut there, and the answer says so
 
 
@@ -44,8 +46,8 @@ class KnowledgeBase:
     def _use(self, data: store.KBData) -> None:
         # Swapped as one tuple so a question running during a reload sees the old KB or the new one, never a mix.
         seg = segmenter(tuple(data.meta.terms))
-        retriever = HybridRetriever(data, seg, self._embed_query)
-        self._state = (data, seg, retriever, Answerer(data, retriever, seg))
+        retriever = HybridRetriever(data, seg, self._embed_query, params=self.settings.retrieval)
+        self._state = (data, seg, retriever, Answerer(data, retriever, seg, self.settings.answer))
 
     @property
     def data(self) -> store.KBData:
@@ -77,25 +79,24 @@ class KnowledgeBase:
 
         `warm` prepares the fast question encoder (a few seconds once): for processes that answer many questions.
         """
-        from indexer.build import build  # the indexer is only needed when (re)building
 
         s = settings(kb_dir=kb_dir, corpus_dir=corpus_dir)
         kwargs = {"progress": progress} if progress else {}
         if embedder is not None:
             kwargs["embedder"] = embedder
-        state = store.status(s)
+        state = status(s)
         if state != "ok":
             reason = {"missing": "知识库不存在", "stale": "语料或模型已变化", "corrupt": "知识库已损坏"}[state]
-            print(f"{reason}，正在重新建立：{s.kb_dir}", file=sys.stderr, flush=True)
+            log.info("%s，正在重新建立：%s", reason, s.kb_dir)
             build(s, force=state != "missing", **kwargs)
         try:
             data = store.load(s.kb_dir)
         except store.KBError as e:
-            print(f"{e}，正在重新建立", file=sys.stderr, flush=True)
+            log.info("%s，正在重新建立", e)
             build(s, force=True, **kwargs)
             data = store.load(s.kb_dir)
         if embedder is None:
-            from kb.embed import Embedder
+            from kb.embed.encoder import Embedder
 
             embedder = Embedder.from_settings(s)
         if warm:

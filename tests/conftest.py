@@ -1,9 +1,24 @@
-"""Shared fixtures: one real knowledge base, built once per test session from corpus/ with the real model."""
+"""Shared fixtures (one real knowledge base, built once per session from corpus/ with the real model) and the two
+test speeds: `-m "not slow"` runs what needs no model and no KB (under a minute); the default runs everything."""
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# A test is slow when it needs the embedding model or a built KB (directly or through these fixtures), a browser,
+# or CLI processes that load the model; such tests are marked here so no test file has to remember to.
+SLOW_FIXTURES = {"kb", "kb_dir", "lib", "lib_kb", "app_url", "client", "chat", "model_dir", "embedder", "model",
+                 "matcher", "built", "reference_model"}
+SLOW_MODULES = {"tests.indexer.test_convert_e5", "tests.kb.test_embed", "tests.kb.test_store", "tests.kb.test_cli",
+                "tests.bench.test_bench", "tests.bench.test_load", "tests.webui.test_startup",
+                "tests.indexer.test_library", "tests.test_app", "tests.webui.test_library_tab"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = getattr(item.module, "__name__", "")
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

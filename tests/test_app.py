@@ -6,7 +6,6 @@ skipped only when chromium is not installed. Screenshots go to artifacts/ (git-i
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 import socket
 import threading
@@ -14,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.conversation import FollowUpError, resolve, topic_span
-from kb.schema import AnswerRecord, Citation
-from kb.segment import segmenter
+from kb.answer.conversation import FollowUpError, resolve, topic_span
+from kb.core.records import AnswerRecord, Citation
+from kb.core.segment import segmenter
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "artifacts"

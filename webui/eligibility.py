@@ -5,8 +5,13 @@ import html
 
 import gradio as gr
 
-from kb.eligibility import EMPTY_PROFILE, EligibilityResult, Profile, eligibility
-from kb.eligibility_cli import RECOGNIZED_CN
+from kb.eligibility.matcher import (
+    EMPTY_PROFILE,
+    RECOGNIZED_CN,
+    EligibilityResult,
+    Profile,
+    eligibility,
+)
 from kb.service import KnowledgeBase
 
 ACTIVITIES = ["研发", "制造", "运营", "标准制定", "融资", "回收", "道路测试", "示范应用", "人才引进", "出口"]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from indexer.formats import SUPPORTED
 from indexer.library import LibraryError, add_document, remove_document
-from kb.schema import LEVELS
+from kb.core.records import LEVELS
 from kb.service import KnowledgeBase
 from webui.auth import Admin
 

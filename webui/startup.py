@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import html
-import sys
+import logging
 import threading
 from collections.abc import Callable
 
 import gradio as gr
 
 from kb.service import KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 PAGE_TITLE = "正在准备知识库"
 
@@ -67,7 +69,7 @@ def open_with_page(launch: Callable[..., object], app_title: str, terminal=None,
         kb = KnowledgeBase.open(progress=progress, **open_kwargs)
     except Exception as e:
         progress.error = str(e)
-        print(f"知识库建立失败：{e}", file=sys.stderr)
+        log.error("知识库建立失败：%s", e)
         page.close()
         raise
     progress(1.0, "知识库已就绪，正在打开问答界面…")

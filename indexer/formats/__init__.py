@@ -4,12 +4,19 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from indexer.formats.common import MAX_BYTES, SUPPORTED, DocumentError, Extracted, _mb, max_bytes
-from indexer.formats.doc import _read_doc
-from indexer.formats.docx import _read_docx
-from indexer.formats.html import _read_html
-from indexer.formats.pdf import _read_pdf
-from indexer.formats.text import _read_text
+from indexer.formats.common import (
+    MAX_BYTES,
+    SUPPORTED,
+    DocumentError,
+    Extracted,
+    max_bytes,
+    mb,
+)
+from indexer.formats.doc import read_doc
+from indexer.formats.docx import read_docx
+from indexer.formats.html import read_html
+from indexer.formats.pdf import read_pdf
+from indexer.formats.text import read_text
 
 __all__ = ["MAX_BYTES", "SUPPORTED", "DocumentError", "Extracted", "check_filename", "extract", "max_bytes"]
 
@@ -60,11 +67,11 @@ def extract(path: Path) -> Extracted:
         raise DocumentError(f"“{name}”不是普通文件")
     limit = max_bytes()
     if st.st_size > limit:  # checked before reading a single byte
-        raise DocumentError(f"文件过大：“{name}”为 {_mb(st.st_size)}，超过上限 {_mb(limit)}")
+        raise DocumentError(f"文件过大：“{name}”为 {mb(st.st_size)}，超过上限 {mb(limit)}")
     if st.st_size == 0:
         raise DocumentError(f"文件为空：“{name}”没有任何内容")
-    reader = {".txt": _read_text, ".md": _read_text, ".docx": _read_docx, ".pdf": _read_pdf,
-              ".html": _read_html, ".htm": _read_html, ".doc": _read_doc}[ext]
+    reader = {".txt": read_text, ".md": read_text, ".docx": read_docx, ".pdf": read_pdf,
+              ".html": read_html, ".htm": read_html, ".doc": read_doc}[ext]
     out = reader(path, name)
     if "\r" in out.text:  # readers normalise already; a stray CR becomes a space so no offset moves
         out = out.model_copy(update={"text": out.text.replace("\r", " ")})

@@ -39,10 +39,10 @@ def max_bytes() -> int:
     return _env_limit(MAX_BYTES)
 
 
-def _mb(n: int) -> str:
+def mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n % (1024 * 1024) else f"{n // (1024 * 1024)} MB"
 
 
-def _newlines(text: str) -> str:
+def newlines(text: str) -> str:
     # offsets point into the returned string, so line endings are the only thing ever changed
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -10,16 +10,16 @@ import tempfile
 from pathlib import Path
 
 from indexer.formats.common import DocumentError, Extracted
-from indexer.formats.docx import _read_docx
+from indexer.formats.docx import read_docx
 
 DOC_TIMEOUT = 120  # seconds for a LibreOffice conversion
 
 
-def _read_doc(path: Path, name: str) -> Extracted:
+def read_doc(path: Path, name: str) -> Extracted:
     with path.open("rb") as f:
         head = f.read(8)
     if head.startswith(b"PK"):
-        out = _read_docx(path, name)  # a .docx saved with the old extension
+        out = read_docx(path, name)  # a .docx saved with the old extension
         return out.model_copy(update={"warnings": [*out.warnings, "该文件实为 .docx 格式，已按 .docx 读取"]})
     if head.startswith(b"{\\rtf"):
         raise DocumentError(f"“{name}”实为 RTF 格式，请在 Word 中另存为 .docx 后再上传")
@@ -45,5 +45,5 @@ def _read_doc(path: Path, name: str) -> Extracted:
         converted = out_dir / "input.docx"
         if proc.returncode != 0 or not converted.exists():
             raise DocumentError(f"无法转换 .doc 文件“{name}”（文件可能已损坏或加密），请另存为 .docx 后再上传")
-        out = _read_docx(converted, name)
+        out = read_docx(converted, name)
     return out.model_copy(update={"warnings": [*out.warnings, "已通过 LibreOffice 将 .doc 转换为 .docx 后读取"]})

@@ -5,7 +5,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from indexer.formats.common import DocumentError, Extracted, _mb, _newlines, max_bytes
+from indexer.formats.common import DocumentError, Extracted, max_bytes, mb, newlines
 
 MAX_ZIP_ENTRIES = 5000
 MAX_ZIP_RATIO = 100  # deflated XML is ~5-20x; a zip bomb is ~1000x
@@ -37,7 +37,7 @@ def _check_zip(path: Path, name: str) -> None:
         raise DocumentError(f"“{name}”包含 {len(infos)} 个内部文件，超过上限 {MAX_ZIP_ENTRIES}，拒绝读取")
     total = sum(i.file_size for i in infos)
     if total > max(4 * max_bytes(), 200 * 1024 * 1024):
-        raise DocumentError(f"“{name}”解压后为 {_mb(total)}，过大（疑似压缩炸弹），拒绝读取")
+        raise DocumentError(f"“{name}”解压后为 {mb(total)}，过大（疑似压缩炸弹），拒绝读取")
     for i in infos:
         if i.file_size > ZIP_RATIO_MIN_SIZE and i.file_size > MAX_ZIP_RATIO * max(i.compress_size, 1):
             raise DocumentError(f"“{name}”中的 {i.filename} 压缩比异常（{i.file_size // max(i.compress_size, 1)}:1，"
@@ -46,7 +46,7 @@ def _check_zip(path: Path, name: str) -> None:
         raise DocumentError(f"“{name}”不是有效的 Word 文档（缺少 word/document.xml）")
 
 
-def _read_docx(path: Path, name: str) -> Extracted:
+def read_docx(path: Path, name: str) -> Extracted:
     import docx
     from docx.table import Table
 
@@ -75,7 +75,7 @@ def _read_docx(path: Path, name: str) -> Extracted:
     except (ValueError, IndexError, KeyError, AttributeError) as e:  # malformed tables or attributes
         raise DocumentError(f"“{name}”的内容结构已损坏，无法读取（{type(e).__name__}）") from e
     warnings = ["已将 Word 自动编号（如“一、”“（一）”）写入正文"] if numbering.used else []
-    return Extracted(text=_newlines("\n".join(lines)), headings=headings, warnings=warnings)
+    return Extracted(text=newlines("\n".join(lines)), headings=headings, warnings=warnings)
 
 
 def _blocks(parent):
@@ -100,7 +100,7 @@ def _paragraph_text(p) -> str:
             if not isinstance(tag, str) or tag in SKIP_IN_PARAGRAPH:
                 continue
             if tag == W + "t":
-                out.append(_newlines(child.text or ""))
+                out.append(newlines(child.text or ""))
             elif tag in (W + "tab", W + "ptab"):
                 out.append("\t")
             elif tag == W + "br":

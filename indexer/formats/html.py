@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from indexer.formats.common import DocumentError, Extracted, _newlines
-from indexer.formats.text import _decode
+from indexer.formats.common import DocumentError, Extracted, newlines
+from indexer.formats.text import decode
 
 DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe",
              "frame", "frameset", "object", "embed", "svg", "canvas", "button", "select", "input", "textarea",
@@ -21,13 +21,13 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 SOURCE_WRAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\r\n]*\n[ \t\r\n]*(?=[\u3000-\u9fff\uff00-\uffef])")
 
 
-def _read_html(path: Path, name: str) -> Extracted:
+def read_html(path: Path, name: str) -> Extracted:
     from bs4 import BeautifulSoup, Comment
 
     raw = path.read_bytes()
     m = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-]+)", raw[:8192], re.I)
-    html, _ = _decode(raw, name, declared=m.group(1).decode("ascii") if m else None)
-    soup = BeautifulSoup(_newlines(html), "lxml")
+    html, _ = decode(raw, name, declared=m.group(1).decode("ascii") if m else None)
+    soup = BeautifulSoup(newlines(html), "lxml")
     warnings = []
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()

@@ -41,7 +41,7 @@ class _Line:
     page: int = 0
 
 
-def _read_pdf(path: Path, name: str) -> Extracted:
+def read_pdf(path: Path, name: str) -> Extracted:
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from indexer.formats.common import DocumentError, Extracted, _newlines
+from indexer.formats.common import DocumentError, Extracted, newlines
 
 HTML_IN_TEXT = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|script)\b", re.I)
 
@@ -61,7 +61,7 @@ def _normalise_codec(name: str) -> str:
     return name
 
 
-def _decode(raw: bytes, name: str, declared: str | None = None) -> tuple[str, str]:
+def decode(raw: bytes, name: str, declared: str | None = None) -> tuple[str, str]:
     """(text, codec) for bytes in UTF-8 (±BOM), UTF-16/32 with BOM, GB18030/GBK, Big5 or what charset-normalizer
     finds; DocumentError for binary data or undecodable bytes."""
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
@@ -117,11 +117,11 @@ def _check_binary(text: str, name: str) -> str:
     return text
 
 
-def _read_text(path: Path, name: str) -> Extracted:
-    text, codec = _decode(path.read_bytes(), name)
+def read_text(path: Path, name: str) -> Extracted:
+    text, codec = decode(path.read_bytes(), name)
     if HTML_IN_TEXT.search(text):
         raise DocumentError(f"“{name}”的内容看起来是网页（含有 <html>、<body> 或 <script> 标签），"
                             f"请将扩展名改为 .html 后上传，以便只提取正文")
     shown = {"cp950": "Big5", "gb18030": "GB18030"}.get(codec, codec.upper())
     warnings = [] if codec in ("utf-8", "utf-8-sig") else [f"已按 {shown} 编码读取"]
-    return Extracted(text=_newlines(text), warnings=warnings)
+    return Extracted(text=newlines(text), warnings=warnings)

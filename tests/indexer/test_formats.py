@@ -8,11 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from indexer.formats import MAX_BYTES, SUPPORTED, DocumentError, Extracted, check_filename, extract
+from indexer.formats import (
+    MAX_BYTES,
+    SUPPORTED,
+    DocumentError,
+    Extracted,
+    check_filename,
+    extract,
+)
 from indexer.structure import parse
-from kb.schema import DocMeta, Document
-from tests.fixtures.docs import (FICTIONAL_BIG5, FICTIONAL_DOCS, PLAN_TITLE, heading_level, plan_text, write_docx,
-                                 write_gb18030, write_pdf, write_pdf_flowing, write_scanned_pdf)
+from kb.core.records import DocMeta, Document
+from tests.fixtures.docs import (
+    FICTIONAL_BIG5,
+    FICTIONAL_DOCS,
+    PLAN_TITLE,
+    heading_level,
+    plan_text,
+    write_docx,
+    write_gb18030,
+    write_pdf,
+    write_pdf_flowing,
+    write_scanned_pdf,
+)
 
 PAGE_NO_LINE = re.compile(r"^\s*-\s*\d+\s*-\s*$", re.M)
 

@@ -12,14 +12,20 @@ from pathlib import Path
 import pytest
 
 from indexer.build import build
-from indexer.cache import DocCache
 from indexer.library import LibraryError, add_document, list_documents, remove_document
-from kb.config import settings
-from kb.filters import parse_filters
-from kb.segment import normalize
+from kb.core.segment import normalize
+from kb.core.settings import settings
+from kb.retrieval.filters import parse_filters
 from kb.service import KnowledgeBase
-from tests.fixtures.docs import (FICTIONAL_DOCS, PLAN_TITLE, plan_text, write_docx, write_fictional, write_pdf,
-                                 write_scanned_pdf)
+from tests.fixtures.docs import (
+    FICTIONAL_DOCS,
+    PLAN_TITLE,
+    plan_text,
+    write_docx,
+    write_fictional,
+    write_pdf,
+    write_scanned_pdf,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CITY = "test-city-charging-2099"

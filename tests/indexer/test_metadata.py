@@ -8,7 +8,13 @@ import pytest
 
 from indexer.formats import extract
 from indexer.metadata import _from_issuer, extract_metadata
-from tests.fixtures.docs import FICTIONAL_DOCS, FICTIONAL_EXPECTED, plan_text, write_docx, write_pdf
+from tests.fixtures.docs import (
+    FICTIONAL_DOCS,
+    FICTIONAL_EXPECTED,
+    plan_text,
+    write_docx,
+    write_pdf,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = ("title", "issuer", "date", "level", "region", "doc_type")

@@ -8,8 +8,8 @@ import pytest
 from indexer.loader import load_corpus
 from indexer.provisions import extract_conditions, extract_provisions
 from indexer.structure import parse
-from kb.provisions import load_taxonomy, places_in, tag
-from kb.schema import DocMeta, Document
+from kb.core.records import DocMeta, Document
+from kb.core.taxonomy import load_taxonomy, places_in, tag
 
 REPO = Path(__file__).resolve().parents[2]
 DOC_ID = "zhejiang-nev-14th-fyp-2021"

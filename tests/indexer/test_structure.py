@@ -5,7 +5,7 @@ import pytest
 
 from indexer.loader import load_corpus
 from indexer.structure import cn_to_int, parse, split_sentences
-from kb.schema import DocMeta, Document
+from kb.core.records import DocMeta, Document
 
 REPO = Path(__file__).resolve().parents[2]
 

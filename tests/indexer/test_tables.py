@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from indexer import tables as extractor
 from indexer.loader import load_corpus
 from indexer.structure import parse
 from indexer.tables import extract_tables
-from kb.schema import DocMeta, Document
+from kb.core.records import DocMeta, Document
 
 REPO = Path(__file__).resolve().parents[2]
 GOLD = json.loads((REPO / "tests" / "fixtures" / "gold_tables.json").read_text(encoding="utf-8"))
@@ -186,15 +184,6 @@ def test_specifications_and_project_capacities_are_not_targets(extracted):
     for spec in ("98MPa", "100-150kW", "70 MPa", "80G瓦时", "20GWh", "15万吨", "130万台", "20000台", "1550万件"):
         assert spec not in quotes, spec
     assert not any(t.value in ("2021", "2035", "2.0") for t in extracted.targets)
-
-
-def test_runs_within_two_seconds(plan):
-    extractor._lexicon.cache_clear()  # include loading jieba's dictionary tags
-    t0 = time.perf_counter()
-    extract_tables(plan, parse(plan))
-    elapsed = time.perf_counter() - t0
-    print(f"extraction of the whole plan: {elapsed:.3f} s (cold)")
-    assert elapsed <= 2.0
 
 
 # ---------------------------------------------------------------- invented documents (测试文件)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kb.schema import AnswerRecord
+from kb.core.records import AnswerRecord
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 
 from eval.eligibility import check_grounded, load_scenarios, run
-from kb.eligibility import NOTE, Matcher, Profile, evaluate, matcher_for, understand
-from kb.eligibility_cli import add_eligibility_parser, run_eligibility
-from kb.provisions import load_taxonomy
+from kb.cli.eligibility import add_eligibility_parser, run_eligibility
+from kb.core.taxonomy import load_taxonomy
+from kb.eligibility.matcher import (
+    NOTE,
+    Matcher,
+    Profile,
+    evaluate,
+    matcher_for,
+    understand,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = load_scenarios()

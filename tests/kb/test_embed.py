@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.config import DEFAULT_MODEL, settings
-from indexer.convert_e5 import ensure_model
-from kb.embed import EmbedModelError, Embedder
+from kb.core.settings import DEFAULT_MODEL, settings
+from kb.embed.convert_e5 import ensure_model
+from kb.embed.encoder import Embedder, EmbedModelError
 
 PASSAGES = [
     "到2025年，全省建成加氢站30座，推广燃料电池汽车1000辆以上。",

@@ -1,8 +1,8 @@
 """Document filters: parsing `key=value`, the valid choices in errors, and which documents pass."""
 import pytest
 
-from kb.filters import DocFilter, FilterError, parse_filters
-from kb.schema import DocMeta
+from kb.core.records import DocMeta
+from kb.retrieval.filters import DocFilter, FilterError, parse_filters
 
 
 def meta(doc_id, **kw):

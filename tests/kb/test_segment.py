@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.segment import Segmenter, corpus_terms, normalize
+from kb.core.segment import Segmenter, corpus_terms, normalize
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from indexer.build import build
-from kb import store
-from kb.config import settings
+from indexer.version import status
+from kb.core.settings import settings
 from kb.service import KnowledgeBase
+from kb.store import files as store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,17 +43,17 @@ def own_kb(tmp_path, kb, kb_dir):
     shutil.copytree(REPO / "corpus", corpus)
     own = tmp_path / "kb"
     shutil.copytree(kb_dir, own, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
-    assert store.status(settings(kb_dir=own, corpus_dir=corpus)) == "ok"
+    assert status(settings(kb_dir=own, corpus_dir=corpus)) == "ok"
     return corpus, own
 
 
 def test_stale_when_corpus_changes(own_kb):
     corpus, kb_dir = own_kb
     s = settings(kb_dir=kb_dir, corpus_dir=corpus)
-    assert store.status(s) == "ok"
+    assert status(s) == "ok"
     with open(corpus / "zhejiang-nev-14th-fyp-2021.txt", "a", encoding="utf-8") as fh:
         fh.write("测试追加的一段文字（测试数据）。\n")
-    assert store.status(s) == "stale"
+    assert status(s) == "stale"
 
 
 def test_corrupt_kb_is_rebuilt(own_kb, kb, capsys):
@@ -78,7 +79,7 @@ def test_build_killed_midway_leaves_previous_kb_usable(own_kb, kb):
     proc.wait()
     assert list((kb_dir / "builds").glob(".tmp-*")), "the kill should have landed mid-build"
     assert store.current_dir(kb_dir) == before
-    assert store.status(settings(kb_dir=kb_dir, corpus_dir=corpus)) == "ok"
+    assert status(settings(kb_dir=kb_dir, corpus_dir=corpus)) == "ok"
     reopened = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus, embedder=kb.embedder)
     assert "30座" in reopened.ask("到2025年要建成多少座加氢站？").answer
     # the next build cleans up what the killed one left

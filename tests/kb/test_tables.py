@@ -10,9 +10,23 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kb.store import current_dir, switch_current
-from kb.tables import (CONTRACT_COLUMNS, KINDS, TABLES_DB, Project, Responsibility, Tables, TableStore, Target,
-                       _fit, columns, display_width, format_table, merge_tables, write_tables)
+from kb.store.files import current_dir, switch_current
+from kb.store.tables import (
+    CONTRACT_COLUMNS,
+    KINDS,
+    TABLES_DB,
+    Project,
+    Responsibility,
+    Tables,
+    TableStore,
+    Target,
+    _fit,
+    columns,
+    display_width,
+    format_table,
+    merge_tables,
+    write_tables,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,13 +10,17 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kb.eligibility import EMPTY_PROFILE, EligibilityResult, Profile
+from kb.eligibility.matcher import (
+    EMPTY_PROFILE,
+    RECOGNIZED_CN,
+    EligibilityResult,
+    Profile,
+)
 
 STATUS_CN = {"met": "满足", "unmet": "不满足", "unknown": "未知"}
 FIELD_CN = {"name": "企业名称", "region": "所在地区", "enterprise_type": "企业类型", "products": "产品",
             "activities": "业务活动", "qualifications": "资质", "description": "企业简介"}
-RECOGNIZED_CN = {"segments": "产业链环节", "actors": "企业类型", "activities": "业务活动", "qualifications": "资质",
-                 "region": "地区", "named_enterprises": "规划点名的企业"}
+
 
 
 class ProfileError(ValueError):
@@ -106,7 +110,7 @@ def run_eligibility(args: argparse.Namespace) -> int:
             print(EligibilityResult(warnings=[EMPTY_PROFILE]).model_dump_json())
         return 2
 
-    from kb.eligibility import eligibility
+    from kb.eligibility.matcher import eligibility
     from kb.service import KnowledgeBase
 
     res = eligibility(KnowledgeBase.open(kb_dir=args.kb), profile, k=args.top)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel
 
-from kb.segment import DATA, Segmenter, normalize
+from kb.core.places import places_in
+from kb.core.segment import Segmenter
+from kb.core.text import normalize
+from kb.core.timeexpr import YEAR, expand_years
 
 Intent = Literal["figure", "list", "who", "where", "when", "yesno", "task", "general"]
 
@@ -29,35 +31,8 @@ QUESTION_WORDS = frozenset(
     达到 实现 建成 建设 完成 多大 是否 有没有 能否 列举 问 个 座 家 辆 项 亿元 万辆 倍 时候 哪几个 几个 指 指的是
     哪一年 哪年 多久 一下 介绍 说明 内容""".split()
 )
-YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年?")
 MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|补贴多少|奖励多少|补助多少|投资多少|投资额|预算")
-PERIODS = {"十三五": [str(y) for y in range(2016, 2021)], "十四五": [str(y) for y in range(2021, 2026)]}
 BROAD_PLACES = ("浙江", "全省", "我省", "省内")
-
-
-@lru_cache(maxsize=1)
-def places() -> tuple[str, ...]:
-    lines = (DATA / "places.txt").read_text(encoding="utf-8").splitlines()
-    names = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
-    return tuple(sorted(names, key=len, reverse=True))  # longest first: 杭州湾 before 杭州
-
-
-def places_in(text: str) -> list[str]:
-    found, rest = [], text
-    for p in places():
-        if p in rest:
-            found.append(p)
-            rest = rest.replace(p, "")
-    return found
-
-
-def years_in(text: str) -> set[str]:
-    """Years a text mentions, a five-year-plan period standing for its years."""
-    ys = set(YEAR.findall(normalize(text)))
-    for name, span in PERIODS.items():
-        if name in text:
-            ys.update(span)
-    return ys
 
 
 # A unit the question names ("多少万辆", "每公斤多少元", "多少Wh/kg") must be the unit of the answer's figure.
@@ -90,11 +65,6 @@ class Question(BaseModel):
     figures: int  # how many figures are asked for ("产量是多少？占比是多少？" asks two)
     terms: list[str]  # topic tokens: index tokens minus question words, years and places
     box: str | None = None  # "专栏7" when the question names a box
-
-
-def expand_years(text: str) -> str:
-    """Colloquial two-digit years ("到25年") written out, so they match the documents' "2025年"."""
-    return re.sub(r"(?<=[到至在截])([12]\d)年", r"20\1年", text)
 
 
 def analyze(question: str, seg: Segmenter) -> Question:

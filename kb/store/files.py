@@ -1,20 +1,25 @@
-"""The knowledge base on disk: its layout, its freshness check and loading it into memory."""
+"""The knowledge base on disk: its layout, writing a build from per-document artifacts, and loading it."""
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
 
 import bm25s
 import faiss
 import numpy as np
 from pydantic import BaseModel
 
-from kb.config import Settings
-from kb.provisions import Provision
-from kb.schema import Chunk, Document, Paragraph
+from kb.core.records import Chunk, Document, Paragraph
+from kb.core.segment import Segmenter, corpus_terms
+from kb.core.settings import Settings
+from kb.core.taxonomy import Provision
+from kb.store.artifacts import DocArtifacts
+from kb.store.jsonl import read_jsonl, write_jsonl
+from kb.store.tables import write_tables
 
 FORMAT = 5  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
 CURRENT = "current"
@@ -34,7 +39,7 @@ class KBMeta(BaseModel):
     format: int
     corpus_hash: str
     corpus_dir: str = ""  # the folder it was built from: commands given only --kb keep using it
-    pipeline: str = ""  # indexer.cache.pipeline_version(): a KB built by other extraction code is stale
+    pipeline: str = ""  # indexer.version.kb_version(): a KB built by other code or dictionaries is stale
     embed_model: str
     model_id: str
     dim: int
@@ -72,27 +77,8 @@ def read_meta(kb_dir: Path) -> KBMeta:
         raise KBError(f"知识库元数据损坏：{path}（{e}）") from e
 
 
-def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:
-    """Whether the KB at s.kb_dir can be used for s.corpus_dir and s.embed_model as it is."""
-    from indexer.cache import pipeline_version
-    from indexer.loader import corpus_hash  # the hash must be computed exactly as the build does
-
-    if not (s.kb_dir / CURRENT / META_FILE).exists():
-        return "missing"
-    try:
-        meta = read_meta(s.kb_dir)
-    except KBError:
-        return "corrupt"
-    if meta.format != FORMAT or meta.embed_model != s.embed_model or meta.pipeline != pipeline_version():
-        return "stale"
-    if s.corpus_dir.is_dir() and meta.corpus_hash != corpus_hash(s.corpus_dir):
-        return "stale"
-    return "ok"
 
 
-def _read_jsonl(path: Path, model):
-    with open(path, encoding="utf-8") as fh:
-        return [model.model_validate_json(line) for line in fh if line.strip()]
 
 
 @dataclass(eq=False)  # identity hash: per-KB caches key on it
@@ -121,14 +107,14 @@ def load(kb_dir: Path) -> KBData:
     meta = read_meta(kb_dir)
     path = current_dir(kb_dir)
     try:
-        docs = _read_jsonl(path / DOCS_FILE, Document)
-        paras = _read_jsonl(path / PARAS_FILE, Paragraph)
-        chunks = _read_jsonl(path / CHUNKS_FILE, Chunk)
+        docs = read_jsonl(path / DOCS_FILE, Document)
+        paras = read_jsonl(path / PARAS_FILE, Paragraph)
+        chunks = read_jsonl(path / CHUNKS_FILE, Chunk)
         bm25 = bm25s.BM25.load(str(path / BM25_DIR))
         index = faiss.read_index(str(path / FAISS_FILE))
         owner = np.load(path / OWNER_FILE)
         sent_keys = json.loads((path / SENT_KEYS_FILE).read_text(encoding="utf-8"))
-        provisions = _read_jsonl(path / PROVISIONS_FILE, Provision)
+        provisions = read_jsonl(path / PROVISIONS_FILE, Provision)
     except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as e:
         raise KBError(f"知识库文件损坏：{path}（{type(e).__name__}: {e}）") from e
     if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + len(sent_keys) or index.d != meta.dim
@@ -141,3 +127,53 @@ def load(kb_dir: Path) -> KBData:
     return KBData(path=path, meta=meta, documents={d.meta.doc_id: d for d in docs}, paragraphs=by_doc,
                   chunks=chunks, bm25=bm25, faiss_index=index, vector_owner=owner, sentence_vectors=sent_vecs,
                   sentence_rows={(d, start): i for i, (d, start) in enumerate(sent_keys)}, provisions=provisions)
+
+
+def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, version: str, t0: float) -> KBMeta:
+    """Write a KB into the empty folder `out` from per-document artifacts. The corpus-wide indexes: BM25 needs corpus-wide term statistics, so it
+    is re-indexed (milliseconds); FAISS rows are the cached vectors, chunks first, then sentences."""
+    docs = [a.document for a in arts]
+    chunks = [c for a in arts for c in a.chunks]
+    terms = corpus_terms([d.text for d in docs])
+    seg = Segmenter(terms)
+    retriever = bm25s.BM25()
+    retriever.index([seg.tokens(c.index_text) or [""] for c in chunks], show_progress=False)
+    retriever.save(str(out / BM25_DIR))
+
+    dim = next(a.chunk_vectors.shape[1] for a in arts if a.chunk_vectors.size)
+    index = faiss.IndexFlatIP(dim)  # inner product on L2-normalised vectors = cosine
+    index.add(np.concatenate([a.chunk_vectors for a in arts if a.chunk_vectors.size]))
+    owner, sent_keys, offset = list(range(len(chunks))), [], 0
+    for a in arts:
+        owner += [offset + local for _, local in a.sentence_keys]
+        sent_keys += [[a.document.meta.doc_id, start] for start, _ in a.sentence_keys]
+        offset += len(a.chunks)
+    sent_vecs = [a.sentence_vectors for a in arts if a.sentence_vectors.size]
+    if sent_vecs:
+        index.add(np.concatenate(sent_vecs))
+    faiss.write_index(index, str(out / FAISS_FILE))
+    np.save(out / OWNER_FILE, np.asarray(owner, dtype=np.int64))
+    (out / SENT_KEYS_FILE).write_text(json.dumps(sent_keys, ensure_ascii=False), encoding="utf-8")
+
+    write_tables([a.tables for a in arts], out / TABLES_FILE)
+    write_jsonl(out / PROVISIONS_FILE, [p for a in arts for p in a.provisions])
+    write_jsonl(out / DOCS_FILE, docs)
+    write_jsonl(out / PARAS_FILE, [p for a in arts for p in a.paragraphs])
+    write_jsonl(out / CHUNKS_FILE, chunks)
+    meta = KBMeta(
+        format=FORMAT,
+        corpus_hash=chash,
+        corpus_dir=str(s.corpus_dir.resolve()),
+        pipeline=version,
+        embed_model=s.embed_model,
+        model_id=arts[0].model_id,
+        dim=dim,
+        terms=terms,
+        n_docs=len(docs),
+        n_chunks=len(chunks),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - t0, 2),
+    )
+    # meta.json is written last inside the build: a directory without it is never switched to.
+    (out / META_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
+    return meta

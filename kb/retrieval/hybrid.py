@@ -9,40 +9,41 @@ import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from kb.query import expand_years
-from kb.schema import Chunk
-from kb.segment import Segmenter
-from kb.store import KBData
+from kb.core.records import Chunk
+from kb.core.segment import Segmenter
+from kb.core.settings import RetrievalSettings
+from kb.core.timeexpr import expand_years
+from kb.store.files import KBData
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
-RRF_K = 60  # the usual constant: damps the head of each list so neither retriever dominates
-DEPTH = 50  # candidates taken from each retriever before fusion
 
 
 class HybridRetriever(BaseRetriever):
     """A llama-index retriever over our chunks; `search` is the typed entry point, `_retrieve` the llama-index one."""
 
-    def __init__(self, data: KBData, segmenter: Segmenter, embed_query, mode: Mode = "hybrid", top_k: int = 10):
+    def __init__(self, data: KBData, segmenter: Segmenter, embed_query, mode: Mode = "hybrid",
+                 params: RetrievalSettings | None = None):
         super().__init__()
+        self.p = params or RetrievalSettings()
         self.data = data
         self.segmenter = segmenter
         self.embed_query = embed_query  # str -> normalised vector; injected so tests can share one model
         self.mode = mode
-        self.top_k = top_k
+        self.top_k = self.p.top_k
         self.docs: frozenset[str] | None = None  # restrict to these documents (see `restricted`); None = all
 
     def restricted(self, docs: set[str] | frozenset[str] | None) -> "HybridRetriever":
         """The same retriever over only these documents: a light copy, so concurrent questions never share it."""
-        other = HybridRetriever(self.data, self.segmenter, self.embed_query, self.mode, self.top_k)
+        other = HybridRetriever(self.data, self.segmenter, self.embed_query, self.mode, self.p)
         other.docs = frozenset(docs) if docs is not None else None
         return other
 
-    def bm25_ranking(self, question: str, depth: int = DEPTH) -> list[tuple[int, float]]:
+    def bm25_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         tokens = [t for t in self.segmenter.tokens(question) if t in self.data.bm25.vocab_dict]
         if not tokens:
             return []
-        k = min(depth, len(self.data.chunks))
+        k = min(depth or self.p.depth, len(self.data.chunks))
         mask = _chunk_mask(self.data, self.docs) if self.docs is not None else None
         ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1, weight_mask=mask)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
@@ -51,8 +52,9 @@ class HybridRetriever(BaseRetriever):
         """The question's vector as dense retrieval uses it (the injected encoder caches it for the answerer)."""
         return self.embed_query(expand_years(question))
 
-    def dense_ranking(self, question: str, depth: int = DEPTH) -> list[tuple[int, float]]:
+    def dense_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""
+        depth = depth or self.p.depth
         vec = np.asarray(self.query_vector(question), dtype=np.float32).reshape(1, -1)
         n = self.data.faiss_index.ntotal
         params = None
@@ -76,7 +78,7 @@ class HybridRetriever(BaseRetriever):
         bm25 = self.bm25_ranking(question) if mode != "dense" else []
         # Dense also pads a BM25 list that is short (a question with no known words), so callers get k passages.
         dense = self.dense_ranking(question) if mode != "bm25" or len(bm25) < k else []
-        ranked = {"bm25": bm25, "dense": dense, "hybrid": fuse([bm25, dense])}[mode]
+        ranked = {"bm25": bm25, "dense": dense, "hybrid": fuse([bm25, dense], self.p.rrf_k)}[mode]
         if len(ranked) < k:
             seen = {i for i, _ in ranked}
             ranked += [(i, 0.0) for i, _ in dense if i not in seen]
@@ -100,7 +102,7 @@ def _vector_rows(data: KBData, docs: frozenset[str]) -> np.ndarray:
     return np.flatnonzero(_chunk_mask(data, docs)[data.vector_owner]).astype(np.int64)
 
 
-def fuse(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> list[tuple[int, float]]:
+def fuse(rankings: list[list[tuple[int, float]]], k: int = RetrievalSettings().rrf_k) -> list[tuple[int, float]]:
     """Reciprocal-rank fusion: score(d) = Σ 1 / (k + rank of d in each list)."""
     scores: dict[int, float] = {}
     for ranking in rankings:

@@ -12,13 +12,24 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kb.provisions import (SUPPORT_VERBS, Entry, Provision, Taxonomy, find_terms, load_taxonomy, norm, places_in,
-                           tag)
+from kb.core.figures import MONEY_AMOUNT
+from kb.core.taxonomy import (
+    SUPPORT_VERBS,
+    Entry,
+    Provision,
+    Taxonomy,
+    find_terms,
+    load_taxonomy,
+    norm,
+    places_in,
+    tag,
+)
+from kb.core.timeexpr import PERIOD_NAME, YEAR_NUMBER
 
 NOTE = "本规划为方向性支持，具体申报条件以实施细则为准。"
 # A figure in a plan's clause is a plan-wide target or investment, a year a target year: never a grant or a deadline.
-MONEY = re.compile(r"\d[\d.,]*\s*(?:万亿|亿|万)?元")
-YEAR = re.compile(r"(?:19|20)\d\d年|“十[一二三四五六七八九]五”")
+# A year or a quoted period in a clause: a plan target year, never a deadline (see CAVEAT_YEAR).
+YEAR = re.compile(rf"{YEAR_NUMBER}年|“{PERIOD_NAME}”")
 CAVEAT_MONEY = "条款中的金额是规划层面的投资或产值目标，不是对单个企业的补贴或资助额度。"
 CAVEAT_YEAR = "条款中的年份是规划目标年份，不是申报截止时间。"
 EMPTY_PROFILE = ("企业档案为空：请至少填写 enterprise_type（企业类型）、products（产品）、activities（业务活动）"
@@ -158,6 +169,9 @@ class Facts:
     enterprise: bool | None = None  # None: the profile does not say
 
 
+# What the profile was understood to say, by field, as the answer labels it.
+RECOGNIZED_CN = {"segments": "产业链环节", "actors": "企业类型", "activities": "业务活动", "qualifications": "资质",
+                 "region": "地区", "named_enterprises": "规划点名的企业"}
 FIELD_LABELS = {"enterprise_type": "企业类型", "products": "产品", "activities": "业务活动",
                 "qualifications": "资质", "description": "企业简介", "name": "企业名称"}
 
@@ -481,14 +495,9 @@ class Matcher:
 
     @classmethod
     def from_kb(cls, kb, provisions: list[Provision] | None = None) -> "Matcher":
-        """From an open KnowledgeBase: its stored provisions, or extracted now when the KB predates them."""
+        """From an open KnowledgeBase and its stored provisions (or those given)."""
         data = kb.data
-        provisions = provisions if provisions is not None else getattr(data, "provisions", None)
-        if provisions is None:
-            from indexer.provisions import extract_provisions
-
-            provisions = [p for d_id, doc in data.documents.items()
-                          for p in extract_provisions(doc, data.paragraphs.get(d_id, []))]
+        provisions = provisions if provisions is not None else data.provisions
         titles = {d: doc.meta.title for d, doc in data.documents.items()}
         return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows)
 
@@ -713,7 +722,7 @@ def eligibility(kb, profile: Profile | dict, k: int = 10) -> EligibilityResult:
 
 
 def caveats(quote: str) -> list[str]:
-    out = [CAVEAT_MONEY] if MONEY.search(quote) else []
+    out = [CAVEAT_MONEY] if MONEY_AMOUNT.search(quote) else []
     return out + ([CAVEAT_YEAR] if YEAR.search(quote) else [])
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kb.tables import KINDS, TABLES_DB, TableStore
+from kb.store.tables import KINDS, TABLES_DB, TableStore
 
 
 def add_tables_parser(subparsers, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:

@@ -7,13 +7,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
-from kb.config import DEFAULT_MODEL, Settings  # first: sets HF_HUB_OFFLINE before transformers is imported
-from indexer.convert_e5 import MARKER, ensure_model
-
 import torch
 from sentence_transformers import SentenceTransformer
 from transformers.utils import logging as hf_logging
+
+from kb.core.settings import (  # first: sets HF_HUB_OFFLINE before transformers is imported
+    DEFAULT_MODEL,
+    Settings,
+)
+from kb.embed.convert_e5 import MARKER, ensure_model
 
 # Loading is local and silent: no weight-loading progress bars or config notices in users' terminals.
 hf_logging.set_verbosity_error()

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.tables import Target, TableStore, _bigrams
+from kb.core.figures import cn_to_int
+from kb.core.text import bigrams
+from kb.store.tables import TableStore, Target
 
 RATIO = re.compile(r"多少倍|几倍|的倍数|是.{0,12}的.{0,4}倍")
 DIFF = re.compile(r"多多少|少多少|相差多少|差多少|增加多少|增长多少|提高多少|多出多少|差距")
@@ -13,7 +15,6 @@ SUM = re.compile(r"加起来|合计|一共|总共|总计|共计|加总|之和")
 PARTS = re.compile(r"[和与及、]")
 MONEY = re.compile(r"钱|元|投资|资金|金额")
 COUNT_UNITS = {"个", "根"}  # 8万个 and 4万根 count the same things (charging piles) in the plan's own usage
-CN_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 CANDIDATES = 12  # rows considered for the operands
 
 
@@ -145,7 +146,7 @@ class Calculator:
                 if op in ("share", "ratio") and a.unit_norm == "%":
                     continue  # a share of percentages means nothing; "占…的比重" of a stated % is read, not computed
                 # the two figures of a comparison usually measure the same thing (推广应用 and 推广应用)
-                ia, ib = _bigrams(a.indicator), _bigrams(b.indicator)
+                ia, ib = bigrams(a.indicator), bigrams(b.indicator)
                 same = len(ia & ib) / max(1, min(len(ia), len(ib)))
                 score = s1.get(key(a), 0) + s2.get(key(b), 0) + 6.0 * same
                 if s1.get(key(a), 0) and s2.get(key(b), 0) and score > best_score:
@@ -182,7 +183,7 @@ class Calculator:
             box = next((i for i, part in enumerate(path) if part.startswith("专栏")), None)
             parent = " > ".join(path[: box + 1]) if box is not None else t.section
             groups.setdefault((parent, t.unit_norm, t.kind, t.year), []).append((s, t))
-        n = (int(want.group(1)) if want.group(1).isdigit() else CN_COUNT[want.group(1)]) if want else None
+        n = cn_to_int(want.group(1)) if want else None
         best = None
         for rows in groups.values():
             uniq = list({(t.value, t.indicator): t for _, t in rows}.values())

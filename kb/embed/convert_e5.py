@@ -16,7 +16,16 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import save_file
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers import (
+    AddedToken,
+    Regex,
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+)
 
 MODEL_NAME = "multilingual-e5-small"
 MARKER = ".complete"  # written last; holds the source's sha256, so a stale or half-written folder is detected
@@ -369,5 +378,5 @@ def ensure_model(cache_dir: Path) -> Path:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m indexer.convert_e5 OUT_DIR   (the model folder to create or replace)")
+        sys.exit("usage: python -m kb.embed.convert_e5 OUT_DIR   (the model folder to create or replace)")
     print(convert(Path(sys.argv[1])))

@@ -14,6 +14,11 @@ from urllib.request import pathname2url
 
 from pydantic import BaseModel, Field
 
+from kb.core.text import bigrams, compact
+from kb.core.timeexpr import PERIOD, YEAR_NUMBER
+
+YEAR_NUMBER_RE = re.compile(YEAR_NUMBER)
+
 TABLES_DB = "tables.sqlite"  # file name inside the KB directory
 
 
@@ -152,31 +157,14 @@ def write_tables(tables: Tables | Iterable[Tables], db_path: str | Path) -> Path
 # ---------------------------------------------------------------- queries
 
 _QUOTES = "“”\"'‘’「」"
-_YEAR = re.compile(r"(?:19|20)\d{2}")
-_PERIOD = re.compile(r"十[一二三四五六七八九]五")
 # Bigrams that say nothing about which figure is wanted.
 _STOP_CHARS = set("的了吗呢是有和与及在到年多少几个什么哪目标指标要求达规划全省我省期间计划预期会将")
 
 
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
-
-
-def _bigrams(s: str) -> set[str]:
-    """Character bigrams of each CJK run plus whole ASCII words/numbers: a tokenizer-free match key."""
-    s = _norm(s)
-    out: set[str] = set(re.findall(r"[A-Za-z0-9.]+", s))
-    for run in re.findall(r"[\u3400-\u9fff]+", s):
-        out.update(run[i : i + 2] for i in range(len(run) - 1))
-        if len(run) == 1:
-            out.add(run)
-    return out
-
-
 def _question_terms(question: str) -> set[str]:
     """Bigrams of the question, minus those made only of function/generic characters and years."""
-    terms = {t for t in _bigrams(question) if not all(c in _STOP_CHARS for c in t)}
-    return {t for t in terms if not _YEAR.fullmatch(t)}
+    terms = {t for t in bigrams(question) if not all(c in _STOP_CHARS for c in t)}
+    return {t for t in terms if not YEAR_NUMBER_RE.fullmatch(t)}
 
 
 class TableStore:
@@ -263,11 +251,11 @@ class TableStore:
         if isinstance(question, str):
             text, terms = question, _question_terms(question)
         else:
-            text, terms = "".join(question), {_norm(k) for k in question if k.strip()}
-        years = set(_YEAR.findall(_norm(text))) | set(_PERIOD.findall(text))
+            text, terms = "".join(question), {compact(k) for k in question if k.strip()}
+        years = set(YEAR_NUMBER_RE.findall(compact(text))) | set(PERIOD.findall(text))
         scored: list[tuple[float, int, Target]] = []
         for i, t in enumerate(self.targets(kind=kind)):
-            ind, ctx = _norm(t.indicator), _norm(t.quote + t.scope + t.section)
+            ind, ctx = compact(t.indicator), compact(t.quote + t.scope + t.section)
             score = float(sum(2 if term in ind else 1 if term in ctx else 0 for term in terms))
             if score and years:
                 row_year = t.year.strip(_QUOTES)

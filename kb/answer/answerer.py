@@ -7,40 +7,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.structure import split_sentences
-from kb.compute import Calculator
-from kb.query import Question, analyze, places, years_in
-from kb.retrieve import HybridRetriever
-from kb.schema import SECTION_SEP, AnswerRecord, Chunk, Citation, Paragraph, Retrieved, Span
-from kb.segment import Segmenter, normalize
-from kb.store import KBData
-from kb.tables import TableStore
+from kb.answer.compute import Calculator
+from kb.answer.question import Question, analyze
+from kb.core.figures import MONEY_AMOUNT, QUANTITY
+from kb.core.places import places
+from kb.core.records import (
+    SECTION_SEP,
+    AnswerRecord,
+    Chunk,
+    Citation,
+    Paragraph,
+    Retrieved,
+    Span,
+)
+from kb.core.segment import Segmenter
+from kb.core.settings import AnswerSettings
+from kb.core.text import CLAUSE_END, normalize, unquote
+from kb.core.text import clauses as split_clauses
+from kb.core.timeexpr import PERIOD, YEAR_PHRASE, years_in
+from kb.retrieval.hybrid import HybridRetriever
+from kb.store.files import KBData
+from kb.store.tables import TableStore
 
-CANDIDATE_CHUNKS = 8  # sentences are taken from this many top passages
-MAX_QUOTES = 3
-MAX_ANSWER = 200  # characters of composed answer before we stop adding quotes
-CLAUSE_END = "。，,；;：:"
-NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|[万亿千百]?(?:辆|元|座|个|家|项|台|套|根|吨|件|千瓦时|瓦时|GWh|kW|MPa|倍|条|种))")
 TIME = re.compile(r"20\d{2}年|\d{1,2}月|期间|以前|之前|年底|年内")
 ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行")
-MONEY_UNIT = re.compile(r"\d+(?:\.\d+)?\s*[万亿千]?元")
-YEAR_PHRASE = re.compile(r"(?:到|至|在)?20\d{2}年|“?十[三四]五”?期间")
 # Evidence needed in a quote, by what the question asks for.
 LOCATION = re.compile("|".join(places()) + r"|地区|城市|园区|基地|区域|港口|高速|走廊|经济区|小区|社区|停车场|场所|景区|机场")
-NEEDS = {"figure": NUMBER, "when": TIME, "who": ACTOR, "where": LOCATION}
+NEEDS = {"figure": QUANTITY, "when": TIME, "who": ACTOR, "where": LOCATION}
 NEED_LABEL = {"figure": "具体数值", "when": "具体时间", "who": "明确的责任主体", "where": "具体地点", "money": "具体金额"}
-BROAD_SPAN = 130  # characters of one provision quoted for a "what/how" question
-MIN_SIM = 0.85  # with no topic word in common either, a clause this far from the question is not about it
-NEED_COVERAGE = 0.5  # a clause with the needed fact must say at least half as much of the question as the best one
-MEANINGFUL_COVERAGE = 0.3  # below this no clause says much of the question, so NEED_COVERAGE has nothing to compare
-EXTRA_MARGIN = 0.15  # a second quote must be almost as good an answer as the first
-OTHER_DOC_MARGIN = 0.25  # another document's clause on the same point is quoted too (national beside provincial)
-POOL_MARGIN = 0.3  # how much worse than the best clause a clause meeting the question's constraints may be
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
 ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定)|由谁|谁(?:印发|发布|制定)"
                       r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布)")
 THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:规划|文件|通知|政策)")
-PERIODS = ("十三五", "十四五", "十五五")
 NATIONAL = re.compile(r"我国|全国|国家")
 PROVINCIAL = re.compile(r"全省|我省|省内|浙江")
 
@@ -75,7 +73,9 @@ class Verdict:
 
 
 class Answerer:
-    def __init__(self, data: KBData, retriever: HybridRetriever, segmenter: Segmenter):
+    def __init__(self, data: KBData, retriever: HybridRetriever, segmenter: Segmenter,
+                 params: AnswerSettings | None = None):
+        self.p = params or AnswerSettings()
         self.data = data
         self.retriever = retriever
         self.seg = segmenter
@@ -177,7 +177,7 @@ class Answerer:
     def _candidates(self, hits: list[tuple[Chunk, float]], q_vec: np.ndarray) -> list[Candidate]:
         out, seen = [], set()
         rows = self.data.sentence_rows
-        for rank, (chunk, _) in enumerate(hits[:CANDIDATE_CHUNKS]):
+        for rank, (chunk, _) in enumerate(hits[:self.p.candidate_chunks]):
             para = self.data.paragraphs[chunk.doc_id][chunk.para_index]
             for s in para.sentences:
                 if s.start < chunk.start or s.end > chunk.end or (para.doc_id, s.start) in seen:
@@ -241,12 +241,12 @@ class Answerer:
         def refuse(why: str) -> Verdict:
             return Verdict(missing=why, related=near)
 
-        if best.coverage == 0 and best.sim < MIN_SIM:
+        if best.coverage == 0 and best.sim < self.p.min_sim:
             return refuse(self._topic(q, "直接相关的规定"))
         # Refusal is decided by what the question needs against what the best clauses contain: each constraint
         # the question sets (a year, a place, the province as scope, a figure in a given unit, a time, an actor)
         # must be met by a clause that is nearly as good an answer as the best one, or we say it is not there.
-        pool = [c for c in cands if c.score >= best.score - POOL_MARGIN]
+        pool = [c for c in cands if c.score >= best.score - self.p.pool_margin]
         # Years: answer those the documents speak to, and say which they do not ("2025年和2030年…" → 2025 only).
         unstated: list[str] = []
         if q.years:
@@ -272,7 +272,7 @@ class Answerer:
                 return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
         need, label = NEEDS.get(q.intent), NEED_LABEL.get(q.intent, "")
         if q.money:
-            need, label = MONEY_UNIT, NEED_LABEL["money"]
+            need, label = MONEY_AMOUNT, NEED_LABEL["money"]
         if q.units:
             need = re.compile(rf"\d(?:\.\d+)?\s*[万亿千百]?(?:{'|'.join(map(re.escape, q.units))})", re.I)
             label = f"以“{'/'.join(q.units)}”计的具体数值"
@@ -281,7 +281,7 @@ class Answerer:
             # not answered by the year in "到2025年，建成加氢站30座", which shares only 加氢站 with it.
             # (Only when some clause does say much of the question: for a paraphrase none does, and it is moot.)
             said = max(c.own for c in pool)
-            floor = NEED_COVERAGE * said if said >= MEANINGFUL_COVERAGE else 0.0
+            floor = self.p.need_coverage * said if said >= self.p.meaningful_coverage else 0.0
             pool = [c for c in pool if need.search(c.sentence.text) and c.own >= floor]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
@@ -289,9 +289,9 @@ class Answerer:
         covered = normalize(self._text(quotes[0].para.doc_id, quotes[0].start, quotes[0].end))
         # Add another clause only when it covers topic words the first one lacks (e.g. two indicators asked at once).
         for c in pool[1:]:
-            if len(quotes) >= MAX_QUOTES or sum(len(x.text) for x in quotes) > MAX_ANSWER * 0.6:
+            if len(quotes) >= self.p.max_quotes or sum(len(x.text) for x in quotes) > self.p.max_answer * 0.6:
                 break
-            if c.score < pool[0].score - EXTRA_MARGIN:
+            if c.score < pool[0].score - self.p.extra_margin:
                 break
             new_terms = [t for t in q.terms if t in normalize(c.sentence.text) and t not in covered and len(t) > 1]
             if new_terms and not any(x.para.index == c.para.index and x.start <= c.sentence.start < x.end for x in quotes):
@@ -300,9 +300,9 @@ class Answerer:
         # Another document that says the same thing is quoted as well, once: a national and a provincial
         # clause on one point both belong in the answer, each cited to its own document.
         for c in pool[1:]:
-            if len(quotes) >= MAX_QUOTES + 1 or c.score < pool[0].score - OTHER_DOC_MARGIN:
+            if len(quotes) >= self.p.max_quotes + 1 or c.score < pool[0].score - self.p.other_doc_margin:
                 break
-            if c.para.doc_id not in {x.para.doc_id for x in quotes} and c.own >= NEED_COVERAGE * pool[0].own:
+            if c.para.doc_id not in {x.para.doc_id for x in quotes} and c.own >= self.p.need_coverage * pool[0].own:
                 quotes.append(self._trim(q, c, need))
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         return Verdict(quotes=quotes, conclusion=note)
@@ -310,11 +310,11 @@ class Answerer:
     def _provision(self, q: Question, pool: list[Candidate]) -> Quote | None:
         """For a "what is to be done" question: the run of sentences of the best paragraph that all answer it."""
         first = pool[0]
-        same = [c for c in pool if c.para is first.para and c.score >= first.score - EXTRA_MARGIN]
+        same = [c for c in pool if c.para is first.para and c.score >= first.score - self.p.extra_margin]
         if len(same) < 2:
             return None
         start, end = min(c.sentence.start for c in same), max(c.sentence.end for c in same)
-        if end - start > MAX_ANSWER - 20:
+        if end - start > self.p.max_answer - 20:
             return None
         text = self._text(first.para.doc_id, start, end).rstrip(CLAUSE_END)
         return Quote(first.para, start, start + len(text), text)
@@ -326,14 +326,14 @@ class Answerer:
         """The question's rare domain terms (dictionary terms or codes such as SOFC) that the corpus uses,
         longest forms only (换电站, not also 换电). Ordinary words (落实, 处理) are left to the other checks."""
         domain = set(self.seg.terms)
-        spec = [t for t in q.terms if self._is_specific(t) and t not in PERIODS
+        spec = [t for t in q.terms if self._is_specific(t) and not PERIOD.fullmatch(t)
                 and (t in domain or (t.isascii() and not t.replace(".", "").isdigit()))]
         return [t for t in spec if not any(t != u and t in u for u in spec)]
 
     def _trim(self, q: Question, c: Candidate, need: re.Pattern[str] | None) -> Quote:
         """Cut the sentence down to the clause that best answers, plus the neighbours that add what it lacks."""
         s = c.sentence
-        clauses = _clauses(s)
+        clauses = split_clauses(s)
         texts = [normalize(cl.text) for cl in clauses]
 
         def wanted(t: str) -> set[str]:
@@ -374,7 +374,7 @@ class Answerer:
             while True:
                 size = clauses[hi].end - clauses[lo].start
                 nxt = hi + 1 if hi + 1 < len(clauses) else lo - 1 if lo > 0 else None
-                if nxt is None or size + len(clauses[nxt].text) > BROAD_SPAN:
+                if nxt is None or size + len(clauses[nxt].text) > self.p.broad_span:
                     break
                 lo, hi = min(lo, nxt), max(hi, nxt)
         start, end = clauses[lo].start, clauses[hi].end
@@ -418,13 +418,13 @@ class Answerer:
             return None
         # The section must be named in the question: its heading title occurs in it (longest title wins).
         best_heading, best_len = None, 1
-        asked = _unquote(q.text)
+        asked = unquote(q.text)
         for doc_id, paras in self.data.paragraphs.items():
             if docs is not None and doc_id not in docs:
                 continue
             for p in paras:
                 if p.kind in ("heading", "box_title"):
-                    title = _unquote(normalize(re.sub(r"^(?:专栏\s*\d+|[（(]?[一二三四五六七八九十\d]+[）)、．.])", "", p.text)))
+                    title = unquote(normalize(re.sub(r"^(?:专栏\s*\d+|[（(]?[一二三四五六七八九十\d]+[）)、．.])", "", p.text)))
                     if len(title) > best_len and title in asked:
                         best_heading, best_len = p, len(title)
         if best_heading is None:
@@ -495,11 +495,3 @@ def _mentions(text: str, term: str, forms: list[str]) -> bool:
     if any(f in text for f in forms):
         return True
     return len(term) >= 4 and bool(re.search(re.escape(term[:2]) + r".{1,4}?" + re.escape(term[2:]), text))
-
-
-def _unquote(text: str) -> str:
-    return re.sub(r"[“”\"'‘’「」\s]", "", text)
-
-
-def _clauses(s: Span) -> list[Span]:
-    return split_sentences(s.text, s.start, ends=CLAUSE_END) or [s]

@@ -6,33 +6,17 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from pydantic import TypeAdapter
 
-from kb.provisions import Provision
-from kb.schema import Chunk, Document, Paragraph
-from kb.tables import Tables
+from kb.core.records import Chunk, Document, Paragraph
+from kb.core.taxonomy import Provision
+from kb.store.jsonl import read_jsonl, write_jsonl
+from kb.store.tables import Tables
 
-# The code that turns a file into artifacts: a change to any of it invalidates every cached document.
-_PIPELINE = ("indexer/formats/__init__.py", "indexer/formats/common.py", "indexer/formats/text.py",
-             "indexer/formats/docx.py", "indexer/formats/pdf.py", "indexer/formats/html.py", "indexer/formats/doc.py",
-             "indexer/metadata.py", "indexer/structure.py", "indexer/chunker.py",
-             "indexer/tables.py", "indexer/provisions.py", "kb/schema.py", "kb/tables.py", "kb/provisions.py",
-             "kb/data/taxonomy.json")
-_REPO = Path(__file__).resolve().parent.parent
 _PROVISIONS = TypeAdapter(list[Provision])
-
-
-@lru_cache(maxsize=1)
-def pipeline_version() -> str:
-    h = hashlib.sha256()
-    for rel in _PIPELINE:
-        p = _REPO / rel
-        h.update(rel.encode() + (p.read_bytes() if p.exists() else b""))
-    return h.hexdigest()[:16]
 
 
 def file_sha256(path: Path) -> str:
@@ -60,16 +44,17 @@ class DocArtifacts:
 
 
 class DocCache:
-    """A folder of `<key>/` directories, one per (document content, doc_id, title, model, pipeline version)."""
+    """A folder of `<key>/` directories, one per (document content, doc_id, title, model, artifact code version)."""
 
-    def __init__(self, root: Path, embed_model: str):
+    def __init__(self, root: Path, embed_model: str, version: str):
         self.root = root
         self.embed_model = embed_model
+        self.version = version  # fingerprint of the code that makes artifacts (indexer.version.artifact_version)
 
     def key(self, doc_id: str, file_hash: str, manifest_title: str) -> str:
         # The title matters because the structure parser recognises the title line; other metadata does not
         # change any artifact, so editing it in the manifest costs no re-embedding.
-        raw = json.dumps([pipeline_version(), self.embed_model, doc_id, file_hash, manifest_title])
+        raw = json.dumps([self.version, self.embed_model, doc_id, file_hash, manifest_title])
         return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
     def get(self, key: str) -> DocArtifacts | None:
@@ -81,8 +66,8 @@ class DocCache:
             return DocArtifacts(
                 document=Document.model_validate_json((d / "document.json").read_text(encoding="utf-8")),
                 found=head["found"],
-                paragraphs=_read_jsonl(d / "paragraphs.jsonl", Paragraph),
-                chunks=_read_jsonl(d / "chunks.jsonl", Chunk),
+                paragraphs=read_jsonl(d / "paragraphs.jsonl", Paragraph),
+                chunks=read_jsonl(d / "chunks.jsonl", Chunk),
                 chunk_vectors=np.load(d / "chunk_vectors.npy"),
                 sentence_keys=[tuple(k) for k in head["sentence_keys"]],
                 sentence_vectors=np.load(d / "sentence_vectors.npy"),
@@ -103,8 +88,8 @@ class DocCache:
         (tmp / "document.json").write_text(a.document.model_dump_json(), encoding="utf-8")
         (tmp / "head.json").write_text(json.dumps({"found": a.found, "sentence_keys": a.sentence_keys,
                                                    "model_id": a.model_id}, ensure_ascii=False), encoding="utf-8")
-        _write_jsonl(tmp / "paragraphs.jsonl", a.paragraphs)
-        _write_jsonl(tmp / "chunks.jsonl", a.chunks)
+        write_jsonl(tmp / "paragraphs.jsonl", a.paragraphs)
+        write_jsonl(tmp / "chunks.jsonl", a.chunks)
         np.save(tmp / "chunk_vectors.npy", a.chunk_vectors)
         np.save(tmp / "sentence_vectors.npy", a.sentence_vectors)
         (tmp / "tables.json").write_text(a.tables.model_dump_json(), encoding="utf-8")
@@ -120,14 +105,3 @@ class DocCache:
         for d in self.root.iterdir():
             if d.name not in keys:
                 shutil.rmtree(d, ignore_errors=True)
-
-
-def _write_jsonl(path: Path, records) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in records:
-            fh.write(r.model_dump_json() + "\n")
-
-
-def _read_jsonl(path: Path, model):
-    with open(path, encoding="utf-8") as fh:
-        return [model.model_validate_json(line) for line in fh if line.strip()]

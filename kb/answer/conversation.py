@@ -21,12 +21,14 @@ A follow-up with no previous question raises `FollowUpError` with a Chinese mess
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kb.query import ASKS, BROAD_PLACES, QUESTION_WORDS, YEAR, places_in
-from kb.segment import CJK, STOPWORDS, Segmenter, segmenter
+from kb.answer.question import ASKS, BROAD_PLACES, QUESTION_WORDS
+from kb.core.places import places_in
+from kb.core.segment import STOPWORDS, Segmenter, segmenter
+from kb.core.text import CJK, nfkc_keep_punct
+from kb.core.timeexpr import YEAR
 
 CUE = re.compile(r"^(?:那么|那|还有|另外|此外|同样|再问一下|再问|请问那)[，,、\s]*")
 # A pronoun pointing back; "该规划", "本文件" etc. point to the document, not to the conversation.
@@ -45,12 +47,6 @@ class Resolution:
     question: str  # the standalone question to ask
     rewritten: bool  # True when it differs from the message (show "按上下文理解为：…")
     previous: str | None = None  # the question it was resolved against
-
-
-def _nfkc(text: str) -> str:
-    """NFKC (full-width digits and letters → ASCII) except punctuation, so “？” stays as the user typed it."""
-    return "".join(c if unicodedata.category(c).startswith("P") else unicodedata.normalize("NFKC", c)
-                   for c in text).strip()
 
 
 def _words(text: str, seg: Segmenter) -> list[tuple[str, int, int]]:
@@ -125,8 +121,8 @@ def _substitute(prev: str, topic: str, years: list[str], places: list[str], seg:
 def resolve(previous: Sequence[str], message: str, seg: Segmenter | None = None) -> Resolution:
     """The standalone question for `message`, given the earlier standalone questions (oldest first)."""
     seg = seg or segmenter()
-    msg = _nfkc(message)
-    prev = next((_nfkc(p) for p in reversed(previous) if p and p.strip()), None)
+    msg = nfkc_keep_punct(message)
+    prev = next((nfkc_keep_punct(p) for p in reversed(previous) if p and p.strip()), None)
 
     cue = CUE.match(msg)
     body = msg[cue.end():] if cue else msg

@@ -11,6 +11,15 @@ SECTION_SEP = " > "
 
 LEVELS = ("国家级", "省级", "市级", "县级")
 VALIDITIES = ("现行", "废止", "被替代")
+# What people write for a level → the form the library stores.
+_LEVEL_ALIASES = {"国家": "国家级", "中央": "国家级", "全国": "国家级", "国家级": "国家级", "部委": "国家级",
+                  "省": "省级", "省级": "省级", "市": "市级", "市级": "市级", "地市": "市级",
+                  "县": "县级", "县级": "县级", "区": "县级", "区县": "县级", "县区": "县级"}
+
+
+def normalize_level(value: str) -> str:
+    """"省", "省级" → "省级"; "" for anything that is not a level."""
+    return _LEVEL_ALIASES.get(value.strip(), "")
 
 
 class DocMeta(BaseModel):

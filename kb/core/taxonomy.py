@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from kb.core.settings import DATA_DIR
+from kb.core.text import normalize
+
 # Verbs by which a clause supports someone rather than merely sets a direction (加快, 推动 …).
 SUPPORT_VERBS = ("支持", "鼓励", "扶持", "给予", "优先", "试点", "示范", "培育", "引进", "引育", "招引", "奖补")
 _LATIN = re.compile(r"^[A-Za-z]|[A-Za-z]$")
-TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy.json"
+TAXONOMY_FILE = DATA_DIR / "taxonomy.json"
 
 
 class Provision(BaseModel):
@@ -41,9 +43,8 @@ class Provision(BaseModel):
         return " > ".join(self.section)
 
 
-def norm(text: str) -> str:
-    """NFKC and lower case: full-width ＩＧＢＴ, igbt and IGBT are one term (used for matching, never for quoting)."""
-    return unicodedata.normalize("NFKC", text).lower()
+# NFKC and lower case: full-width ＩＧＢＴ, igbt and IGBT are one term (used for matching, never for quoting).
+norm = normalize
 
 
 class Entry(BaseModel):

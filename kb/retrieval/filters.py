@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from kb.schema import LEVELS, VALIDITIES, DocMeta
+from kb.core.records import LEVELS, VALIDITIES, DocMeta, normalize_level
 
-# What people write for a level → the form the library stores.
-_LEVEL_ALIASES = {"国家": "国家级", "中央": "国家级", "全国": "国家级", "国家级": "国家级", "部委": "国家级",
-                  "省": "省级", "省级": "省级", "市": "市级", "市级": "市级", "地市": "市级",
-                  "县": "县级", "县级": "县级", "区": "县级", "区县": "县级", "县区": "县级"}
 ALL_VALIDITY = ("全部", "all")
 KEYS = {"level": "层级", "region": "地区", "issuer": "发文机关", "doc_type": "文种", "date_from": "起始日期",
         "date_to": "截止日期", "validity": "效力", "doc_id": "文档"}
@@ -18,10 +14,6 @@ _KEY_ALIASES = {"type": "doc_type", "from": "date_from", "to": "date_to", "date>
 
 class FilterError(ValueError):
     """A filter that cannot be applied; the message lists the valid choices."""
-
-
-def normalize_level(value: str) -> str:
-    return _LEVEL_ALIASES.get(value.strip(), "")
 
 
 class DocFilter(BaseModel):

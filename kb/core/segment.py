@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from functools import lru_cache
-from pathlib import Path
 
 import jieba
 
+from kb.core.settings import DATA_DIR
+from kb.core.text import CJK, normalize
+
 jieba.setLogLevel(logging.WARNING)
 
-DATA = Path(__file__).parent / "data"
+DATA = DATA_DIR
 # Abbreviations and codes (BMS, V2G, SiC, L2, 5G-V2X, 70MPa, DC/DC) must stay one token, whatever jieba thinks.
 ASCII_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-/.]*[A-Za-z0-9+]|[A-Za-z0-9]")
-CJK = re.compile(r"[\u3400-\u9fff]")
 # Corpus terms worth adding to the dictionary: quoted names (“万亩千亿”) and named enterprises (三花集团).
 QUOTED = re.compile(r"“([\u4e00-\u9fff0-9A-Za-z]{2,10})”")
 # Two-character brand + a suffix that only companies take; longer prefixes would swallow the verb before it.
@@ -26,11 +26,6 @@ STOPWORDS = frozenset(
     有 有没有 是否 是不是 会 能 能否 可以 要 需要 请问 请 一下 关于 规定 提到 提出 说 讲 有关 相关 方面 情况
     ？ ? ， , 。 、 ； ; ： : ！ ! “ ” ‘ ’ （ ） ( ) 《 》 — - … · /""".split()
 )
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and letters → ASCII) and lower-cased Latin, for matching only."""
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 def corpus_terms(texts: list[str]) -> list[str]:

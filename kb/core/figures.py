@@ -1,0 +1,51 @@
+"""Figures: numbers with their units as policy texts write them, Chinese numerals, money amounts.
+
+One definition of "a figure with a unit", shared by the table extractor, the answerer and eligibility.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Units as policy texts write them, with (category, multiplier, base unit) for normalisation.
+# "count" units count things (the counted noun may follow: 19个省级重点企业研究院); "spec" units are
+# physical quantities, which directly before a noun are a product specification (98MPa高压储氢罐), not a figure.
+_COUNT = "辆 台 套 件 个 家 座 根 项 条 所 处 名 人 户 款 艘 架 张 吨 亩".split()
+_SPEC = ("千瓦时/百公里 kW/L kWh MWh GWh G瓦时 千瓦时 瓦时 万千瓦 千瓦 兆瓦 kW MW GW MPa 公里 千米 "
+         "平方米 万平方米 立方米").split()
+UNITS: dict[str, tuple[str, float, str]] = {}
+for _u in _COUNT:
+    UNITS[_u] = ("count", 1, _u)
+    UNITS["万" + _u] = ("count", 1e4, _u)
+for _u in _SPEC:
+    UNITS.setdefault(_u, ("spec", 1, _u))
+UNITS.update({"万亿元": ("money", 1e12, "元"), "亿元": ("money", 1e8, "元"), "万元": ("money", 1e4, "元"),
+              "元": ("money", 1, "元"), "%": ("percent", 1, "%"), "％": ("percent", 1, "%"),
+              "个百分点": ("percent", 1, "个百分点")})
+UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+FIGURE = re.compile(
+    # Not after a digit, letter or 第: that keeps G60, L2, 5G, V2X and ordinals (第5条) out.
+    rf"(?<![\d.,A-Za-z第])(?P<value>{NUM}(?:\s*[-－~～—]\s*{NUM})?)(?P<approx>多|余)?\s?"
+    # 个月/个工作日 are durations and 年 is no unit at all, so dates and time limits never become figures.
+    rf"(?P<unit>{UNIT_ALT})(?!月|工作日|小时)(?P<suffix>以上|以下|左右|以内|上下)?"
+)
+# A number with a unit, loosely: what an answer to "多少…" must contain.
+QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|[万亿千百]?(?:辆|元|座|个|家|项|台|套|根|吨|件|千瓦时|瓦时|GWh|kW|MPa|倍|条|种))")
+# An amount of money written in digits: 5000元, 1.5亿元, 2,000万元.
+MONEY_AMOUNT = re.compile(r"\d[\d.,]*\s*(?:万亿|亿|万|千)?元")
+
+
+@lru_cache(maxsize=4096)
+def cn_to_int(s: str) -> int:
+    """A Chinese or Arabic ordinal or count as an integer: '十四' → 14, '一百二十四' → 124, '二〇二一' → 2021, '7' → 7.
+    Unreadable input gives 0 (a heading ordinal that cannot be read orders first rather than failing)."""
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    import cn2an  # a kept library for Chinese numerals; imported on first use (it costs ~0.3 s)
+
+    try:
+        return int(cn2an.cn2an(s.replace("○", "〇"), "smart"))
+    except (ValueError, KeyError):
+        return 0

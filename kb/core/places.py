@@ -1,0 +1,23 @@
+"""Place names a question or clause may be limited to (kb/data/places.txt: the lexicon, with its origin noted)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kb.core.settings import DATA_DIR
+
+
+@lru_cache(maxsize=1)
+def places() -> tuple[str, ...]:
+    lines = (DATA_DIR / "places.txt").read_text(encoding="utf-8").splitlines()
+    names = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    return tuple(sorted(names, key=len, reverse=True))  # longest first: 杭州湾 before 杭州
+
+
+def places_in(text: str) -> list[str]:
+    """The places named in `text`, longest names first; a name inside a longer one is not counted again."""
+    found, rest = [], text
+    for p in places():
+        if p in rest:
+            found.append(p)
+            rest = rest.replace(p, "")
+    return found

@@ -23,6 +23,7 @@ HEADINGS: list[tuple[str, int, re.Pattern[str]]] = [
 ]
 BOX = re.compile(r"^专栏\s*(\d+)\s*(.*)$")
 ENUM_MARK = re.compile(rf"^(?:[{CN_NUM}]是|首先|其次|再次|最后|第[{CN_NUM}]，)")
+ITEM_END = ("。", "；", ";", "：", ":", "，", ",")  # a line ending so is a clause of content, not a title
 MAX_HEADING = 40  # a heading line is short and has no sentence end; longer lines are body text with a run-in title
 MAX_LEAD = 20  # a run-in title ("产业竞争力显著提升。") is a short phrase before the first 。
 
@@ -41,6 +42,7 @@ class _Level:
     rank: float
     ordinal: int
     label: str
+    entry: bool = False  # a numbered entry of content without a run-in title (an article, a list entry)
 
 
 @dataclass
@@ -111,9 +113,11 @@ def parse(doc: Document) -> list[Paragraph]:
         if heading:
             kind, rank, ordinal, rest = heading
             lead = _lead(rest)
-            is_heading = (len(line) <= MAX_HEADING and not any(c in rest for c in SENTENCE_END)) or kind == "styled"
-            if not is_heading and not lead and kind not in ("article", "num", "paren_num"):
-                heading = None  # e.g. "一、" opening a long sentence: body text, not a heading
+            # A heading is a short title. An article (第N条) is content, and so is a numbered line that ends like
+            # a clause ("（一）具有企业法人资格；", "第六条 …应当具备下列条件："): both are items, whatever their length.
+            is_heading = kind == "styled" or (kind != "article" and len(line) <= MAX_HEADING
+                                              and not any(c in rest for c in SENTENCE_END)
+                                              and not line.endswith(ITEM_END))
         if m_box:
             label = " ".join(["专栏" + m_box.group(1), *m_box.group(2).split()])
             if box:
@@ -130,7 +134,7 @@ def parse(doc: Document) -> list[Paragraph]:
             levels = box.inner if box else stack
             while levels and levels[-1].rank >= rank:
                 levels.pop()
-            levels.append(_Level(kind, rank, ordinal, label))
+            levels.append(_Level(kind, rank, ordinal, label, entry=not is_heading and not lead))
             if box:
                 box.last[kind] = ordinal
             section = _path(stack, box)
@@ -140,6 +144,12 @@ def parse(doc: Document) -> list[Paragraph]:
                 emit("item", section, start, end, line, lead=lead)
             continue
 
+        # Unnumbered text after a list entry belongs to what encloses the list ("前款第五项…" after "（五）…。"), not
+        # to the last entry; an article's further paragraphs stay with it, and so does text after a titled item
+        # ("7．车用氢燃料电池技术。…" continued on the next line).
+        levels = box.inner if box else stack
+        while levels and levels[-1].entry and levels[-1].kind != "article":
+            levels.pop()
         section = _path(stack, box) or ["前言"]
         emit("body", section, start, end, line, lead=_lead(line))
     return out

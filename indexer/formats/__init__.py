@@ -15,6 +15,7 @@ from indexer.formats.common import (
 from indexer.formats.doc import read_doc
 from indexer.formats.docx import read_docx
 from indexer.formats.html import read_html
+from indexer.formats.markdown import read_markdown
 from indexer.formats.pdf import read_pdf
 from indexer.formats.text import read_text
 
@@ -70,7 +71,7 @@ def extract(path: Path) -> Extracted:
         raise DocumentError(f"文件过大：“{name}”为 {mb(st.st_size)}，超过上限 {mb(limit)}")
     if st.st_size == 0:
         raise DocumentError(f"文件为空：“{name}”没有任何内容")
-    reader = {".txt": read_text, ".md": read_text, ".docx": read_docx, ".pdf": read_pdf,
+    reader = {".txt": read_text, ".md": read_markdown, ".docx": read_docx, ".pdf": read_pdf,
               ".html": read_html, ".htm": read_html, ".doc": read_doc}[ext]
     out = reader(path, name)
     if "\r" in out.text:  # readers normalise already; a stray CR becomes a space so no offset moves

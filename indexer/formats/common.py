@@ -1,16 +1,16 @@
 """What every reader shares: the result type, the error type, the size limit and newline normalisation."""
 from __future__ import annotations
 
-import os
-
 from pydantic import BaseModel
+
+from kb.core.settings import env
 
 SUPPORTED: tuple[str, ...] = (".txt", ".md", ".docx", ".pdf", ".html", ".htm", ".doc")
 DEFAULT_MB = 50
 
 
 def _env_limit(default: int) -> int:
-    raw = os.environ.get("MAX_DOCUMENT_MB")
+    raw = env().MAX_DOCUMENT_MB
     try:
         value = int(float(raw) * 1024 * 1024) if raw else default
     except ValueError:

@@ -1,4 +1,4 @@
-"""Encoding detection (UTF-8/16/32, GB18030, Big5, charset-normalizer) and the .txt/.md reader."""
+"""Encoding detection (UTF-8/16/32, GB18030, Big5, charset-normalizer) and the .txt reader."""
 from __future__ import annotations
 
 import re

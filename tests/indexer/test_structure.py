@@ -4,8 +4,10 @@ from pathlib import Path
 import pytest
 
 from indexer.loader import load_corpus
-from indexer.structure import cn_to_int, parse, split_sentences
+from indexer.structure import parse
+from kb.core.figures import cn_to_int
 from kb.core.records import DocMeta, Document
+from kb.core.text import split_sentences
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,3 +110,52 @@ def test_word_heading_styles_without_numbers_are_headings():
     assert sections["本办法自发布之日起施行。"] == ["附则"]
     plain = {p.text: p.section for p in parse(doc.model_copy(update={"headings": []}))}
     assert plain["本办法自发布之日起施行。"] == ["一、目标"]  # without the styles "附则" is just a line
+
+
+# A law-shaped 【测试数据】 text: chapters, articles whose lists end in ；/。, a paragraph after the list, and article
+# numbers past one hundred.
+LAW = """【测试数据】虚构省测试条例
+## 第一章 总 则
+第一条 为了测试，制定本条例。
+第二条 下列情形，暂予免征测试费：
+（一）虚构情形甲的；
+（二）虚构情形乙，且不超过规定标准的；
+（三）其他情形。
+前款第三项的规定，由虚构省测试局备案。
+## 第二章 附则
+第一百二十四条 本条例自2099年1月1日起施行。
+"""
+
+
+def law_paras():
+    import tempfile
+
+    from indexer.formats.markdown import read_markdown  # noqa: PLC0415 - the .md reader feeds the parser here
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "law.md"
+        path.write_text(LAW, encoding="utf-8")
+        ex = read_markdown(path, path.name)
+    doc = Document(meta=DocMeta(doc_id="law", file="law.md", title="【测试数据】虚构省测试条例"), text=ex.text,
+                   headings=ex.headings)
+    return parse(doc)
+
+
+def test_articles_and_list_entries_are_items_not_headings():
+    paras = law_paras()
+    kind = {p.text[:3]: p.kind for p in paras}
+    assert kind["第二条"] == "item"  # short and ends in "：", still content
+    assert kind["（一）"] == kind["（三）"] == "item"
+    assert [p.kind for p in paras if p.text.startswith("##")] == []  # Markdown markers are gone
+    assert section_of(paras, "第一章") == "第一章 总 则"
+
+
+def test_list_entries_are_siblings_and_text_after_the_list_returns_to_the_article():
+    paras = law_paras()
+    assert section_of(paras, "（二）虚构情形乙") == "第一章 总 则 > 第二条 > （二）"
+    assert section_of(paras, "前款第三项") == "第一章 总 则 > 第二条"
+
+
+def test_article_numbers_past_one_hundred():
+    assert section_of(law_paras(), "本条例自2099年") == "第二章 附则 > 第一百二十四条"
+    assert cn_to_int("一百二十四") == 124 and cn_to_int("二〇二一") == 2021 and cn_to_int("十四") == 14

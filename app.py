@@ -367,7 +367,7 @@ class ChatApp:
         chat.append({"role": "user", "content": render_user(message)})
         previous = [t["question"] for t in turns if not t["record"].get("error")]
         try:
-            r = resolve(previous, message, self.kb.segmenter)
+            r = resolve(previous, message, self.kb.segmenter, self.kb.regions)
         except FollowUpError as e:
             chat.append({"role": "assistant", "content": f"> **提示**：{esc_md(str(e))}"})
             return chat, turns, "", render_notice(""), *keep

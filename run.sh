@@ -42,7 +42,7 @@ setup
 case "$cmd" in
   app)     exec "$PY" app.py "$@" ;;
   test)    browser; exec "$PY" -m pytest -q "$@" ;;
-  eval)    exec "$PY" -m eval --dataset eval/dev.jsonl "$@" ;;
+  eval)    exec "$PY" -m eval "$@" ;;
   bench)   exec "$PY" -m bench "$@" ;;
   kb)      exec "$PY" -m kb "$@" ;;
   indexer) exec "$PY" -m indexer "$@" ;;

@@ -1,11 +1,16 @@
-"""Runs the dev set through the knowledge base (and two retrieval-only baselines) and reports the metrics.
+"""Runs the eval sets through the knowledge base (and retrieval-only baselines) and reports the metrics.
 
-    python -m eval --dataset eval/dev.jsonl [--kb DIR] [--out eval/reports]
+    python -m eval [--out eval/reports]                       # everything, in one run (what ./run.sh eval does)
+    python -m eval --dataset eval/dev.jsonl [--kb DIR]        # one set on one KB
     python -m eval --dataset eval/dev.jsonl --answers answers.jsonl [--corpus corpus/]
 
-The first form opens (building if needed) the knowledge base and scores three systems on every item:
-`kb` (KnowledgeBase.ask), `bm25` and `dense` (the top passage of that retriever given as the answer,
-cited, never refusing). The second form scores an existing answers.jsonl (as written by
+Everything = the plan's original dev set (eval/dev.jsonl) on the default KB (corpus/), and the per-document sets
+(eval/questions/*.jsonl, dev and test splits) on the evaluation KB: corpus/ plus the real texts of eval/corpus/,
+as a user who added them would have it. Dev and test are reported side by side, overall, per document, per
+category and per tag (article, figure_words, multi_part …); test items are frozen and only reported.
+
+Systems: `kb` (KnowledgeBase.ask); `top` (the top passage of the same hybrid retrieval, cited, never refusing:
+what the answerer must beat); `bm25` and `dense` (the top passage of that retriever alone). The second form scores an existing answers.jsonl (as written by
 `python -m kb ask --batch`) without loading the KB; citation validity then uses the documents of --corpus.
 Both print the metrics table overall and per category, and write <out>/<dataset>.md (the tables and the
 items each system got wrong) and <out>/<dataset>.json (every metric and per-item score, per system), plus
@@ -25,6 +30,7 @@ from eval.metrics import (
     EvalReport,
     Metrics,
     evaluate,
+    grouped,
     load_items,
     load_records,
 )
@@ -32,7 +38,9 @@ from kb.core.logs import configure as configure_logging
 from kb.core.records import AnswerRecord, Citation
 
 REPO = Path(__file__).resolve().parent.parent
-BASELINE_MODES = ("bm25", "dense")
+BASELINE_MODES = {"top": "hybrid", "bm25": "bm25", "dense": "dense"}  # system → retrieval mode
+QUESTIONS = REPO / "eval" / "questions"
+EVAL_CORPUS = REPO / "eval" / "corpus"
 
 # (column header, Metrics field, format)
 COLUMNS: list[tuple[str, str, str]] = [
@@ -51,6 +59,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("falseRef", "false_refusal_rate", "pct"),
     ("p50ms", "latency_p50_ms", "f1"),
     ("p95ms", "latency_p95_ms", "f1"),
+    ("arith", "unasked_arithmetic", "d"),
 ]
 
 
@@ -156,7 +165,8 @@ def md_table(rows: list[tuple[str, Metrics]]) -> str:
 LEGEND = (
     "Percentages except mrr@10 (0–1), chars (median answer length, normalised), latency (ms). "
     "hit@k, evR@5, mrr@10, keyfact, chars, cit.supp, falseRef: answerable items; refuseR: unanswerable items; "
-    "cit.valid: all citations; latency: all items. – = nothing to average."
+    "cit.valid: all citations; latency: all items; arith: answers computing what nobody asked for (count). "
+    "– = nothing to average."
 )
 
 
@@ -212,56 +222,134 @@ def write_outputs(out_dir: Path, stem: str, dataset: Path, reports: dict[str, Ev
     return paths
 
 
-# --------------------------------------------------------------------------- main
+# --------------------------------------------------------------------------- the evaluation KB
+
+
+def assemble_eval_corpus(out: Path) -> Path:
+    """corpus/ plus eval/corpus/ in one folder with one manifest: the library a user who added the real texts
+    would have. Files are rewritten only when they differ, so the KB's corpus hash (and cache) stays valid."""
+    out.mkdir(parents=True, exist_ok=True)
+    manifest: list[dict] = []
+    wanted: set[str] = {"manifest.json"}
+    for src in (REPO / "corpus", EVAL_CORPUS):
+        entries = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+        for e in entries:
+            data = (src / e["file"]).read_bytes()
+            target = out / e["file"]
+            if not target.exists() or target.read_bytes() != data:
+                target.write_bytes(data)
+            wanted.add(e["file"])
+        manifest += entries
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    if not (out / "manifest.json").exists() or (out / "manifest.json").read_text(encoding="utf-8") != text:
+        (out / "manifest.json").write_text(text, encoding="utf-8")
+    for f in out.iterdir():  # documents removed from the sources leave the assembled corpus too
+        if f.is_file() and f.name not in wanted:
+            f.unlink()
+    return out
+
+
+def load_question_sets() -> list[EvalItem]:
+    items: list[EvalItem] = []
+    for path in sorted(QUESTIONS.glob("*.jsonl")):
+        items += load_items(path)
+    return items
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def run_systems(kb, items: list[EvalItem], baselines: bool) -> tuple[dict, dict]:
+    documents = {doc_id: doc.text for doc_id, doc in kb.documents.items()}
+    records = {"kb": run_kb(kb, items)}
+    if baselines:
+        for name, mode in BASELINE_MODES.items():
+            records[name] = run_baseline(kb, items, mode)
+    return records, {name: evaluate(items, recs, documents) for name, recs in records.items()}
+
+
+def split_rows(report: EvalReport, key, splits=("dev", "test")) -> list[tuple[str, Metrics]]:
+    """Rows "<group> dev", "<group> test" for each group of `key` (document, category, tag)."""
+    rows = []
+    by_split = {sp: grouped([sc for sc in report.items if sc.split == sp], key) for sp in splits}
+    groups = list(dict.fromkeys(g for sp in splits for g in by_split[sp]))
+    for g in groups:
+        rows += [(f"{g} {sp}", by_split[sp][g]) for sp in splits if g in by_split[sp]]
+    return rows
+
+
+def suite_text(title: str, reports: dict[str, EvalReport], per_split: bool) -> list[tuple[str, list]]:
+    """(heading, rows) blocks of one suite, for the terminal and the markdown report."""
+    blocks = []
+    if per_split:
+        rows = []
+        for name, r in reports.items():
+            rows += [(f"{name} {sp}", m) for sp, m in grouped(r.items, lambda sc: sc.split).items()]
+        blocks.append((f"{title}: overall (dev and test)", rows))
+        kb = reports["kb"]
+        blocks.append((f"{title}: kb per document", split_rows(kb, lambda sc: sc.doc_id)))
+        blocks.append((f"{title}: kb per category", split_rows(kb, lambda sc: sc.category)))
+        blocks.append((f"{title}: kb per tag", split_rows(kb, lambda sc: sc.tags)))
+        if "top" in reports:
+            blocks.append((f"{title}: top passage per document", split_rows(reports["top"], lambda sc: sc.doc_id)))
+    else:
+        blocks.append((f"{title}: overall", [(name, r.overall) for name, r in reports.items()]))
+        for name, r in reports.items():
+            blocks.append((f"{title}: {name} per category", list(r.per_category.items())))
+    return blocks
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dataset", default="eval/dev.jsonl", help="eval items (JSONL), default eval/dev.jsonl")
-    ap.add_argument("--kb", default=None, help="knowledge base directory (default: KB_DIR or the repo default)")
+    ap.add_argument("--dataset", default=None, help="one eval set (JSONL); default: every set, in one run")
+    ap.add_argument("--kb", default=None, help="knowledge base for --dataset (default: KB_DIR or the repo default)")
     ap.add_argument("--out", default="eval/reports", help="where the report files go (default eval/reports)")
     ap.add_argument("--answers", default=None, help="score this answers.jsonl instead of running the KB")
     ap.add_argument("--corpus", default="corpus", help="corpus folder for citation validity with --answers")
     ap.add_argument("--no-baselines", action="store_true", help="score only the full assistant")
-    ap.add_argument("--limit", type=int, default=None, help="only the first N items (quick checks)")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N items of each set (quick checks)")
     args = ap.parse_args(argv)
     configure_logging()
+    from kb.core.settings import settings
 
-    dataset = Path(args.dataset)
-    items = load_items(dataset)
-    if args.limit:
-        items = items[: args.limit]
-    reports: dict[str, EvalReport] = {}
-    records: dict[str, list[AnswerRecord]] = {}
-
+    out = Path(args.out)
+    blocks: list[tuple[str, list]] = []
+    summary: dict = {"parameters": settings().parameters()}
     if args.answers:
-        corpus_dir = Path(args.corpus)
-        if not corpus_dir.is_dir():
-            corpus_dir = REPO / args.corpus
-        documents = read_corpus(corpus_dir)
-        name = Path(args.answers).stem
-        reports[name] = evaluate(items, load_records(args.answers), documents)
+        dataset = Path(args.dataset or "eval/dev.jsonl")
+        items = load_items(dataset)[: args.limit]
+        corpus_dir = Path(args.corpus) if Path(args.corpus).is_dir() else REPO / args.corpus
+        reports = {Path(args.answers).stem: evaluate(items, load_records(args.answers), read_corpus(corpus_dir))}
+        blocks += suite_text(str(dataset), reports, per_split=False)
+        write_outputs(out, dataset.stem, dataset, reports, {}, items)
     else:
         from kb.service import KnowledgeBase
 
-        kb = KnowledgeBase.open(kb_dir=args.kb, warm=True)
-        documents = {doc_id: doc.text for doc_id, doc in kb.documents.items()}
-        records["kb"] = run_kb(kb, items)
-        if not args.no_baselines:
-            for mode in BASELINE_MODES:
-                records[mode] = run_baseline(kb, items, mode)
-        for name, recs in records.items():
-            reports[name] = evaluate(items, recs, documents)
-
-    print(f"dataset: {dataset} ({len(items)} items)\n")
-    print("overall")
-    print(text_table([(name, r.overall) for name, r in reports.items()]))
-    for name, r in reports.items():
-        print(f"\n{name}: per category")
-        print(text_table(list(r.per_category.items())))
+        suites = []
+        if args.dataset:
+            suites.append((Path(args.dataset).stem, load_items(Path(args.dataset)), args.kb, None))
+        else:
+            suites.append(("dev", load_items(REPO / "eval" / "dev.jsonl"), None, REPO / "corpus"))
+            suites.append(("documents", load_question_sets(), str(REPO / "data" / "eval-kb"),
+                           assemble_eval_corpus(REPO / "data" / "eval-corpus")))
+        for name, items, kb_dir, corpus_dir in suites:
+            items = items[: args.limit]
+            kb = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus_dir, warm=True)
+            records, reports = run_systems(kb, items, not args.no_baselines)
+            per_split = any(it.split for it in items)
+            blocks += suite_text(name, reports, per_split)
+            write_outputs(out, name, Path(name), reports, records, items)
+            summary[name] = {sys_: r.overall.model_dump() for sys_, r in reports.items()}
+    for heading, rows in blocks:
+        print(f"\n{heading}")
+        print(text_table(rows))
     print("\n" + LEGEND)
-    paths = write_outputs(Path(args.out), dataset.stem, dataset, reports, records, items)
-    print("\nwrote " + ", ".join(str(p) for p in paths))
+    (out / "summary.md").write_text("\n".join(f"## {h}\n\n{md_table(rows)}\n" for h, rows in blocks)
+                                   + "\n" + LEGEND + "\n\nParameters: `" + json.dumps(summary["parameters"],
+                                                                                         ensure_ascii=False) + "`\n",
+                                   encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\nwrote {out}/summary.md and the per-set reports")
     return 0
 
 

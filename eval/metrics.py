@@ -9,7 +9,9 @@ Which items each metric is computed over:
   answerable items;
 - refuse_recall: unanswerable items;
 - citation_validity: every citation (`citations`, not `related`) of every item with a record;
-- latency p50 / p95: every item with a record.
+- latency p50 / p95: every item with a record;
+- unasked_arithmetic: items not tagged `computation` whose answer shows arithmetic (÷ × + − = ≈ between figures):
+  a count, since a computed answer nobody asked for is wrong however it scores otherwise.
 A metric with nothing to average over is None (e.g. hit@k of the `unanswerable` category).
 """
 from __future__ import annotations
@@ -58,6 +60,13 @@ class EvalItem(BaseModel):
     evidence: list[str] = Field(default_factory=list)
     section: str = ""
     answerable: bool = True
+    doc_id: str = ""  # the document a per-document set is about ("" in the plan's original dev set)
+    split: str = ""  # dev (may be tuned on) or test (frozen, only reported)
+    tags: list[str] = Field(default_factory=list)  # classes: article, chapter, figure_words, multi_part, …
+
+
+# An answer that computes: an operator between two figures, or a computed result (how compute.py writes them).
+ARITHMETIC = re.compile(r"\d\S{0,6}\s[÷×+−]\s\d|\s[=≈]\s\d")
 
 
 class ItemScore(BaseModel):
@@ -66,7 +75,11 @@ class ItemScore(BaseModel):
     id: str
     category: str
     answerable: bool
+    doc_id: str = ""
+    split: str = ""
+    tags: list[str] = Field(default_factory=list)
     missing: bool = False  # no answer record with this id
+    unasked_arithmetic: bool = False  # the answer computes although the question asks for no computation
     refused: bool = False
     first_hit_rank: int | None = None  # 1-based rank of the first retrieved text containing any evidence
     hit_at: dict[int, bool] | None = None
@@ -104,6 +117,7 @@ class Metrics(BaseModel):
     false_refusal_rate: float | None = None
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
+    unasked_arithmetic: int = 0
 
 
 class EvalReport(BaseModel):
@@ -234,6 +248,10 @@ def score_item(
         n_valid_citations=n_valid,
         latency_ms=None if missing else rec.latency_ms,
         error=rec.error,
+        doc_id=item.doc_id,
+        split=item.split,
+        tags=item.tags,
+        unasked_arithmetic="computation" not in item.tags and not rec.refused and bool(ARITHMETIC.search(rec.answer)),
     )
     if item.answerable:
         rank = first_hit_rank(item.evidence, texts, max(max(K_VALUES), MRR_K))
@@ -267,6 +285,7 @@ def aggregate(scores: Sequence[ItemScore]) -> Metrics:
         refuse_recall=_mean(1.0 if s.refused else 0.0 for s in una),
         latency_p50_ms=percentile(lat, 50),
         latency_p95_ms=percentile(lat, 95),
+        unasked_arithmetic=sum(s.unasked_arithmetic for s in present),
     )
     if ans:
         for k in K_VALUES:
@@ -303,6 +322,15 @@ def evaluate(
         per_category={c: aggregate([s for s in scores if s.category == c]) for c in cats},
         items=scores,
     )
+
+
+def grouped(scores: Sequence[ItemScore], key) -> dict[str, Metrics]:
+    """Metrics per value of `key(score)` (a document, a split, a tag), in first-seen order."""
+    groups: dict[str, list[ItemScore]] = {}
+    for sc in scores:
+        for k in ([key(sc)] if isinstance(key(sc), str) else key(sc)):
+            groups.setdefault(k, []).append(sc)
+    return {k: aggregate(v) for k, v in groups.items()}
 
 
 # --------------------------------------------------------------------------- loading

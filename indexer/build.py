@@ -11,9 +11,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from indexer.chunker import TEXT_KINDS, chunk_paragraphs
+from indexer.embedding import embed_passages
 from indexer.loader import (
     CorpusError,
     check_unique,
@@ -32,10 +31,10 @@ from kb.core.settings import Settings
 from kb.embed import LazyEmbedder
 from kb.store import files as store
 from kb.store.artifacts import DocArtifacts, DocCache, file_sha256
+from kb.store.vectors import VectorCache
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
-EMBED_BATCH = 64
 
 
 def say(fraction: float, message: str) -> None:
@@ -91,7 +90,8 @@ def build(s: Settings, progress: Progress = say, force: bool = False, embedder=N
             a = cache.get(key)
             if a is None:
                 lo, hi = 0.05 + 0.8 * n / len(files), 0.05 + 0.8 * (n + 1) / len(files)
-                a = analyse(path, entry, embedder, lambda f, m: progress(lo + (hi - lo) * f, f"{m}（{path.name}）"))
+                a = analyse(path, entry, embedder, lambda f, m: progress(lo + (hi - lo) * f, f"{m}（{path.name}）"),
+                            vector_cache(s))
                 cache.put(key, a)
             else:
                 a.document.meta = make_meta(path, entry, a.found)  # metadata edits need no re-embedding
@@ -114,24 +114,27 @@ def build(s: Settings, progress: Progress = say, force: bool = False, embedder=N
         return final
 
 
-def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Progress) -> DocArtifacts:
+def vector_cache(s: Settings) -> VectorCache:
+    """The KB's store of passage vectors by text (kept across builds, like the per-document cache)."""
+    return VectorCache(s.kb_dir / "vectors.sqlite", s.embed_model + "#" + s.passage_prefix)
+
+
+def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Progress,
+            vectors_cache: VectorCache | None = None) -> DocArtifacts:
     """One document from file to artifacts: text and metadata, structure, chunks, vectors, tables, provisions."""
     progress(0.0, "读取文本")
     doc, found = load_document(path, entry)
     paragraphs = parse(doc)
     chunks = chunk_paragraphs(paragraphs, doc.text)
-    model = embedder.get()
-    vectors = []
-    for i in range(0, len(chunks), EMBED_BATCH):
-        progress(0.1 + 0.5 * i / max(1, len(chunks)), f"计算段落向量 {i}/{len(chunks)}")
-        vectors.append(model.embed_passages([c.index_text for c in chunks[i : i + EMBED_BATCH]]))
-    chunk_vecs = np.concatenate(vectors) if vectors else np.zeros((0, model.dim), dtype=np.float32)
+    cache = vectors_cache
+    chunk_vecs, model_id = embed_passages([c.index_text for c in chunks], embedder, cache,
+                                          lambda f, m: progress(0.1 + 0.5 * f, m), "段落")
     # Sentence vectors too: a passage is as close to a question as its closest sentence (a long paragraph's
     # vector blurs the one sentence that answers), and the answerer compares sentences at query time.
     sentences = [(p, sp) for p in paragraphs if p.kind in TEXT_KINDS for sp in p.sentences]
     progress(0.6, f"计算句子向量（{len(sentences)} 句）")
-    sent_vecs = (model.embed_passages([f"{p.section[-1]}：{sp.text}" for p, sp in sentences], batch_size=EMBED_BATCH)
-                 if sentences else np.zeros((0, model.dim), dtype=np.float32))
+    sent_vecs, _ = embed_passages([f"{p.section[-1]}：{sp.text}" for p, sp in sentences], embedder, cache,
+                                  lambda f, m: progress(0.6 + 0.35 * f, m), "句子")
     by_para: dict[int, list[int]] = {}
     for i, c in enumerate(chunks):
         by_para.setdefault(c.para_index, []).append(i)
@@ -140,4 +143,4 @@ def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Pr
     progress(0.95, "抽取结构化表格与条款")
     return DocArtifacts(document=doc, found=found, paragraphs=paragraphs, chunks=chunks, chunk_vectors=chunk_vecs,
                         sentence_keys=keys, sentence_vectors=sent_vecs, tables=extract_tables(doc, paragraphs),
-                        provisions=extract_provisions(doc, paragraphs), model_id=model.model_id)
+                        provisions=extract_provisions(doc, paragraphs), model_id=model_id)

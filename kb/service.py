@@ -10,6 +10,7 @@ from pathlib import Path
 from indexer.build import build
 from indexer.version import status
 from kb.answer.answerer import Answerer
+from kb.answer.scope import named_documents
 from kb.core.records import AnswerRecord, Document, Retrieved
 from kb.core.segment import segmenter
 from kb.core.settings import Settings, settings
@@ -64,6 +65,11 @@ class KnowledgeBase:
     @property
     def answerer(self) -> Answerer:
         return self._state[3]
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The places the documents cover (from their metadata): naming them in a question narrows nothing."""
+        return self.answerer.regions
 
     def reload(self) -> bool:
         """Pick up a KB rebuilt by a library change (here or in another process); True if it changed."""
@@ -143,10 +149,15 @@ class KnowledgeBase:
                                answer=f"没有符合筛选条件（{(filters or DocFilter()).describe() or '现行有效'}）的文档。")
             rec.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
             return rec
+        # A question that names a document ("道交法第九十条…", "《企业所得税法》…") is answered from that document.
+        metas = {d: doc.meta for d, doc in data.documents.items() if docs is None or d in docs}
+        named = named_documents(q, metas) if len(metas) > 1 else []
+        if named:
+            docs = frozenset(named)
         if docs is not None:
             retriever = retriever.restricted(docs)
         hits = retriever.search(q, k=max(10, retriever.top_k))
-        rec = answerer.ask(q, hits, docs)
+        rec = answerer.ask(q, hits, docs, named)
         rec.id, rec.question = id, question
         if note:
             rec.answer = note + rec.answer

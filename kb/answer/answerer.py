@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb.answer.address import COUNT_PARTS, AddressIndex, outline, quote_scope
+from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
+from kb.answer.enumeration import list_items
 from kb.answer.question import Question, analyze
-from kb.core.figures import MONEY_AMOUNT, QUANTITY
+from kb.answer.scope import addresses
+from kb.answer.verdict import Candidate, Quote, Verdict
+from kb.core.figures import DURATION, MONEY_AMOUNT, QUANTITY
 from kb.core.places import places
 from kb.core.records import (
     SECTION_SEP,
@@ -22,15 +26,16 @@ from kb.core.records import (
 )
 from kb.core.segment import Segmenter
 from kb.core.settings import AnswerSettings
-from kb.core.text import CLAUSE_END, normalize, unquote
+from kb.core.text import CLAUSE_END, compact, normalize, unquote
 from kb.core.text import clauses as split_clauses
 from kb.core.timeexpr import PERIOD, YEAR_PHRASE, years_in
 from kb.retrieval.hybrid import HybridRetriever
 from kb.store.files import KBData
 from kb.store.tables import TableStore
 
-TIME = re.compile(r"20\d{2}年|\d{1,2}月|期间|以前|之前|年底|年内")
-ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行")
+# A time or a time limit: a year or month, a period, a deadline, or a span such as 十五日内 (kb.core.figures).
+TIME = re.compile(rf"20\d{{2}}年|\d{{1,2}}月|期间|以前|之前|年底|年内|之日起|当日|起施行|{DURATION.pattern}")
+ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
 # Evidence needed in a quote, by what the question asks for.
 LOCATION = re.compile("|".join(places()) + r"|地区|城市|园区|基地|区域|港口|高速|走廊|经济区|小区|社区|停车场|场所|景区|机场")
 NEEDS = {"figure": QUANTITY, "when": TIME, "who": ACTOR, "where": LOCATION}
@@ -40,36 +45,14 @@ ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|�
                       r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布)")
 THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:规划|文件|通知|政策)")
 NATIONAL = re.compile(r"我国|全国|国家")
-PROVINCIAL = re.compile(r"全省|我省|省内|浙江")
+PROVINCIAL = re.compile(r"全省|我省|省内|本省")
 
 
-@dataclass
-class Candidate:
-    para: Paragraph
-    sentence: Span
-    rank: int  # rank of its passage in retrieval
-    score: float = 0.0
-    coverage: float = 0.0
-    context: str = ""  # section path + run-in title, for topic matching
-    sim: float = 0.0  # cosine of the question and this sentence (e5 vectors computed at build time)
-    own: float = 0.0  # coverage by the sentence alone, without its headings
-
-
-@dataclass
-class Quote:
-    para: Paragraph
-    start: int
-    end: int
-    text: str
-    prefix: str = ""  # context such as "到2025年，" added to the answer text, not to the quote
-
-
-@dataclass
-class Verdict:
-    quotes: list[Quote] = field(default_factory=list)
-    missing: str = ""  # why the documents do not answer it; empty when they do
-    conclusion: str = ""  # what follows from the quotes, e.g. "60万辆 ÷ 7.7万辆 ≈ 7.8倍"
-    related: list[Quote] = field(default_factory=list)  # with a refusal: the nearest provisions, not an answer
+TITLE_ONLY = 12  # characters: a quote this short without the needed fact is a heading, not an answer
+ARTICLE_LABEL = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
+ADDRESS_WORD = re.compile(r"第?[零〇一二两三四五六七八九十百千\d]*(?:条|章|节|部分)|专栏\d*")
+# Words that ask about an address as a whole ("讲的是什么", "主要内容"), not about something inside it.
+STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 名称 叫 一共 分 分为 各 列 列了 写 说 涉及 大概 概括 几 哪几".split())
 
 
 class Answerer:
@@ -95,6 +78,10 @@ class Answerer:
         self._chunks_by_para: dict[tuple[str, int], list[Chunk]] = {}
         for c in data.chunks:
             self._chunks_by_para.setdefault((c.doc_id, c.para_index), []).append(c)
+        self._addresses = AddressIndex(data.paragraphs)
+        # The places the documents cover (their metadata's region: 浙江省 → 浙江省, 浙江), per document and all.
+        self._doc_regions = {d: _region_names(doc.meta.region) for d, doc in data.documents.items()}
+        self.regions = tuple(dict.fromkeys(r for rs in self._doc_regions.values() for r in rs))
         self._intros: dict[tuple[str, tuple[str, ...]], Paragraph] = {}
         for paras in data.paragraphs.values():
             for p in paras:
@@ -102,13 +89,15 @@ class Answerer:
                     self._intros.setdefault((p.doc_id, tuple(p.section)), p)
 
     # --- public -----------------------------------------------------------------------------------------
-    def ask(self, question: str, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None = None) -> AnswerRecord:
-        """Answer from `hits`; `docs` limits the paths that read the KB directly (outlines, tables) to the
-        documents a filter allows, as `hits` already are."""
-        q = analyze(question, self.seg)
+    def ask(self, question: str, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None = None,
+            named: list[str] | None = None) -> AnswerRecord:
+        """Answer from `hits`; `docs` limits the paths that read the KB directly (addresses, outlines, tables) to
+        the documents a filter allows, as `hits` already are; `named` are the documents the question names."""
+        q = analyze(question, self.seg, self.regions)
         q_vec = self.retriever.query_vector(question)
-        verdict = (self._issuance(q, hits) or self._computed(q, docs) or self._box_outline(q, q_vec, docs)
-                   or self._outline(q, hits, docs) or self._extract(q, hits, q_vec))
+        verdict = (self._address(question, q, hits, docs, named or [], q_vec) or self._issuance(q, hits)
+                   or self._computed(q, docs) or self._outline(q, hits, docs) or self._aspects(question, hits, q_vec)
+                   or self._extract(q, hits, q_vec))
         if not verdict.missing:
             hits = self._evidence_first(verdict.quotes, hits)
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
@@ -119,13 +108,87 @@ class Answerer:
             return AnswerRecord(question=question, refused=True, answer=f"文件中未找到{verdict.missing}。",
                                 related=related, retrieved=retrieved)
         citations = [self._cite(qt) for qt in verdict.quotes]
-        lead = "是。" if q.intent == "yesno" else ""
         several = len({qt.para.doc_id for qt in verdict.quotes}) > 1
-        parts = [f"{self._source(qt) if several else ''}{qt.prefix}{qt.text}[{i}]"
+        parts = [f"{self._source(qt) if several else ''}{qt.prefix or self._article(qt)}{qt.text}[{i}]"
                  for i, qt in enumerate(verdict.quotes, start=1)]
         parts += [verdict.conclusion] if verdict.conclusion else []
-        return AnswerRecord(question=question, answer=lead + "；".join(parts) + "。", citations=citations,
+        return AnswerRecord(question=question, answer=verdict.lead + "；".join(parts) + "。", citations=citations,
                             retrieved=retrieved)
+
+    def _article(self, qt: Quote) -> str:
+        """"第十二条：" before a quote from an article (people cite laws by article), unless the quote starts so."""
+        label = next((lbl for lbl in reversed(qt.para.section) if ARTICLE_LABEL.fullmatch(lbl)), "")
+        return f"{label}：" if label and not qt.text.startswith(label) else ""
+
+    # --- addresses: 第N条 / 第N章 / 专栏N / 第N部分, and "一共分几章" ----------------------------------------
+    def _address(self, question: str, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None,
+                 named: list[str], q_vec: np.ndarray) -> Verdict | None:
+        addrs = addresses(question)
+        count = COUNT_PARTS.search(question)
+        if not addrs and not (count and (named or len(self.data.documents) == 1)):
+            return None
+        allowed = named or (sorted(docs) if docs is not None else None)
+        if not addrs:
+            doc_id = named[0] if named else next(iter(self.data.documents))
+            return outline(self._addresses, doc_id, count.group(1), None)
+        a = addrs[0]
+        scopes = self._addresses.find(a, allowed)
+        if not scopes:
+            where = "".join(f"《{self.data.documents[d].meta.title}》" for d in named[:1])
+            return Verdict(missing=f"{where}{a.label}（文件中没有这一部分）")
+        ranked = [c.doc_id for c, _ in hits]
+        sc = min(scopes, key=lambda x: ranked.index(x.doc_id) if x.doc_id in ranked else len(ranked))
+        parts: list[Verdict] = []
+        if count:
+            within = None if count.group(1) == a.kind else sc
+            if (v := outline(self._addresses, sc.doc_id, count.group(1), within)) is not None:
+                parts.append(v)
+            if within is not None:
+                return parts[0] if parts else None
+        # Is something asked about inside the address ("专栏6里德清要实现什么")? Then find it there.
+        title = compact(self.data.documents[sc.doc_id].meta.title)
+        inner = [t for t in q.terms if t not in title and not ADDRESS_WORD.fullmatch(t) and t not in STRUCTURE_WORDS
+                 and not any(t in lbl for lbl in (a.label, sc.title))]
+        text = sum(len(p.text) for p in sc.paragraphs if p.kind in ("body", "item"))
+        if inner and (a.kind != "条" or text > self.p.article_budget):
+            found = self._extract(q, [(self._pseudo_chunk(p), 0.0) for p in sc.paragraphs
+                                      if p.kind in ("body", "item", "notice")], q_vec)
+            if not found.missing:
+                found.lead = f"{sc.title}：" if a.kind != "条" else ""
+                return found
+        quotes = quote_scope(sc, self.p.article_budget if a.kind == "条" else self.p.outline_budget)
+        if not quotes:
+            return None
+        v = Verdict(quotes=quotes)
+        if parts:
+            v = Verdict(quotes=parts[0].quotes + quotes, lead=parts[0].lead)
+        return v
+
+    # --- multi-part questions: each part answered, each with its citation ---------------------------------
+    def _aspects(self, question: str, hits: list[tuple[Chunk, float]], q_vec: np.ndarray) -> Verdict | None:
+        parts = split_aspects(question)
+        if len(parts) < 2:
+            return None
+        verdicts, topic = [], []
+        for part in parts:
+            qi = analyze(part, self.seg, self.regions)
+            if len([t for t in qi.terms if len(t) > 1]) < 2:  # "情节严重的呢": the topic is the part before
+                qi.terms = list(dict.fromkeys(qi.terms + topic))
+            topic = topic or qi.terms
+            verdicts.append(self._extract(qi, hits, q_vec))
+        quotes: list[Quote] = []
+        for v in verdicts:
+            for qt in v.quotes:
+                quotes = _merge(quotes, qt, self.data.documents[qt.para.doc_id].text)
+        missing = [v.missing for v in verdicts if v.missing]
+        if not quotes:
+            return Verdict(missing="；".join(missing), related=verdicts[0].related)
+        return Verdict(quotes=quotes[: self.p.max_quotes + 1],
+                       conclusion="；".join(f"文件中未找到{m}" for m in missing))
+
+    def _pseudo_chunk(self, p: Paragraph) -> Chunk:
+        return Chunk(chunk_id="", doc_id=p.doc_id, section=p.section, para_index=p.index, start=p.start, end=p.end,
+                     text=p.text, index_text=p.text)
 
     def _evidence_first(self, quotes: list[Quote], hits: list[tuple[Chunk, float]]) -> list[tuple[Chunk, float]]:
         """`retrieved` lists the passages the answer drew on first (interfaces.md §2), then the rest as retrieved:
@@ -260,7 +323,11 @@ class Answerer:
             if not pool:
                 return refuse(f"针对{place}{self._topic(q, '的具体规定', bare=True)}")
         if q.provincial:
-            pool = [c for c in pool if not NATIONAL.search(c.sentence.text) or PROVINCIAL.search(c.sentence.text)]
+            # A provincial question is not answered by a provincial document's statement about the whole country
+            # (its national context); a national document's rule is the rule in every province.
+            pool = [c for c in pool if not self._doc_regions[c.para.doc_id] or not NATIONAL.search(c.sentence.text)
+                    or PROVINCIAL.search(c.sentence.text)
+                    or any(r in c.sentence.text for r in self._doc_regions[c.para.doc_id])]
             if not pool:
                 return refuse(f"全省{self._topic(q, '的相关内容', bare=True)}（文件仅给出全国层面的表述）")
         # A specific thing the corpus does speak of (换电站) must be spoken of where the answer is; a paraphrase the
@@ -305,7 +372,14 @@ class Answerer:
             if c.para.doc_id not in {x.para.doc_id for x in quotes} and c.own >= self.p.need_coverage * pool[0].own:
                 quotes.append(self._trim(q, c, need))
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
-        return Verdict(quotes=quotes, conclusion=note)
+        return Verdict(quotes=self._enumerate(q, quotes), conclusion=note)
+
+    def _enumerate(self, q: Question, quotes: list[Quote]) -> list[Quote]:
+        if not quotes:
+            return quotes
+        items = list_items(quotes[0], self.data.paragraphs[quotes[0].para.doc_id], q.intent == "list",
+                           self.p.list_budget)
+        return [quotes[0]] + items + [qt for qt in quotes[1:] if all(qt.para is not i.para for i in items)]
 
     def _provision(self, q: Question, pool: list[Candidate]) -> Quote | None:
         """For a "what is to be done" question: the run of sentences of the best paragraph that all answer it."""
@@ -379,6 +453,11 @@ class Answerer:
                 lo, hi = min(lo, nxt), max(hi, nxt)
         start, end = clauses[lo].start, clauses[hi].end
         text = self._text(c.para.doc_id, start, end).rstrip(CLAUSE_END)
+        if len(text) <= TITLE_ONLY and not (need and need.search(text)):
+            # A title ("充电设施", "一湾：环杭州湾汽车产业集群") answers nothing by itself: the text under it does.
+            nxt = next((sp for sp in c.para.sentences if sp.start >= s.end), None)
+            if nxt is not None:
+                text = self._text(c.para.doc_id, start, nxt.end).rstrip(CLAUSE_END)
         end = start + len(text)
         prefix = ""
         if (q.intent in ("figure", "when") or q.years) and not YEAR_PHRASE.search(text):
@@ -391,27 +470,6 @@ class Answerer:
         return Quote(c.para, start, end, text, prefix)
 
     # --- lists of a section's parts -------------------------------------------------------------------
-    def _box_outline(self, q: Question, q_vec: np.ndarray, docs: frozenset[str] | None) -> Verdict | None:
-        """“专栏7包括哪些领域” → the titles of the box's items; a figure asked about a box is answered from it."""
-        if not q.box:
-            return None
-        paras = [p for d, ps in self.data.paragraphs.items() if docs is None or d in docs for p in ps
-                 if any(lbl.split(" ")[0] == q.box for lbl in p.section)]
-        if not paras:
-            return Verdict(missing=f"{q.box}")
-        items = [p for p in paras if p.kind == "item" and p.lead]
-        if q.intent in ("list", "general", "task") and len(items) >= 2 and not self._specific(q, items):
-            return Verdict(quotes=[self._lead_quote(p) for p in items])
-        hits = [(Chunk(chunk_id="", doc_id=p.doc_id, section=p.section, para_index=p.index, start=p.start,
-                       end=p.end, text=p.text, index_text=p.text), 0.0) for p in paras if p.kind != "box_title"]
-        return self._extract(q, hits, q_vec)
-
-    def _specific(self, q: Question, items: list[Paragraph]) -> bool:
-        """Does the question ask about something inside the items rather than for their list?"""
-        titles = normalize(" ".join(p.lead for p in items) + " " + " ".join(items[0].section))
-        body_terms = [t for t in q.terms if t not in titles and not t.startswith("专栏") and len(t) > 1]
-        return any(t in normalize(p.text) for p in items for t in body_terms)
-
     def _outline(self, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None) -> Verdict | None:
         """“发展目标包括哪几个方面” → the run-in titles or sub-headings of the section the question names."""
         if q.intent != "list" or not hits:
@@ -488,6 +546,25 @@ class Answerer:
         """"《…》（国家级）：" before a quote, when an answer draws on several documents."""
         m = self.data.documents[qt.para.doc_id].meta
         return f"《{m.title}》" + (f"（{m.level}）" if m.level else "") + "："
+
+
+def _region_names(region: str) -> tuple[str, ...]:
+    """"浙江省" → ("浙江省", "浙江"); national documents ("全国", "") cover no particular region."""
+    region = region.strip()
+    if not region or region in ("全国", "中国", "中华人民共和国"):
+        return ()
+    core = re.sub(r"(?:省|市|自治区|特别行政区)$", "", region)
+    return tuple(dict.fromkeys([region, core])) if len(core) >= 2 else (region,)
+
+
+def _merge(quotes: list[Quote], new: Quote, doc_text: str) -> list[Quote]:
+    """Add a quote; one overlapping a quote of the same paragraph is joined with it (still one verbatim span)."""
+    for i, q in enumerate(quotes):
+        if q.para is new.para and q.start < new.end and new.start < q.end:
+            start, end = min(q.start, new.start), max(q.end, new.end)
+            quotes[i] = Quote(q.para, start, end, doc_text[start:end], q.prefix if q.start <= new.start else new.prefix)
+            return quotes
+    return quotes + [new]
 
 
 def _mentions(text: str, term: str, forms: list[str]) -> bool:

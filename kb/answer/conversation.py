@@ -62,25 +62,25 @@ def _words(text: str, seg: Segmenter) -> list[tuple[str, int, int]]:
     return out
 
 
-def _is_topic(word: str) -> bool:
+def _is_topic(word: str, broad: tuple[str, ...] = BROAD_PLACES) -> bool:
     w = word.lower()
     if w in STOPWORDS or w in QUESTION_WORDS or w in FOLLOW_WORDS or YEAR.fullmatch(w) or w.isdigit():
         return False
-    if w in BROAD_PLACES or places_in(w) == [w]:
+    if w in broad or places_in(w) == [w]:
         return False
     if CJK.search(w):
         return len(w) > 1 and not ASKS.fullmatch(w)
     return w[0].isalnum()
 
 
-def topic_words(text: str, seg: Segmenter) -> list[tuple[str, int, int]]:
+def topic_words(text: str, seg: Segmenter, broad: tuple[str, ...] = BROAD_PLACES) -> list[tuple[str, int, int]]:
     """The words of `text` that name what is asked about (not question words, years, places, pronouns)."""
-    return [t for t in _words(text, seg) if _is_topic(t[0])]
+    return [t for t in _words(text, seg) if _is_topic(t[0], broad)]
 
 
-def topic_span(question: str, seg: Segmenter) -> tuple[int, int] | None:
+def topic_span(question: str, seg: Segmenter, broad: tuple[str, ...] = BROAD_PLACES) -> tuple[int, int] | None:
     """Offsets of the stretch from the first to the last topic word, or None when there is none."""
-    words = topic_words(question, seg)
+    words = topic_words(question, seg, broad)
     return (words[0][1], words[-1][2]) if words else None
 
 
@@ -91,12 +91,13 @@ def _pronoun(text: str) -> re.Match[str] | None:
     return None
 
 
-def _substitute(prev: str, topic: str, years: list[str], places: list[str], seg: Segmenter) -> str:
+def _substitute(prev: str, topic: str, years: list[str], places: list[str], seg: Segmenter,
+                broad: tuple[str, ...] = BROAD_PLACES) -> str:
     """The previous question with its year, place and topic replaced by the new ones."""
     out = prev
     if topic:
-        words = topic_words(out, seg)
-        single = len(topic_words(topic, seg)) <= 1
+        words = topic_words(out, seg, broad)
+        single = len(topic_words(topic, seg, broad)) <= 1
         sharing = [w for w in words if set(w[0]) & set(topic)] if single else []
         if len(sharing) == 1:
             _, a, b = sharing[0]
@@ -106,9 +107,9 @@ def _substitute(prev: str, topic: str, years: list[str], places: list[str], seg:
             a = b = 0
         out = out[:a] + topic + out[b:]
     for p in places:
-        named = [x for x in places_in(out) if x not in BROAD_PLACES]
-        broad = next((x for x in ("全省", "我省", "浙江省", "浙江") if x in out), None)
-        old = named[0] if named else broad
+        named = [x for x in places_in(out) if x not in broad]
+        scope = next((x for x in sorted(broad, key=len, reverse=True) if x in out), None)
+        old = named[0] if named else scope
         out = out.replace(old, p, 1) if old else p + out
     for y in years:
         if YEAR.search(out):
@@ -118,9 +119,12 @@ def _substitute(prev: str, topic: str, years: list[str], places: list[str], seg:
     return out
 
 
-def resolve(previous: Sequence[str], message: str, seg: Segmenter | None = None) -> Resolution:
-    """The standalone question for `message`, given the earlier standalone questions (oldest first)."""
+def resolve(previous: Sequence[str], message: str, seg: Segmenter | None = None,
+            regions: Sequence[str] = ()) -> Resolution:
+    """The standalone question for `message`, given the earlier standalone questions (oldest first). `regions` are
+    the places the documents themselves cover (浙江省 → 浙江): naming them narrows nothing."""
     seg = seg or segmenter()
+    broad = BROAD_PLACES + tuple(regions)
     msg = nfkc_keep_punct(message)
     prev = next((nfkc_keep_punct(p) for p in reversed(previous) if p and p.strip()), None)
 
@@ -129,8 +133,8 @@ def resolve(previous: Sequence[str], message: str, seg: Segmenter | None = None)
     pron = _pronoun(body)
     bare = TRAILING.sub("", body)
     years = YEAR.findall(bare)
-    places = [p for p in places_in(bare) if p not in BROAD_PLACES]
-    topics = topic_words(bare, seg)
+    places = [p for p in places_in(bare) if p not in broad]
+    topics = topic_words(bare, seg, broad)
     asks = bool(ASKS.search(bare))
     followup = bool(cue) or pron is not None or msg.rstrip("?？。 ").endswith("呢") \
         or not (topics or years or places)
@@ -140,7 +144,7 @@ def resolve(previous: Sequence[str], message: str, seg: Segmenter | None = None)
         raise FollowUpError(f"“{msg}”像是接着上一个问题的追问，但还没有上一个问题可参照。"
                             "请完整地提问，例如：“到2025年要建成多少座加氢站？”")
 
-    span = topic_span(prev, seg)
+    span = topic_span(prev, seg, broad)
     prev_topic = prev[span[0]:span[1]] if span else ""
     if pron is not None:
         if prev_topic:
@@ -151,7 +155,7 @@ def resolve(previous: Sequence[str], message: str, seg: Segmenter | None = None)
         q = body
     elif topics or years or places:
         topic = bare[topics[0][1]:topics[-1][2]] if topics else ""
-        q = _substitute(prev, topic, years, places, seg)
+        q = _substitute(prev, topic, years, places, seg, broad)
     elif asks:
         q = (prev_topic or TRAILING.sub("", prev) + "，") + body
     else:

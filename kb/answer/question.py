@@ -32,7 +32,8 @@ QUESTION_WORDS = frozenset(
     哪一年 哪年 多久 一下 介绍 说明 内容""".split()
 )
 MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|补贴多少|奖励多少|补助多少|投资多少|投资额|预算")
-BROAD_PLACES = ("浙江", "全省", "我省", "省内")
+# A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
+BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 
 
 # A unit the question names ("多少万辆", "每公斤多少元", "多少Wh/kg") must be the unit of the answer's figure.
@@ -67,11 +68,13 @@ class Question(BaseModel):
     box: str | None = None  # "专栏7" when the question names a box
 
 
-def analyze(question: str, seg: Segmenter) -> Question:
+def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Question:
+    """`regions`: the places the KB's documents cover (浙江省, 浙江): naming them sets the scope, not a constraint."""
     q = expand_years(normalize(question).strip())
+    broad = BROAD_PLACES + regions
     intent: Intent = next((name for name, pat in INTENT_PATTERNS if pat.search(q)), "general")
     years = sorted(set(YEAR.findall(q)))
-    named = [p for p in places_in(q) if p not in BROAD_PLACES]
+    named = [p for p in places_in(q) if p not in broad]
     drop = set(QUESTION_WORDS) | set(years) | set(named)
     # Single Chinese characters say little on their own (指, 建, 要); a place is checked separately, not as topic.
     topic = q
@@ -81,7 +84,7 @@ def analyze(question: str, seg: Segmenter) -> Question:
              if t not in drop and not re.fullmatch(r"\d{1,3}", t) and (len(t) > 1 or t.isascii())]
     box = re.search(r"专栏\s*(\d+)", q)
     return Question(text=q, intent=intent, years=years, places=named, money=bool(MONEY.search(q)),
-                    units=units_asked(q), provincial=bool(re.search(r"浙江|全省|我省|省内|省里", q))
+                    units=units_asked(q), provincial=any(b in q for b in broad)
                     and not re.search(r"全国|我国|国家", q),
                     broad=intent in ("task", "general", "list", "yesno") or bool(TASK.search(q))
                     or (intent != "figure" and len(ASKS.findall(q)) >= 2),

@@ -30,10 +30,17 @@ FIGURE = re.compile(
     # 个月/个工作日 are durations and 年 is no unit at all, so dates and time limits never become figures.
     rf"(?P<unit>{UNIT_ALT})(?!月|工作日|小时)(?P<suffix>以上|以下|左右|以内|上下)?"
 )
-# A number with a unit, loosely: what an answer to "多少…" must contain.
-QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|[万亿千百]?(?:辆|元|座|个|家|项|台|套|根|吨|件|千瓦时|瓦时|GWh|kW|MPa|倍|条|种))")
-# An amount of money written in digits: 5000元, 1.5亿元, 2,000万元.
-MONEY_AMOUNT = re.compile(r"\d[\d.,]*\s*(?:万亿|亿|万|千)?元")
+# Numbers as laws write them in words: 二万元以上二十万元以下, 十五日内, 百分之三十, 两倍, 五年.
+CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+CN_NUMBER = rf"(?<![第{CN_DIGITS}])[{CN_DIGITS}]+(?:点[{CN_DIGITS}]+)?"
+# A time span: 十五日, 三十日内, 5个工作日, 六个月, 两年 (not a date: 2021年 is a year, see kb.core.timeexpr).
+DURATION = re.compile(rf"(?:{CN_NUMBER}|(?<![\d.])\d{{1,3}})\s*(?:个)?(?:工作日|日|天|小时|个月|月|周|年)(?:内|以内|之内)?")
+_QTY_UNITS = "辆|元|座|个|家|项|台|套|根|吨|件|千瓦时|瓦时|GWh|kW|MPa|倍|条|种|人|名|次|公里|千米|米|周岁|岁"
+# A number with a unit, loosely: what an answer to "多少…" must contain (digits or words, or a percentage).
+QUANTITY = re.compile(rf"\d+(?:\.\d+)?\s*(?:%|％|[万亿千百]?(?:{_QTY_UNITS}))"
+                      rf"|百分之[{CN_DIGITS}]+(?:点[{CN_DIGITS}]+)?|{CN_NUMBER}(?:{_QTY_UNITS})|{DURATION.pattern}")
+# An amount of money: 5000元, 1.5亿元, 二万元以上二十万元以下, or a multiple of a base (一倍以上五倍以下罚款).
+MONEY_AMOUNT = re.compile(rf"\d[\d.,]*\s*(?:万亿|亿|万|千)?元|{CN_NUMBER}元|(?:{CN_NUMBER}|\d+)倍")
 
 
 @lru_cache(maxsize=4096)

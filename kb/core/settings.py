@@ -46,6 +46,7 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = 60  # the usual RRF constant: damps the head of each list so neither retriever dominates
     depth: int = 50  # candidates taken from each retriever before fusion
     top_k: int = 10  # passages returned (the answer record's `retrieved` lists at least this many)
+    expand: bool = True  # everyday words also search BM25 for the documents' terms (kb/data/colloquial.txt)
 
 
 class AnswerSettings(BaseModel):
@@ -59,6 +60,9 @@ class AnswerSettings(BaseModel):
     extra_margin: float = 0.15  # a second quote must be almost as good an answer as the first
     other_doc_margin: float = 0.25  # another document's clause on the same point is quoted too
     pool_margin: float = 0.3  # how much worse than the best clause a clause meeting the constraints may be
+    article_budget: int = 300  # characters of an article quoted for "第N条规定了什么" (whole sentences)
+    outline_budget: int = 160  # characters of opening sentences quoted for "第N章讲什么"
+    list_budget: int = 260  # characters of a list's items quoted after its lead-in
 
 
 class Settings(BaseModel):

@@ -1,0 +1,41 @@
+"""Lists: a quote that introduces a list ("…应当具备下列条件：") is answered with the list's items; for a list
+question, a quote that is one item of a numbered list ((一) (二) …) brings its sibling items."""
+from __future__ import annotations
+
+from kb.answer.verdict import Quote
+from kb.core.records import Paragraph
+from kb.core.text import clauses
+
+ITEM_WHOLE = 80  # characters: an item this short is quoted whole, a longer one by its first clause
+
+
+def list_items(first: Quote, paragraphs: list[Paragraph], list_question: bool, budget: int) -> list[Quote]:
+    """The items to quote after `first` (none when it introduces no list), within `budget` characters."""
+    para = first.para
+    items: list[Paragraph] = []
+    lead_in = first.text.rstrip().endswith(("：", ":"))
+    if lead_in or (list_question and "下列" in first.text):
+        depth = len(para.section)
+        for nxt in paragraphs[para.index + 1:]:
+            if nxt.section[:depth] != para.section or len(nxt.section) <= depth:
+                break
+            if nxt.kind == "item" and len(nxt.section) == depth + 1:
+                items.append(nxt)
+    elif list_question and para.kind == "item" and not para.lead and len(para.section) > 1:
+        parent = para.section[:-1]
+        items = [p for p in paragraphs if p.kind == "item" and not p.lead and p.section[:-1] == parent
+                 and len(p.section) == len(para.section) and p is not para]
+    if not items:
+        return []
+    out: list[Quote] = []
+    used = len(first.text)
+    for p in items:
+        if not p.sentences:
+            continue
+        text = p.text if len(p.text) <= ITEM_WHOLE else clauses(p.sentences[0])[0].text
+        start = p.start + p.text.index(text)
+        if used + len(text) > budget and out:
+            break
+        out.append(Quote(p, start, start + len(text), text))
+        used += len(text)
+    return out

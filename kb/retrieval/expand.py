@@ -1,0 +1,33 @@
+"""Query expansion for paraphrases: everyday words ("电瓶车", "开车的", "充电的地方") also search for the standard
+terms the documents use (kb/data/colloquial.txt). Only terms the index knows are added, so the expansion can
+neither add noise from words no document uses nor change a question that already uses the documents' words."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kb.core.settings import DATA_DIR
+from kb.core.text import normalize
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out = []
+    for line in (DATA_DIR / "colloquial.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        word, terms = line.split("\t", 1)
+        out.append((normalize(word.strip()), tuple(normalize(t) for t in terms.split() if t)))
+    return tuple(sorted(out, key=lambda e: -len(e[0])))  # longest everyday phrase first
+
+
+def expansions(question: str) -> list[str]:
+    """Standard terms for the everyday words of `question` that the question does not already contain (the
+    retriever keeps only the tokens of them its index knows)."""
+    q = normalize(question)
+    out: list[str] = []
+    taken = q
+    for word, terms in lexicon():
+        if word in taken:
+            taken = taken.replace(word, " ")  # 充电的地方 is not also 充电
+            out += [t for t in terms if t not in q]
+    return list(dict.fromkeys(out))

@@ -1,0 +1,25 @@
+"""Splitting multi-part questions, and expanding everyday words to the documents' terms."""
+from __future__ import annotations
+
+import pytest
+
+from kb.answer.aspects import split_aspects
+from kb.retrieval.expand import expansions
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("谁负责审批？多久办完？", ["谁负责审批", "多久办完"]),
+    ("谁负责审批，多久办完？", ["谁负责审批", "多久办完"]),
+    ("按虚构条例罚多少？情节严重的呢？", ["按虚构条例罚多少", "情节严重的呢"]),
+    ("拿到决定书后，多少天内要交钱？", ["拿到决定书后，多少天内要交钱？"]),  # one question with its context
+    ("到2025年全省产量目标是多少？", ["到2025年全省产量目标是多少？"]),
+])
+def test_split_aspects(question, parts):
+    assert split_aspects(question) == parts
+
+
+def test_everyday_words_bring_the_documents_terms():
+    assert "电动自行车" in expansions("骑电瓶车要上牌吗？")
+    assert "充电设施" in expansions("充电的地方够不够？")
+    assert expansions("电动自行车应当登记吗？") == []  # the question already uses the documents' words
+    assert "充电" not in expansions("充电的地方")  # a longer everyday phrase is not also read as its parts

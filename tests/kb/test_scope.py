@@ -1,0 +1,93 @@
+"""Which document a question names and which address (第N条/章/节/部分, 专栏N) it asks for — on made-up titles."""
+from __future__ import annotations
+
+import pytest
+
+from kb.answer.address import AddressIndex, label_address, outline, quote_scope
+from kb.answer.scope import Address, addresses, named_documents
+from kb.core.records import DocMeta, Paragraph, Span
+
+TITLES = {
+    "road": "中华人民共和国虚构道路通行安全法",
+    "scrap": "虚构报废机动车回收管理办法",
+    "tax": "中华人民共和国虚构环境保护税法",
+    "zj-energy": "虚构省可再生能源开发利用促进条例",
+    "zj-private": "虚构省民营企业发展促进条例",
+    "plan": "虚构省新能源汽车产业发展“十四五”规划",
+}
+DOCS = {d: DocMeta(doc_id=d, file=f"{d}.md", title=t) for d, t in TITLES.items()}
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("虚构道路通行安全法第九十条规定了什么？", "road"),
+    ("道路通行法第五章讲什么？", "road"),  # a short form: characters of the title, in order, ending like it
+    ("报废车管理办法里哪一条要求建立信息系统？", "scrap"),
+    ("环保税法第十二条列了哪些情形？", "tax"),
+    ("《中华人民共和国虚构环境保护税法》一共几章？", "tax"),
+    ("虚构省民营企业发展促进条例第二章主要讲什么？", "zj-private"),  # not the other 促进条例
+    ("虚构省可再生能源条例第三章讲的是什么？", "zj-energy"),
+    ("十四五规划的专栏3列了哪几项？", "plan"),
+])
+def test_named_document(question, expected):
+    assert named_documents(question, DOCS)[0] == expected
+
+
+@pytest.mark.parametrize("question", ["中小企业有哪些税收优惠？", "依法应当怎么办？", "这个办法什么时候施行？",
+                                      "促进条例有哪些？", "本法第三条规定了什么？"])
+def test_no_document_named(question):
+    assert named_documents(question, DOCS) == []
+
+
+def test_addresses():
+    assert addresses("道路通行法第一百二十四条和第5章") == [Address("条", 124), Address("章", 5)]
+    assert addresses("专栏 3 列了哪些？") == [Address("专栏", 3)]
+    assert addresses("规划的第四部分讲什么") == [Address("部分", 4)]
+    assert Address("条", 124).label == "第一百二十四条"
+    assert label_address("第三章　法律责任", 0) == Address("章", 3)
+    assert label_address("四、实施标志性重大工程", 0) == Address("部分", 4)
+    assert label_address("（一）现实基础", 1) is None
+
+
+def _para(i, kind, section, text, start):
+    return Paragraph(doc_id="d", index=i, kind=kind, section=section, start=start, end=start + len(text), text=text,
+                     sentences=[Span(start=start, end=start + len(text), text=text)])
+
+
+def test_scope_quotes_an_article_and_outlines_chapters():
+    rows = [("heading", ["第一章 总则"], "第一章 总则"),
+            ("item", ["第一章 总则", "第一条"], "第一条 为了测试，制定本法。"),
+            ("heading", ["第二章 减免"], "第二章 减免"),
+            ("item", ["第二章 减免", "第二条"], "第二条 下列情形免征测试税："),
+            ("item", ["第二章 减免", "第二条", "（一）"], "（一）虚构情形甲；"),
+            ("body", ["第二章 减免", "第二条"], "前款规定由虚构局备案。")]
+    paras, pos = [], 0
+    for i, (kind, section, text) in enumerate(rows):
+        paras.append(_para(i, kind, section, text, pos))
+        pos += len(text) + 1
+    index = AddressIndex({"d": paras})
+    (art,) = index.find(Address("条", 2), None)
+    quotes = quote_scope(art, budget=300)
+    assert [q.text for q in quotes] == ["第二条 下列情形免征测试税：", "（一）虚构情形甲；", "前款规定由虚构局备案。"]
+    v = outline(index, "d", "章", None)
+    assert v.lead == "共2章：" and [q.text for q in v.quotes] == ["第一章 总则", "第二章 减免"]
+    assert index.find(Address("条", 3), None) == []
+
+
+def test_a_lead_in_brings_its_items_and_an_item_its_siblings():
+    from kb.answer.enumeration import list_items
+    from kb.answer.verdict import whole
+
+    rows = [("item", ["第二条"], "第二条 下列情形免征测试税："),
+            ("item", ["第二条", "（一）"], "（一）虚构情形甲；"),
+            ("item", ["第二条", "（二）"], "（二）虚构情形乙，且不超过规定标准的；"),
+            ("body", ["第二条"], "前款规定由虚构局备案。"),
+            ("item", ["第三条"], "第三条 本法自2099年施行。")]
+    paras, pos = [], 0
+    for i, (kind, section, text) in enumerate(rows):
+        paras.append(_para(i, kind, section, text, pos))
+        pos += len(text) + 1
+    assert [q.text for q in list_items(whole(paras[0]), paras, False, 260)] == [
+        "（一）虚构情形甲；", "（二）虚构情形乙，且不超过规定标准的；"]
+    assert [q.text for q in list_items(whole(paras[2]), paras, True, 260)] == ["（一）虚构情形甲；"]
+    assert list_items(whole(paras[2]), paras, False, 260) == []  # not a list question: the item alone
+    assert list_items(whole(paras[4]), paras, True, 260) == []

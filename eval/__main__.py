@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default="corpus", help="corpus folder for citation validity with --answers")
     ap.add_argument("--no-baselines", action="store_true", help="score only the full assistant")
     ap.add_argument("--limit", type=int, default=None, help="only the first N items (quick checks)")
+    ap.add_argument("--backend", choices=("embedded", "milvus"), default=None,
+                    help="search backend (default: KB_BACKEND or embedded); python -m eval.backends compares both")
     args = ap.parse_args(argv)
     configure_logging()
 
@@ -244,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from kb.service import KnowledgeBase
 
-        kb = KnowledgeBase.open(kb_dir=args.kb, warm=True)
+        kb = KnowledgeBase.open(kb_dir=args.kb, warm=True, backend=args.backend)
         documents = {doc_id: doc.text for doc_id, doc in kb.documents.items()}
         records["kb"] = run_kb(kb, items)
         if not args.no_baselines:

@@ -152,6 +152,7 @@ class MilvusStore:
         self.remove_document(doc_id, keep_key=rows[0]["doc_key"] if rows else None)
         for i in range(0, len(rows), self.p.batch_rows):
             self.client.upsert(self.name, rows[i : i + self.p.batch_rows])
+            log.debug("Milvus upsert %s: %d/%d rows", doc_id, min(i + self.p.batch_rows, len(rows)), len(rows))
 
     def remove_document(self, doc_id: str, keep_key: str | None = None) -> int:
         """Delete a document's rows (except those of version `keep_key`, which an upsert will overwrite)."""
@@ -228,7 +229,8 @@ def doc_fields(m) -> dict[str, str]:
 
 def _doc_plan(data: KBData) -> dict[str, tuple[str, int]]:
     """doc_id -> (fingerprint of its rows' content, number of rows). The fingerprint covers the chunks, the model,
-    the indexing code and the metadata, so a change to any of them rewrites the document. Not the KB's average chunk
+    the indexing code, the metadata and the dictionary terms it contains, so a change to any of them rewrites the
+    document. Not the KB's average chunk
     length: BM25 normalises by it, but rewriting every document when one is added would be a rebuild; the other
     documents keep the average of when they were written until the collection is rebuilt (README)."""
     n_chunks = Counter(c.doc_id for c in data.chunks)
@@ -238,8 +240,11 @@ def _doc_plan(data: KBData) -> dict[str, tuple[str, int]]:
         texts.setdefault(c.doc_id, []).append(f"{c.chunk_id}\0{c.index_text}")
     plan = {}
     for doc_id, doc in data.documents.items():
+        # The corpus-wide dictionary terms (quoted names) that occur in this document decide how it is segmented:
+        # a document that brings a new one re-segments the others that contain it, and only those.
+        terms = [t for t in data.meta.terms if t in doc.text]
         raw = json.dumps([SCHEMA, data.meta.model_id, data.meta.pipeline, doc_fields(doc.meta), texts.get(doc_id, []),
-                          n_sents[doc_id]], ensure_ascii=False)
+                          n_sents[doc_id], terms], ensure_ascii=False)
         plan[doc_id] = (hashlib.sha256(raw.encode()).hexdigest()[:32], n_chunks[doc_id] + n_sents[doc_id])
     return {d: v for d, v in plan.items() if v[1]}
 

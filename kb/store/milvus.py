@@ -17,6 +17,7 @@ the next one; a document added to or removed from the library costs one document
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -100,6 +101,8 @@ class MilvusStore:
         local = not p.uri.startswith(("http://", "https://", "tcp://", "grpc://"))
         if local:
             Path(p.uri).parent.mkdir(parents=True, exist_ok=True)
+            if _lite_locked(p.uri):  # said plainly here, before milvus-lite logs a traceback about it
+                raise MilvusStoreError(_locked_message(p.uri))
         try:
             self.client = MilvusClient(p.uri)
         except MilvusException as e:
@@ -157,7 +160,12 @@ class MilvusStore:
     def remove_document(self, doc_id: str, keep_key: str | None = None) -> int:
         """Delete a document's rows (except those of version `keep_key`, which an upsert will overwrite)."""
         expr = f"doc_id == {quote(doc_id)}" + (f" and doc_key != {quote(keep_key)}" if keep_key else "")
-        return int(self.client.delete(self.name, filter=expr).get("delete_count", 0))
+        return self._delete(expr)
+
+    def _delete(self, expr: str) -> int:
+        res = self.client.delete(self.name, filter=expr)
+        # {"delete_count": n} (omitted when 0), or the deleted primary keys themselves (Milvus Lite, some versions)
+        return len(res) if isinstance(res, list) else int(res.get("delete_count", 0))
 
     def sync(self, data: KBData, tokens_of) -> SyncReport:
         """Make the collection hold exactly the KB's documents; `tokens_of(text)` is the KB's segmenter."""
@@ -167,11 +175,10 @@ class MilvusStore:
         expected = sum(n for _, n in plan.values())
         keys = [key for key, _ in plan.values()]
         # The quick check on every open: every row is of a current document version, and none is missing.
-        if self.count() == expected and self.count(f"doc_key in {json.dumps(keys)}") == expected:
+        if self.count() == expected and self.count(f"doc_key in {json.dumps(keys, ensure_ascii=False)}") == expected:
             rep.rows = expected
             return rep
-        rep.deleted_rows = int(self.client.delete(self.name, filter=f"doc_key not in {json.dumps(keys)}")
-                               .get("delete_count", 0)) if keys else 0
+        rep.deleted_rows = self._delete(f"doc_key not in {json.dumps(keys, ensure_ascii=False)}") if keys else 0
         rows_of = None
         for doc_id, (key, n) in plan.items():
             if self.count(f"doc_key == {quote(key)}") == n:
@@ -254,14 +261,32 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _lite_locked(uri: str) -> bool:
+    """Whether another process holds Milvus Lite's lock on this data folder (pymilvus does not say why it failed)."""
+    lock = Path(uri) / "LOCK"
+    if not lock.exists():
+        return False
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
+def _locked_message(uri: str) -> str:
+    return (f"Milvus Lite 数据文件 {uri} 正被另一个进程使用（Milvus Lite 只允许一个进程打开同一个文件）。"
+            "请先关闭那个进程，或把 MILVUS_URI 设为 Milvus 服务的地址（如 http://主机:19530）。")
+
+
 def _open_error(uri: str, local: bool, e: Exception) -> str:
     chain, cause = [], e
     while cause is not None:
         chain.append(f"{type(cause).__name__}: {cause}")
         cause = cause.__cause__ or cause.__context__
-    if local and any("Lock" in s for s in chain):
-        return (f"Milvus Lite 数据文件 {uri} 正被另一个进程使用（Milvus Lite 只允许一个进程打开同一个文件）。"
-                "请先关闭那个进程，或把 MILVUS_URI 设为 Milvus 服务的地址（如 http://主机:19530）。")
+    if local and _lite_locked(uri):
+        return _locked_message(uri)
     where = f"Milvus Lite 数据文件 {uri}" if local else f"Milvus 服务 {uri}"
     return f"无法打开{where}：{chain[-1] if chain else e}"
 

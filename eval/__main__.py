@@ -308,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default="corpus", help="corpus folder for citation validity with --answers")
     ap.add_argument("--no-baselines", action="store_true", help="score only the full assistant")
     ap.add_argument("--limit", type=int, default=None, help="only the first N items of each set (quick checks)")
+    ap.add_argument("--backend", choices=("embedded", "milvus"), default=None,
+                    help="search backend (default: KB_BACKEND or embedded); python -m eval.backends compares both")
     args = ap.parse_args(argv)
     configure_logging()
     from kb.core.settings import settings
@@ -334,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
                            assemble_eval_corpus(REPO / "data" / "eval-corpus")))
         for name, items, kb_dir, corpus_dir in suites:
             items = items[: args.limit]
-            kb = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus_dir, warm=True)
+            kb = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus_dir, warm=True, backend=args.backend)
             records, reports = run_systems(kb, items, not args.no_baselines)
             per_split = any(it.split for it in items)
             blocks += suite_text(name, reports, per_split)

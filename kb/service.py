@@ -14,6 +14,7 @@ from kb.answer.scope import named_documents
 from kb.core.records import AnswerRecord, Document, Retrieved
 from kb.core.segment import segmenter
 from kb.core.settings import Settings, settings
+from kb.retrieval.backends import make_retriever
 from kb.retrieval.filters import DocFilter
 from kb.retrieval.hybrid import HybridRetriever, Mode
 from kb.store import files as store
@@ -47,7 +48,7 @@ class KnowledgeBase:
     def _use(self, data: store.KBData) -> None:
         # Swapped as one tuple so a question running during a reload sees the old KB or the new one, never a mix.
         seg = segmenter(tuple(data.meta.terms))
-        retriever = HybridRetriever(data, seg, self._embed_query, params=self.settings.retrieval)
+        retriever = make_retriever(self.settings, data, seg, self._embed_query)
         self._state = (data, seg, retriever, Answerer(data, retriever, seg, self.settings.answer))
 
     @property
@@ -80,13 +81,13 @@ class KnowledgeBase:
 
     @classmethod
     def open(cls, kb_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
-             progress=None, embedder=None, warm: bool = False) -> "KnowledgeBase":
+             progress=None, embedder=None, warm: bool = False, backend: str | None = None) -> "KnowledgeBase":
         """Load the KB, building it first when it is missing, stale or unreadable (saying so on stderr).
 
         `warm` prepares the fast question encoder (a few seconds once): for processes that answer many questions.
         """
 
-        s = settings(kb_dir=kb_dir, corpus_dir=corpus_dir)
+        s = settings(kb_dir=kb_dir, corpus_dir=corpus_dir, backend=backend)
         kwargs = {"progress": progress} if progress else {}
         if embedder is not None:
             kwargs["embedder"] = embedder
@@ -126,7 +127,8 @@ class KnowledgeBase:
     def search(self, question: str, k: int = 10, mode: Mode = "hybrid",
                filters: DocFilter | None = None) -> list[Retrieved]:
         q = check_question(question)[:MAX_QUESTION]
-        retriever = self.retriever.restricted(docs) if (docs := self.allowed(filters)) is not None else self.retriever
+        docs = self.allowed(filters)
+        retriever = self.retriever.restricted(docs, filters or DocFilter()) if docs is not None else self.retriever
         return [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
                           score=round(score, 6)) for c, score in retriever.search(q, k=k, mode=mode)]
 
@@ -155,7 +157,7 @@ class KnowledgeBase:
         if named:
             docs = frozenset(named)
         if docs is not None:
-            retriever = retriever.restricted(docs)
+            retriever = retriever.restricted(docs, filters or DocFilter())
         hits = retriever.search(q, k=max(10, retriever.top_k))
         rec = answerer.ask(q, hits, docs, named)
         rec.id, rec.question = id, question

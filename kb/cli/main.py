@@ -70,6 +70,7 @@ def _batch_lines(path: str):
 def ask_command(args) -> int:
     from kb.retrieval.filters import FilterError, parse_filters
     from kb.service import KnowledgeBase, QuestionError, check_question
+    from kb.store.milvus import MilvusStoreError
 
     try:
         filters = parse_filters(args.filter)
@@ -89,7 +90,11 @@ def ask_command(args) -> int:
         print(f"错误：找不到批量问题文件 {args.batch}", file=sys.stderr)
         return 2
 
-    kb = KnowledgeBase.open(kb_dir=args.kb, warm=bool(args.batch))
+    try:
+        kb = KnowledgeBase.open(kb_dir=args.kb, warm=bool(args.batch))
+    except MilvusStoreError as e:  # KB_BACKEND=milvus and Milvus cannot be opened (e.g. a Lite file in use)
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     if not args.batch:
         rec = kb.ask(args.question, filters=filters)
         print(rec.model_dump_json() if args.json else format_record(rec))

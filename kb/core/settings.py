@@ -2,9 +2,11 @@
 eligibility (written into every eval and bench report, so a figure can be traced to what produced it)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +38,9 @@ class Environment(BaseSettings):
     ADMIN_PASSWORD: str = ""
     MAX_DOCUMENT_MB: str = ""  # checked by the document reader, which says what is wrong with a bad value
     LOG_LEVEL: str = "INFO"
+    KB_BACKEND: str = "embedded"  # or "milvus" (README, "Milvus backend")
+    MILVUS_URI: str = ""  # default: a Milvus Lite file inside the KB directory
+    MILVUS_COLLECTION: str = ""  # default: one derived from the KB directory's path
 
 
 def env() -> Environment:
@@ -65,6 +70,22 @@ class AnswerSettings(BaseModel):
     list_budget: int = 260  # characters of a list's items quoted after its lead-in
 
 
+BACKENDS = ("embedded", "milvus")
+
+
+class MilvusSettings(BaseModel):
+    uri: str  # a local file path = Milvus Lite; http://host:19530 = a Milvus standalone or cluster
+    collection: str
+    # "client": a sparse and a dense search, fused here exactly as the embedded backend fuses them (a chunk ranks
+    # by its best vector before fusion). "server": one hybrid_search with Milvus's RRFRanker; Milvus Lite fuses
+    # vector rows before grouping them by chunk, which ranks a chunk with many close sentences too high.
+    fusion: Literal["client", "server"] = "client"
+    hnsw_m: int = 16
+    hnsw_ef_construction: int = 200
+    ef: int = 256  # HNSW search breadth; well above `depth`, so the dense ranking is as good as exact here
+    batch_rows: int = 512  # rows per upsert
+
+
 class Settings(BaseModel):
     corpus_dir: Path
     kb_dir: Path
@@ -74,12 +95,14 @@ class Settings(BaseModel):
     passage_prefix: str
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    backend: Literal["embedded", "milvus"] = "embedded"
+    milvus: MilvusSettings | None = None  # set when backend == "milvus"
 
     def parameters(self) -> dict:
         """What decides the answers (for reports): the model and every tuning parameter, no paths."""
         return {"embed_model": self.embed_model, "query_prefix": self.query_prefix,
                 "passage_prefix": self.passage_prefix, "retrieval": self.retrieval.model_dump(),
-                "answer": self.answer.model_dump()}
+                "answer": self.answer.model_dump(), "backend": self.backend}
 
 
 def _built_from(kb_dir: Path) -> Path | None:
@@ -91,7 +114,8 @@ def _built_from(kb_dir: Path) -> Path | None:
     return Path(recorded) if recorded and Path(recorded).is_dir() else None
 
 
-def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = None) -> Settings:
+def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
+             backend: str | None = None) -> Settings:
     """Resolve settings: explicit arguments win over environment variables, which win over defaults.
 
     Without a corpus given, a KB keeps the corpus it was built from (`indexer build --corpus A --kb B`, then
@@ -101,6 +125,14 @@ def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = N
     kb = Path(kb_dir or e.KB_DIR or REPO / "data" / "kb")
     corpus = corpus_dir or e.CORPUS_DIR or _built_from(kb) or REPO / "corpus"
     is_e5 = model == DEFAULT_MODEL or "e5" in Path(model).name.lower()
+    backend = (backend or e.KB_BACKEND or "embedded").strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"未知的检索后端 KB_BACKEND={backend!r}，可选：{', '.join(BACKENDS)}")
+    milvus = None
+    if backend == "milvus":
+        # One collection per KB: named after the KB directory, so KBs sharing one Milvus server never mix.
+        name = e.MILVUS_COLLECTION or "kb_" + hashlib.sha256(str(kb.resolve()).encode()).hexdigest()[:16]
+        milvus = MilvusSettings(uri=e.MILVUS_URI or str(kb / "milvus.db"), collection=name)
     return Settings(
         corpus_dir=Path(corpus),
         kb_dir=kb,
@@ -109,4 +141,6 @@ def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = N
         # e5 models were trained with these prefixes; other models get them only if asked for.
         query_prefix=e.QUERY_PREFIX if e.QUERY_PREFIX is not None else ("query: " if is_e5 else ""),
         passage_prefix=e.PASSAGE_PREFIX if e.PASSAGE_PREFIX is not None else ("passage: " if is_e5 else ""),
+        backend=backend,
+        milvus=milvus,
     )

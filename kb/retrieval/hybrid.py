@@ -34,8 +34,9 @@ class HybridRetriever(BaseRetriever):
         self.top_k = self.p.top_k
         self.docs: frozenset[str] | None = None  # restrict to these documents (see `restricted`); None = all
 
-    def restricted(self, docs: set[str] | frozenset[str] | None) -> "HybridRetriever":
-        """The same retriever over only these documents: a light copy, so concurrent questions never share it."""
+    def restricted(self, docs: set[str] | frozenset[str] | None, filters=None) -> "HybridRetriever":
+        """The same retriever over only these documents: a light copy, so concurrent questions never share it.
+        (`filters`, the DocFilter that chose `docs`, is for backends that filter by metadata; here docs say it all.)"""
         other = HybridRetriever(self.data, self.segmenter, self.embed_query, self.mode, self.p)
         other.docs = frozenset(docs) if docs is not None else None
         return other

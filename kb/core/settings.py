@@ -48,6 +48,14 @@ class RetrievalSettings(BaseModel):
     top_k: int = 10  # passages returned (the answer record's `retrieved` lists at least this many)
 
 
+class IndexSettings(BaseModel):
+    """The dense index, chosen by size when a KB is written (bench/ measures recall@10 against the exact scan)."""
+
+    flat_max_rows: int = 100_000  # up to this many vectors an exact scan costs ≤ ~15 ms: no approximation at all
+    ivf_lists_per_sqrt: float = 4.0  # IVF lists = this × √rows (the usual 1-16 × √N)
+    nprobe: int = 32  # lists scanned per question; candidates are then re-scored exactly from the stored vectors
+
+
 class AnswerSettings(BaseModel):
     candidate_chunks: int = 8  # sentences are taken from this many top passages
     max_quotes: int = 3
@@ -69,12 +77,14 @@ class Settings(BaseModel):
     query_prefix: str
     passage_prefix: str
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
     def parameters(self) -> dict:
         """What decides the answers (for reports): the model and every tuning parameter, no paths."""
         return {"embed_model": self.embed_model, "query_prefix": self.query_prefix,
                 "passage_prefix": self.passage_prefix, "retrieval": self.retrieval.model_dump(),
+                "index": self.index.model_dump(),
                 "answer": self.answer.model_dump()}
 
 

@@ -25,6 +25,10 @@ class LazyEmbedder:
         self.s = s
         self._model = model
 
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
     def get(self):
         if self._model is None:
             from kb.embed.encoder import Embedder  # heavy import (torch)

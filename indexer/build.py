@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from indexer.chunker import TEXT_KINDS, chunk_paragraphs
-from indexer.embedding import embed_passages
 from indexer.loader import (
     CorpusError,
     check_unique,
@@ -31,10 +34,11 @@ from kb.core.settings import Settings
 from kb.embed import LazyEmbedder
 from kb.store import files as store
 from kb.store.artifacts import DocArtifacts, DocCache, file_sha256
-from kb.store.vectors import VectorCache
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
+EMBED_BATCH = 64
+VECTORS_MEMO = "passage-vectors.sqlite"
 
 
 def say(fraction: float, message: str) -> None:
@@ -90,8 +94,7 @@ def build(s: Settings, progress: Progress = say, force: bool = False, embedder=N
             a = cache.get(key)
             if a is None:
                 lo, hi = 0.05 + 0.8 * n / len(files), 0.05 + 0.8 * (n + 1) / len(files)
-                a = analyse(path, entry, embedder, lambda f, m: progress(lo + (hi - lo) * f, f"{m}（{path.name}）"),
-                            vector_cache(s))
+                a = analyse(path, entry, embedder, lambda f, m: progress(lo + (hi - lo) * f, f"{m}（{path.name}）"))
                 cache.put(key, a)
             else:
                 a.document.meta = make_meta(path, entry, a.found)  # metadata edits need no re-embedding
@@ -114,27 +117,82 @@ def build(s: Settings, progress: Progress = say, force: bool = False, embedder=N
         return final
 
 
-def vector_cache(s: Settings) -> VectorCache:
-    """The KB's store of passage vectors by text (kept across builds, like the per-document cache)."""
-    return VectorCache(s.kb_dir / "vectors.sqlite", s.embed_model + "#" + s.passage_prefix)
+class VectorMemo:
+    """Passage vectors already computed for this KB, by text: a revised document (most of a policy is unchanged),
+    a repeated paragraph or a rebuilt cache entry re-embeds only new text; when every text is known the model is
+    not even loaded. Kept in <kb>/passage-vectors.sqlite, for one model (cleared when the model changes)."""
+
+    def __init__(self, embedder: LazyEmbedder):
+        self.embedder = embedder
+        s = embedder.s
+        s.kb_dir.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(s.kb_dir / VECTORS_MEMO)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
+        self.db.execute("CREATE TABLE IF NOT EXISTS model (id TEXT NOT NULL)")
+        row = self.db.execute("SELECT id FROM model").fetchone()
+        self._stored_id = row[0] if row else None
+        self._salt = f"{s.embed_model}\0{s.passage_prefix}\0".encode()
+
+    @property
+    def model_id(self) -> str:
+        return self._stored_id if self._stored_id and not self.embedder.loaded else self._model().model_id
+
+    def _model(self):
+        model = self.embedder.get()
+        if self._stored_id != model.model_id:  # another model (or its files changed): nothing here is valid
+            with self.db:
+                self.db.execute("DELETE FROM vec")
+                self.db.execute("DELETE FROM model")
+                self.db.execute("INSERT INTO model VALUES (?)", (model.model_id,))
+            self._stored_id = model.model_id
+        return model
+
+    def embed(self, texts: list[str], what: str, progress: Progress) -> np.ndarray:
+        """Vectors of `texts` (passage prefix), computing only unknown texts, shortest first in batches of
+        EMBED_BATCH (little padding), with a progress message per batch."""
+        keys = [hashlib.sha256(self._salt + t.encode()).digest()[:16] for t in texts]
+        known: dict[bytes, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            rows = self.db.execute(f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(part))})", part)
+            known.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        if known and self._stored_id is None:
+            known.clear()
+        todo = sorted({k: i for i, k in enumerate(keys) if k not in known}.values(), key=lambda i: len(texts[i]))
+        reused = len(texts) - len(todo)
+        for b in range(0, len(todo), EMBED_BATCH):
+            progress(b / max(1, len(todo)), f"计算{what}向量 {b}/{len(todo)}（其余 {reused} 个沿用已有向量）")
+            batch = todo[b : b + EMBED_BATCH]
+            vecs = self._model().embed_passages([texts[i] for i in batch], batch_size=EMBED_BATCH)
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
+                                    [(keys[i], v.astype(np.float32).tobytes()) for i, v in zip(batch, vecs)])
+            known.update((keys[i], v) for i, v in zip(batch, vecs))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        progress(1.0, f"{what}向量完成：计算 {len(todo)} 个，沿用 {reused} 个")
+        return np.stack([known[k] for k in keys]).astype(np.float32)
+
+    @property
+    def dim(self) -> int:
+        row = self.db.execute("SELECT v FROM vec LIMIT 1").fetchone()
+        return len(row[0]) // 4 if row and self._stored_id else self._model().dim
 
 
-def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Progress,
-            vectors_cache: VectorCache | None = None) -> DocArtifacts:
+def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Progress) -> DocArtifacts:
     """One document from file to artifacts: text and metadata, structure, chunks, vectors, tables, provisions."""
     progress(0.0, "读取文本")
     doc, found = load_document(path, entry)
     paragraphs = parse(doc)
     chunks = chunk_paragraphs(paragraphs, doc.text)
-    cache = vectors_cache
-    chunk_vecs, model_id = embed_passages([c.index_text for c in chunks], embedder, cache,
-                                          lambda f, m: progress(0.1 + 0.5 * f, m), "段落")
+    memo = VectorMemo(embedder)
+    chunk_vecs = memo.embed([c.index_text for c in chunks], "段落",
+                            lambda f, m: progress(0.1 + 0.5 * f, m))
     # Sentence vectors too: a passage is as close to a question as its closest sentence (a long paragraph's
     # vector blurs the one sentence that answers), and the answerer compares sentences at query time.
     sentences = [(p, sp) for p in paragraphs if p.kind in TEXT_KINDS for sp in p.sentences]
-    progress(0.6, f"计算句子向量（{len(sentences)} 句）")
-    sent_vecs, _ = embed_passages([f"{p.section[-1]}：{sp.text}" for p, sp in sentences], embedder, cache,
-                                  lambda f, m: progress(0.6 + 0.35 * f, m), "句子")
+    sent_vecs = memo.embed([f"{p.section[-1]}：{sp.text}" for p, sp in sentences], "句子",
+                           lambda f, m: progress(0.6 + 0.35 * f, m))
     by_para: dict[int, list[int]] = {}
     for i, c in enumerate(chunks):
         by_para.setdefault(c.para_index, []).append(i)
@@ -143,4 +201,4 @@ def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Pr
     progress(0.95, "抽取结构化表格与条款")
     return DocArtifacts(document=doc, found=found, paragraphs=paragraphs, chunks=chunks, chunk_vectors=chunk_vecs,
                         sentence_keys=keys, sentence_vectors=sent_vecs, tables=extract_tables(doc, paragraphs),
-                        provisions=extract_provisions(doc, paragraphs), model_id=model_id)
+                        provisions=extract_provisions(doc, paragraphs), model_id=memo.model_id)

@@ -6,7 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
-from indexer.build import Progress, analyse, build, build_lock, say, vector_cache
+from indexer.build import Progress, analyse, build, build_lock, say
 from indexer.formats import DocumentError, check_filename
 from indexer.loader import (
     MANIFEST,
@@ -95,7 +95,7 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
         try:
             # The metadata given wins over what the text says; the title also steers the structure parser.
             entry = {"file": name, "doc_id": doc_id, **meta}
-            a = analyse(staged, entry, LazyEmbedder(s, embedder), lambda f, m: progress(0.8 * f, m), vector_cache(s))
+            a = analyse(staged, entry, LazyEmbedder(s, embedder), lambda f, m: progress(0.8 * f, m))
             if not a.chunks:
                 raise LibraryError(f"{name}：文档中没有可索引的正文")
             entry = {"file": name, "doc_id": doc_id, **{k: v for k, v in a.found.items() if k in EDITABLE and v},

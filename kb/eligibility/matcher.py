@@ -564,7 +564,7 @@ class Matcher:
         warnings = check_profile(p, f, self.tax)
         if p.model_extra:
             warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
-                            "products、activities、qualifications、description）。")
+                            "products、activities、qualifications、needs、description）。")
         if not p.has_content() and not f.names:
             warnings.append(EMPTY_PROFILE)
         sem = self._semantic(p)

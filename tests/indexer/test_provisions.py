@@ -180,7 +180,7 @@ def test_exemptions_reductions_and_their_lists(law_provisions):
 
 def test_subsidies_preferences_and_protections(law_provisions):
     assert "资金/专项" in law_one(law_provisions, "zhejiang-renewable-energy-regulations-2021",
-                                "申请项目建设资金补助").support_types
+                                "光伏或者光热发电项目利用太阳能的").support_types
     assert "金融" in law_one(law_provisions, "circular-economy-law-2018", "金融机构应当给予优先贷款").support_types
     assert "便利/简化" in law_one(law_provisions, "road-traffic-safety-law-2021", "免予安全技术检验").support_types
     # the items of "…招标人，不得实施下列行为：" protect the bidder

@@ -87,10 +87,11 @@ ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇]+条")
 LIST_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]$|^\d+[.、]$")
 # Penalties, definitions and commencement are no one's support.
 NOT_SUPPORT_SECTION = re.compile(r"法律责任|罚则")
-NOT_SUPPORT = re.compile(r"罚款|处以|吊销|没收|追究|给予处分|依法给予|责令|本法所称|本条例所称|本办法所称|是指|起施行|"
+NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|处以|吊销|没收|追究|给予处分|依法给予|责令|扣留|暂扣|拘留|本法所称|本条例所称|本办法所称|是指|起施行|"
                          r"自[^，。；]*之日起施行")
 # Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
-GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目建设资金", "参照适用")
+GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目建设资金", "参照适用", "提供指导")
+PERMITS = re.compile(r"可以[^，。；]{0,12}(?:出售|享受|利用|要求)")  # what a law lets an enterprise do
 # A clause that only empowers another body to set the relief: the phrase saying where it is to be set.
 POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|另行制定[^。；，]*|另行规定|由国务院规定|"
                      r"国务院批准[^。；]*?的其他情形|(?:人民政府|有关部门)[^。；，]{0,12}可以(?:通过|安排)[^。；，]*|"
@@ -167,7 +168,7 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
           and not any(NOT_SUPPORT_SECTION.search(s) for s in p.section)]
 
     def grants(text: str, article_text: str) -> bool:
-        return bool(_relief(text, tax)) or any(v in text for v in SUPPORT_VERBS + GRANT_VERBS) \
+        return bool(_relief(text, tax)) or any(v in text for v in SUPPORT_VERBS + GRANT_VERBS) or bool(PERMITS.search(text)) \
             or (FORBIDS in text and bool(PROTECTED.search(article_text)))
 
     by_article: dict[tuple[str, ...], list[Paragraph]] = {}
@@ -181,12 +182,16 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
         if not any(granting):
             continue
         lead_in = next((q for (p, _, q), g in zip(sentences, granting) if g and LEAD_IN.search(q.strip())), "")
+        # An article that opens with support lends it to its other sentences; otherwise only the granting
+        # sentences (and the items of a granting lead-in) are provisions ("第九条 申请机动车登记，应当提交…" is not).
+        lends = granting[0]
         for (p, sp, quote), g in zip(sentences, granting):
-            if NOT_SUPPORT.search(quote) or LEAD_IN.search(quote.strip()) and not g:
-                continue
             item = bool(lead_in) and len(p.section) > len(art) and quote != lead_in
+            if NOT_SUPPORT.search(quote) or LEAD_IN.search(quote.strip()) and not g or not (g or lends or item):
+                continue
             scope = lead_in if item else ""
             support = _relief(quote, tax) or _relief(scope, tax) or _relief(art[-1] if art else "", tax) \
+                or (["鼓励/支持"] if any(v in quote for v in SUPPORT_VERBS) else []) \
                 or list(tag(quote, tax.support_types)) or [tax.default_support_type]
             points_to = _pointer(quote)
             if points_to and "授权规定" not in support:

@@ -732,8 +732,8 @@ class Matcher:
             kind = next(s for s in prov.support_types if s in self.needs_served[n])
             score += w.stated_need * (0.5 if prov.pointer else 1.0)
             reasons.append(f"关注{n}（“{_short(f.needs[n])}”）：条款涉及{kind}")
-        elif f.needs and prov.genre and prov.genre != "规划":
-            score += w.unmet_need  # a law's clause offering nothing the profile asks about
+        elif f.needs and prov.genre and prov.genre != "规划" and not it.strong:
+            score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
         classes = [c for c in prov.classes if c in f.classes]
         if classes:
             score += w.product_class

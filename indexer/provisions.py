@@ -1,4 +1,12 @@
-"""Extracts provisions (clauses that support, encourage, pilot or fund someone) from a parsed policy document."""
+"""Extracts provisions from a parsed document of any genre.
+
+A plan's provisions are its directive sentences that support, encourage, pilot or fund someone. A law's or a
+regulation's are the sentences that relieve, fund, prefer, ease or protect someone: 免征/减按/加计扣除, 补贴/贴息,
+优先/便利, 不得歧视…, named by the taxonomy's relief support types; an article with such a sentence lends it to the
+article's other sentences ("…可以要求付款方予以确认。付款方应当…三十日内予以确认。"), and a list's items are provisions
+under their lead-in ("企业的下列支出，可以…加计扣除：" then "（一）开发新技术…的研究开发费用；"). A clause that only
+empowers another body to set relief later ("具体办法由国务院…另行制定") is a provision that points elsewhere.
+"""
 from __future__ import annotations
 
 import re
@@ -73,6 +81,38 @@ def verbs_in(quote: str) -> list[str]:
     return [v for _, v in found]
 
 
+# ---------------------------------------------------------------- laws and regulations
+# Articles and list items: "第二十八条", "（一）" as the last heading of the path.
+ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇]+条")
+LIST_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]$|^\d+[.、]$")
+# Penalties, definitions and commencement are no one's support.
+NOT_SUPPORT_SECTION = re.compile(r"法律责任|罚则")
+NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|处以|吊销|没收|追究|给予处分|依法给予|责令|扣留|暂扣|拘留|本法所称|本条例所称|本办法所称|是指|起施行|"
+                         r"自[^，。；]*之日起施行")
+# Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
+GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目建设资金", "参照适用", "提供指导")
+PERMITS = re.compile(r"可以[^，。；]{0,12}(?:出售|享受|利用|要求)")  # what a law lets an enterprise do
+# A clause that only empowers another body to set the relief: the phrase saying where it is to be set.
+POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|另行制定[^。；，]*|另行规定|由国务院规定|"
+                     r"国务院批准[^。；]*?的其他情形|(?:人民政府|有关部门)[^。；，]{0,12}可以(?:通过|安排)[^。；，]*|"
+                     r"(?:有关部门|人民政府)[^。；，]{0,8}应当制定[^。；，]*(?:优惠政策|扶持政策)")
+LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
+FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
+PROTECTED = re.compile(r"企业|供应商|投标人|申请人|经营者")
+
+
+def is_legal(doc: Document, paragraphs: list[Paragraph]) -> bool:
+    """A law or regulation: articles (第N条) rather than a plan's numbered chapters and run-in titles."""
+    articles = sum(1 for p in paragraphs if p.doc_id == doc.meta.doc_id and p.section
+                   and ARTICLE.match(p.section[-1] if not LIST_ITEM.match(p.section[-1]) else p.section[-2]
+                                     if len(p.section) > 1 else ""))
+    return articles >= 5
+
+
+def _relief(text: str, tax: Taxonomy) -> list[str]:
+    return [e.id for e in tax.support_types if e.relief and e.id in tag(text, [e])]
+
+
 def is_background(p: Paragraph) -> bool:
     return any(BACKGROUND.search(s) for s in p.section)
 
@@ -105,16 +145,81 @@ def provision_from(doc: Document, p: Paragraph, start: int, end: int, tax: Taxon
     return Provision(doc_id=doc.meta.doc_id, para_index=p.index, start=start, end=end, quote=quote,
                      section=p.section, lead=p.lead, targets=_targets(quote, tax), enterprises=enterprises,
                      segments=segments, context_segments=context, regions=places_in(quote, tax),
-                     support_types=support, conditions=extract_conditions(quote), verbs=verbs)
+                     support_types=support, conditions=extract_conditions(quote), verbs=verbs,
+                     genre=doc.meta.doc_type)  # no classes: a plan names segments, and 汽车 is in nearly every sentence
+
+
+def _article(p: Paragraph) -> tuple[str, ...]:
+    """The heading path up to the article (a list item belongs to its article)."""
+    sec = list(p.section)
+    while sec and LIST_ITEM.match(sec[-1]):
+        sec.pop()
+    return tuple(sec)
+
+
+def _pointer(quote: str) -> str:
+    m = POINTER.search(quote)
+    return m.group(0) if m else ""
+
+
+def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) -> list[Provision]:
+    """The provisions of a law or regulation (see the module docstring): one per sentence, in text order."""
+    ps = [p for p in paragraphs if p.doc_id == doc.meta.doc_id and p.kind in PROVISION_KINDS
+          and not any(NOT_SUPPORT_SECTION.search(s) for s in p.section)]
+
+    def grants(text: str, article_text: str) -> bool:
+        return bool(_relief(text, tax)) or any(v in text for v in SUPPORT_VERBS + GRANT_VERBS) or bool(PERMITS.search(text)) \
+            or (FORBIDS in text and bool(PROTECTED.search(article_text)))
+
+    by_article: dict[tuple[str, ...], list[Paragraph]] = {}
+    for p in ps:
+        by_article.setdefault(_article(p), []).append(p)
+    out = []
+    for art, members in by_article.items():
+        article_text = "".join(p.text for p in members)
+        sentences = [(p, sp, doc.text[sp.start:sp.end]) for p in members for sp in p.sentences]
+        granting = [grants(q, article_text) and not NOT_SUPPORT.search(q) for _, _, q in sentences]
+        if not any(granting):
+            continue
+        lead_in = next((q for (p, _, q), g in zip(sentences, granting) if g and LEAD_IN.search(q.strip())), "")
+        # An article that opens with support lends it to its other sentences; otherwise only the granting
+        # sentences (and the items of a granting lead-in) are provisions ("第九条 申请机动车登记，应当提交…" is not).
+        lends = granting[0]
+        for (p, sp, quote), g in zip(sentences, granting):
+            item = bool(lead_in) and len(p.section) > len(art) and quote != lead_in
+            if NOT_SUPPORT.search(quote) or LEAD_IN.search(quote.strip()) and not g or not (g or lends or item):
+                continue
+            scope = lead_in if item else ""
+            support = _relief(quote, tax) or _relief(scope, tax) or _relief(art[-1] if art else "", tax) \
+                or (["鼓励/支持"] if any(v in quote for v in SUPPORT_VERBS) else []) \
+                or list(tag(quote, tax.support_types)) or [tax.default_support_type]
+            points_to = _pointer(quote)
+            if points_to and "授权规定" not in support:
+                support = ["授权规定", *support]
+            elif not points_to and "授权规定" in support:
+                support = [s for s in support if s != "授权规定"] or [tax.default_support_type]
+            conditions = extract_conditions(quote)
+            out.append(Provision(
+                doc_id=doc.meta.doc_id, para_index=p.index, start=sp.start, end=sp.end, quote=quote,
+                section=p.section, lead=p.lead, targets=_targets(quote + scope, tax),
+                enterprises=[e for e in tax.enterprises if e in quote], segments=list(tag(quote, tax.segments)),
+                context_segments=[s for s in tag(scope, tax.segments) if s not in tag(quote, tax.segments)],
+                regions=places_in(quote, tax), support_types=support, conditions=conditions,
+                verbs=verbs_in(quote), genre=doc.meta.doc_type, lead_in=scope,
+                classes=list(tag(quote + scope, tax.classes)), pointer=bool(points_to), points_to=points_to))
+    return sorted(out, key=lambda x: x.start)
 
 
 def extract_provisions(doc: Document, paragraphs: list[Paragraph]) -> list[Provision]:
-    """Every sentence of the document's policy sections that supports or directs something, as a Provision.
+    """Every sentence that supports someone, as a Provision: a plan's directive sentences of its policy sections
+    (background sections such as 现实基础 and 发展形势 give none), a law's or regulation's relief clauses.
 
     Pure and deterministic: one Provision per sentence (sentence offsets from the structure parser), so each
-    has exactly one stored sentence vector; background sections (现实基础, 发展形势 …) give none.
+    has exactly one stored sentence vector.
     """
     tax = load_taxonomy()
+    if is_legal(doc, paragraphs):
+        return legal_provisions(doc, paragraphs, tax)
     out = []
     for p in paragraphs:
         if p.doc_id != doc.meta.doc_id or p.kind not in PROVISION_KINDS or is_background(p):

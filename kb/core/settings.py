@@ -94,6 +94,42 @@ class MilvusSettings(BaseModel):
     batch_rows: int = 512  # rows per upsert
 
 
+class EligibilitySettings(BaseModel):
+    """The eligibility matcher's weights (kb/eligibility/matcher.py, Matcher.match says how they combine).
+
+    Segment and activity weights are also scaled by rarity, 0.5 + 0.5·log(N/df)/log(N) over the N provisions: a
+    provision naming 膜电极 (df 5) says more about a membrane maker than one naming 整车 (df 40) about a carmaker."""
+
+    segment: float = 2.0  # × 1.0 same segment, 0.8 provision names a sub-segment, 0.6 its parent; × 0.5 if only the
+    # heading does; × description_factor when the segment comes from the free-text description (it names customers)
+    segment_extra: float = 0.3  # each further matched segment (at most two)
+    focus: float = 0.15  # the segment score is divided by 1 + focus·(chains named − 1): a sentence listing five
+    # chains (整车, 电池, 底盘 …) is less about each of them than one about 动力电池 alone
+    term: float = 0.5  # each product term of the profile found verbatim in the provision, at most two
+    actor: float = 2.5  # × rarity: the provision names the profile's enterprise type; × 0.5 unless it is on topic
+    enterprise: float = 0.3  # the provision addresses enterprises in general and the profile is one
+    actor_mismatch: float = -0.5  # government profile, provision naming only enterprise types
+    qualification: float = 3.0  # × 0.5 for a related qualification (专精特新 ~ 小巨人)
+    need: float = 3.0  # × rarity: an activity that is a need (融资, 示范应用 …) and the provision offers that support
+    specific_activity: float = 0.8  # rarity from which an activity named in a provision puts it on topic
+    activity: float = 2.0  # × rarity⁴: an activity named in the provision (研发 ≈ 0.3, 回收/道路测试 ≈ 1.1)
+    region: float = 1.0  # the provision names the profile's county or city; × 0.8 a county of its city; × 0.6 an area
+    name: float = 2.0  # the provision names the enterprise itself
+    condition_met: float = 1.5  # a specific condition (qualification, activity, segment, type) the profile meets
+    condition_unmet: float = -1.0  # a condition the profile fails on hard grounds (政府 for "…的企业", outside 浙江)
+    support_verb: float = 0.2  # 支持/鼓励/培育 … rather than a bare direction, when anything else matched
+    semantic: float = 1.5  # × similarity normalised over all provisions (0 at the median, 1 at the best)
+    description_factor: float = 0.6  # segments named only by the description weigh this much
+    stated_need: float = 2.5  # the profile says it cares about tax, loans, land … and the clause offers that
+    unmet_need: float = -0.8  # the profile states needs and a law's clause offers none of them
+    product_class: float = 1.5  # the clause names the class a product belongs to (机动车 for 换电重型集卡)
+    class_similarity: float = 0.86  # e5 similarity from which an unrecognised product belongs to a class
+    lead_in_share: float = 0.5  # a list item's similarity is the mean of its own and its lead-in's at this share
+    min_score: float = 1.0  # weaker matches are noise, not provisions that apply
+    min_relative: float = 0.4  # nor are matches scoring under this share of the best one
+    per_paragraph: int = 3  # at most this many sentences of one paragraph, so the top k spans more provisions
+
+
 class Settings(BaseModel):
     corpus_dir: Path
     kb_dir: Path
@@ -104,6 +140,7 @@ class Settings(BaseModel):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    eligibility: EligibilitySettings = Field(default_factory=EligibilitySettings)
     backend: Literal["embedded", "milvus"] = "embedded"
     milvus: MilvusSettings | None = None  # set when backend == "milvus"
 
@@ -111,7 +148,8 @@ class Settings(BaseModel):
         """What decides the answers (for reports): the model and every tuning parameter, no paths."""
         return {"embed_model": self.embed_model, "query_prefix": self.query_prefix,
                 "passage_prefix": self.passage_prefix, "retrieval": self.retrieval.model_dump(),
-                "index": self.index.model_dump(), "answer": self.answer.model_dump(), "backend": self.backend}
+                "index": self.index.model_dump(), "answer": self.answer.model_dump(),
+                "eligibility": self.eligibility.model_dump(), "backend": self.backend}
 
 
 def _built_from(kb_dir: Path) -> Path | None:

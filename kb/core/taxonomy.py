@@ -1,4 +1,5 @@
-"""Provisions (clauses that support, encourage, pilot or fund someone) and the NEV-chain taxonomy that tags them."""
+"""Provisions (clauses that support, relieve, fund, prefer or protect someone, in a plan, a law or a regulation) and
+the taxonomy that tags them."""
 from __future__ import annotations
 
 import re
@@ -19,7 +20,8 @@ TAXONOMY_FILE = DATA_DIR / "taxonomy.json"
 class Provision(BaseModel):
     """One supporting clause (a sentence of the document) with whom it targets, how and on what conditions.
 
-    `quote == document.text[start:end]`; every condition is a verbatim substring of `quote`.
+    `quote == document.text[start:end]`; every condition is a verbatim substring of `quote`, except `lead_in`: the
+    verbatim lead-in of a list ("企业的下列支出，可以在计算应纳税所得额时加计扣除：") that an item's quote depends on.
     """
 
     doc_id: str
@@ -37,6 +39,11 @@ class Provision(BaseModel):
     support_types: list[str] = Field(default_factory=list)  # 资金/专项, 金融, 用地, 试点/示范, 平台, 人才, 标准, 政策
     conditions: list[str] = Field(default_factory=list)  # verbatim: "具备行业整合能力的龙头企业", "符合条件的…项目"
     verbs: list[str] = Field(default_factory=list)  # 支持, 鼓励, 试点, 推动 … in order of appearance
+    genre: str = ""  # the document's doc_type (规划, 法律, 行政法规, 地方性法规 …)
+    lead_in: str = ""  # a list item's lead-in sentence, verbatim: the item is relief only under it
+    classes: list[str] = Field(default_factory=list)  # classes the text names (机动车, 非道路移动机械, 可再生能源 …)
+    pointer: bool = False  # only empowers another body to set relief later ("具体办法由国务院…另行制定")
+    points_to: str = ""  # the verbatim phrase that says where the relief is to be set
 
     @property
     def section_path(self) -> str:
@@ -56,6 +63,7 @@ class Entry(BaseModel):
     parent: str | None = None
     related: list[str] = Field(default_factory=list)  # weaker evidence (专精特新 ~ 小巨人)
     support: str | None = None  # an activity that is a need (融资) and the support type that meets it (金融)
+    relief: bool = False  # a support type that makes a clause of a law or regulation a provision (免征, 补贴, 优先 …)
 
     @cached_property
     def normed(self) -> list[tuple[str, str, re.Pattern[str] | None]]:
@@ -68,6 +76,20 @@ class Entry(BaseModel):
     @cached_property
     def normed_exclude(self) -> list[str]:
         return [norm(x) for x in self.exclude]
+
+
+class Need(Entry):
+    """What a profile says it cares about (税, 贷款, 用地 …) and the support types that answer it."""
+
+    serves: list[str] = Field(default_factory=list)  # support types that answer the need
+
+
+class ProductClass(Entry):
+    """A class the texts name (机动车, 非道路移动机械): its own terms, and the segments and product words of its
+    members, since a profile names a product ("换电重型集卡") more specifically than a clause names its class."""
+
+    segments: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list)
 
 
 class Regions(BaseModel):
@@ -85,6 +107,8 @@ class Taxonomy(BaseModel):
     activities: list[Entry]
     qualifications: list[Entry]
     support_types: list[Entry]
+    needs: list[Need] = Field(default_factory=list)
+    classes: list[ProductClass] = Field(default_factory=list)
     default_support_type: str
     regions: Regions
     enterprises: list[str]

@@ -13,9 +13,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kb.core.figures import MONEY_AMOUNT
+from kb.core.settings import EligibilitySettings
 from kb.core.taxonomy import (
     SUPPORT_VERBS,
     Entry,
+    ProductClass,
     Provision,
     Taxonomy,
     find_terms,
@@ -27,6 +29,16 @@ from kb.core.taxonomy import (
 from kb.core.timeexpr import PERIOD_NAME, YEAR_NUMBER
 
 NOTE = "本规划为方向性支持，具体申报条件以实施细则为准。"
+# What a match from each genre is, honestly: a plan directs, a law or regulation states the rule but its application
+# (rates, lists, procedures) is decided by the competent authority under implementing rules.
+NOTES = {
+    "规划": NOTE,
+    "法律": "法律条款规定的是一般规则，是否适用、具体标准和办理程序以主管部门（如税务机关）的认定和国务院及有关部门的实施规定为准。",
+    "行政法规": "行政法规条款规定的是一般规则，是否适用及办理程序以主管部门的认定和配套规定为准。",
+    "地方性法规": "地方性法规条款仅在本省（市）适用，是否适用及具体办法以主管部门的认定和配套规定为准。",
+}
+OTHER_NOTE = "条款是否适用、具体条件和程序以发文机关和主管部门的解释与实施细则为准。"
+POINTER_NOTE = "本条只授权其他机关另行规定（{0}），本身不给予任何减免或支持，须查阅据此制定的具体办法。"
 # A figure in a plan's clause is a plan-wide target or investment, a year a target year: never a grant or a deadline.
 # A year or a quoted period in a clause: a plan target year, never a deadline (see CAVEAT_YEAR).
 YEAR = re.compile(rf"{YEAR_NUMBER}年|“{PERIOD_NAME}”")
@@ -35,43 +47,11 @@ CAVEAT_YEAR = "条款中的年份是规划目标年份，不是申报截止时�
 EMPTY_PROFILE = ("企业档案为空：请至少填写 enterprise_type（企业类型）、products（产品）、activities（业务活动）"
                  "或 description（企业简介）之一；region（所在地区）和 qualifications（资质）用于判断条款条件是否满足。")
 
-# Scoring (see Matcher.match): field evidence is summed, then semantic similarity is added on top. Segment and
-# activity weights are also scaled by rarity, 0.5 + 0.5·log(N/df)/log(N) over the N provisions: a provision naming
-# 膜电极 (df 5) says more about a membrane maker than one naming 整车 (df 40) says about a carmaker.
-W_SEGMENT = 2.0  # × 1.0 same segment, 0.8 provision names a sub-segment, 0.6 its parent; × 0.5 if only the heading
-                 # does; × 0.6 when the segment comes from the free-text description (it also names customers)
-W_SEGMENT_EXTRA = 0.3  # each further matched segment (at most two)
-FOCUS = 0.15  # the segment score is divided by 1 + FOCUS·(chains named − 1): a sentence listing five chains
-              # (整车, 电池, 底盘 …) is less about each of them than one about 动力电池 alone
-W_TERM = 0.5  # each product term of the profile found verbatim in the provision (锂离子电池, BMS), at most two
-W_ACTOR = 2.5  # × rarity: the provision names the profile's enterprise type (for a 地方政府 the main evidence);
-               # × 0.5 unless the provision is on topic: it names one of the profile's segments or a sub-segment,
-               # or the profile names none (a 换电 operator clause is not for a port operator because both operate)
-W_ENTERPRISE = 0.3  # the provision addresses enterprises in general and the profile is one
-W_ACTOR_MISMATCH = -0.5  # government profile, provision naming only enterprise types (the reverse is not
-                         # penalised: a city's 智能道路 project is an opportunity for its suppliers)
-W_QUALIFICATION = 3.0  # × 0.5 for a related qualification (专精特新 ~ 小巨人)
-W_NEED = 3.0  # × rarity: an activity that is a need (融资, 人才引进, 标准制定, 示范应用 …) and the provision offers
-              # that support type. Pilots and platforms are topical: × 0.5 unless the provision also matches on
-              # segment, enterprise type or region, or names a rare activity verbatim (上路测试) — a 换电 pilot is no
-              # answer to a hydrogen truck maker's 示范应用 — whereas 融资, 人才, 用地, 标准 apply whatever the segment
+# Pilots and platforms are topical: a need for them counts half unless the provision also matches on segment,
+# enterprise type or region, or names a rare activity verbatim (上路测试) — a 换电 pilot is no answer to a hydrogen
+# truck maker's 示范应用 — whereas 融资, 人才, 用地, 标准 apply whatever the segment. (Weights: EligibilitySettings.)
 TOPICAL_SUPPORT = ("试点/示范", "平台")
-SPECIFIC_ACTIVITY = 0.8  # rarity from which an activity named in a provision puts it on topic
-W_ACTIVITY = 2.0  # × rarity⁴: an activity named in the provision (研发 ≈ 0.3, 回收/道路测试 ≈ 1.1); per activity the
-                  # better of need and activity counts, for the two best activities
-W_REGION = 1.0  # the provision names the profile's county or city; × 0.8 a county of the profile's city; × 0.6 an
-                # area containing its city (杭州湾 for 宁波)
-W_NAME = 2.0  # the provision names the enterprise itself
-W_CONDITION_MET = 1.5  # a condition the profile shows it meets and that asks something specific (a qualification,
-                       # activity, segment or enterprise type: "主导或参与…标准制定…的企业", not merely "省内企业")
-W_CONDITION_UNMET = -1.0  # a condition the profile shows it fails on hard grounds (政府 for "…的企业", no such
-                          # qualification, outside Zhejiang); a different enterprise type alone is not penalised
-W_SUPPORT_VERB = 0.2  # 支持/鼓励/培育 … rather than a bare direction, when anything else matched
-W_SEMANTIC = 1.5  # × similarity normalised over all provisions (0 at the median, 1 at the best)
-DESCRIPTION_FACTOR = 0.6  # segments named only by the description weigh this much (see W_SEGMENT)
-MIN_SCORE = 1.0  # weaker matches are noise, not provisions that apply
-MIN_RELATIVE = 0.4  # nor are matches scoring under this share of the best one
-PER_PARAGRAPH = 3  # at most this many sentences of one paragraph, so the top k spans more provisions
+POINTER_TYPE = "授权规定"
 
 Status = Literal["met", "unmet", "unknown"]
 SPLIT = re.compile(r"[、,，;；/|\n]+")
@@ -88,9 +68,10 @@ class Profile(BaseModel):
     products: list[str] = Field(default_factory=list)
     activities: list[str] = Field(default_factory=list)
     qualifications: list[str] = Field(default_factory=list)
+    needs: list[str] = Field(default_factory=list)  # what it cares about: 税收, 补贴, 购置, 运营, 融资, 用地 …
     description: str | None = None
 
-    @field_validator("products", "activities", "qualifications", mode="before")
+    @field_validator("products", "activities", "qualifications", "needs", mode="before")
     @classmethod
     def _as_list(cls, v):
         if v is None:
@@ -103,11 +84,12 @@ class Profile(BaseModel):
 
     def is_empty(self) -> bool:
         return not any([self.name, self.region, self.enterprise_type, self.products, self.activities,
-                        self.qualifications, self.description])
+                        self.qualifications, self.needs, self.description])
 
     def has_content(self) -> bool:
         """Anything besides the name and the region to match on."""
-        return any([self.enterprise_type, self.products, self.activities, self.qualifications, self.description])
+        return any([self.enterprise_type, self.products, self.activities, self.qualifications, self.needs,
+                    self.description])
 
 
 class Condition(BaseModel):
@@ -119,6 +101,8 @@ class Condition(BaseModel):
 class Match(BaseModel):
     doc_id: str
     doc_title: str = ""
+    doc_level: str = ""  # 国家级 / 省级 / …
+    doc_type: str = ""  # the genre: 规划, 法律, 行政法规, 地方性法规 …
     section: str
     quote: str
     start: int
@@ -128,6 +112,10 @@ class Match(BaseModel):
     support_type: str  # the support types joined with 、 (e.g. "资金/专项、政策"); 方向引导 when none is named
     support_types: list[str]
     caveats: list[str] = Field(default_factory=list)  # what the quote's figures and years are not
+    lead_in: str = ""  # a list item's lead-in, verbatim: the item is relief only under it
+    pointer: bool = False  # the clause only empowers another body to set relief later: not relief granted
+    points_to: str = ""  # verbatim: where the relief is to be set ("具体办法由国务院规定")
+    note: str = ""  # what a clause of this genre is (NOTES), or POINTER_NOTE
     score: float
 
 
@@ -164,6 +152,8 @@ class Facts:
     qualifications: dict[str, str] = field(default_factory=dict)
     related_qualifications: dict[str, str] = field(default_factory=dict)  # term -> the qualification it relates to
     names: list[str] = field(default_factory=list)  # enterprises named in the plan that the profile's name contains
+    needs: dict[str, str] = field(default_factory=dict)  # need id -> the profile words that state it
+    classes: dict[str, str] = field(default_factory=dict)  # product class -> why ("产品“柴油集卡”含“集卡”")
     region: Region | None = None
     government: bool = False
     enterprise: bool | None = None  # None: the profile does not say
@@ -171,7 +161,7 @@ class Facts:
 
 # What the profile was understood to say, by field, as the answer labels it.
 RECOGNIZED_CN = {"segments": "产业链环节", "actors": "企业类型", "activities": "业务活动", "qualifications": "资质",
-                 "region": "地区", "named_enterprises": "规划点名的企业"}
+                 "needs": "关注的支持", "classes": "产品类别", "region": "地区", "named_enterprises": "规划点名的企业"}
 FIELD_LABELS = {"enterprise_type": "企业类型", "products": "产品", "activities": "业务活动",
                 "qualifications": "资质", "description": "企业简介", "name": "企业名称"}
 
@@ -204,13 +194,14 @@ def _region(raw: str, tax: Taxonomy) -> Region:
     return Region(raw, "unknown")
 
 
-def understand(p: Profile, tax: Taxonomy) -> Facts:
-    """Map the profile's free text onto segments, actor types, activities, qualifications and a region."""
+def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Facts:
+    """Map the profile's free text onto segments, actor types, activities, qualifications, needs, product classes
+    and a region."""
     f = Facts()
     # Segments: each value's own segments weigh 1; their sub-segments 0.8; their parents 0.6 (× 0.6 from the
     # description, which also names customers: "为整车厂配套" does not make a carmaker).
     for fld, value in _values(p):
-        scale = DESCRIPTION_FACTOR if fld == "description" else 1.0
+        scale = description_factor if fld == "description" else 1.0
         for seg, terms in tag(value, tax.segments).items():
             _add_segment(f, tax, seg, scale, (FIELD_LABELS[fld], value, seg))
             if fld == "products":
@@ -233,6 +224,18 @@ def understand(p: Profile, tax: Taxonomy) -> Facts:
     for q in list(f.qualifications):
         for rel in _entry(tax.qualifications, q).related:
             f.related_qualifications.setdefault(rel, q)
+    # Needs: stated in the needs field, the activities or the description ("想知道…能不能少交税").
+    for v in p.needs + ([p.description] if p.description else []):
+        for need in tag(v, tax.needs):
+            f.needs.setdefault(need, v)
+        for n in tax.needs:  # the needs field may name a need by its id or a support type it asks for
+            if v in p.needs and (norm(n.id) in norm(v) or any(norm(s) in norm(v) for s in n.serves)):
+                f.needs.setdefault(n.id, v)
+    for fld, value in _values(p):
+        for c in tax.classes:
+            why = _class_evidence(value, c, f, tax)
+            if why:
+                f.classes.setdefault(c.id, f"{FIELD_LABELS[fld]}“{_short(value)}”{why}")
     if p.name:
         f.names = [e for e in tax.enterprises if norm(e) in norm(p.name)]
     if p.region:
@@ -248,6 +251,19 @@ def understand(p: Profile, tax: Taxonomy) -> Facts:
     if f.enterprise:
         f.actors.setdefault("企业", p.enterprise_type or "")
     return f
+
+
+def _class_evidence(value: str, c: ProductClass, f: Facts, tax: Taxonomy) -> str:
+    """Why a profile value belongs to a class the texts name, or "": its own terms, a member word, a member segment."""
+    v = norm(value)
+    hit = find_terms(value, c)
+    if hit:
+        return f"即条款所说的“{hit[0]}”"
+    member = next((m for m in c.members if norm(m) in v), None)
+    if member:
+        return f"含“{member}”，属于{c.id}"
+    seg = next((s for s in tag(value, tax.segments) if s in c.segments), None)
+    return f"属于{seg}，即{c.id}" if seg else ""
 
 
 def _add_segment(f: Facts, tax: Taxonomy, seg: str, scale: float, source: tuple[str, str, str]) -> None:
@@ -458,7 +474,8 @@ class _Indexed:
     cities: set[str]  # Zhejiang cities named through an area ("~宁波" for 杭州湾)
     conditions: list[CondSpec]
     strong: bool
-    spread: float  # 1 + FOCUS·(distinct chains named − 1)
+    spread: float  # 1 + focus·(distinct chains named − 1)
+    lead_row: int | None = None  # a list item's lead-in sentence vector
 
 
 @dataclass
@@ -474,9 +491,12 @@ class Matcher:
 
     def __init__(self, provisions: list[Provision], titles: dict[str, str], embed_query: Callable[[str], np.ndarray],
                  sentence_vectors: np.ndarray, sentence_rows: dict[tuple[str, int], int],
-                 taxonomy: Taxonomy | None = None):
+                 taxonomy: Taxonomy | None = None, settings: EligibilitySettings | None = None,
+                 documents: dict[str, tuple[str, str]] | None = None):
         self.tax = tax = taxonomy or load_taxonomy()
+        self.w = w = settings or EligibilitySettings()
         self.titles = titles
+        self.documents = documents or {}  # doc_id -> (level, doc_type)
         self.embed_query = embed_query
         self.vectors = sentence_vectors
         self.items = [
@@ -484,14 +504,19 @@ class Matcher:
                      activities=tag(p.quote, tax.activities), qualifications=self._quals(p.quote),
                      cities=self._cities(p.regions), conditions=[analyse(c, tax) for c in p.conditions],
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
-                     spread=1 + FOCUS * max(0, len({self._root(s) for s in p.segments}) - 1))
+                     spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1))
             for p in provisions]
+        by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
+        for it in self.items:
+            if it.prov.lead_in:
+                it.lead_row = by_quote.get((it.prov.doc_id, it.prov.lead_in))
         self.rows = np.array([it.row for it in self.items if it.row is not None], dtype=np.int64)
         self.rarity = _rarity([[*it.prov.segments, *it.prov.context_segments] for it in self.items])
         self.rarity.update(_rarity([list(it.activities) for it in self.items]))
         self.actor_rarity = _rarity([it.prov.targets for it in self.items])
         self.support_rarity = _rarity([it.prov.support_types for it in self.items])
         self.needs = {a.id: a.support for a in tax.activities if a.support}
+        self.needs_served = {n.id: n.serves for n in tax.needs}
 
     @classmethod
     def from_kb(cls, kb, provisions: list[Provision] | None = None) -> "Matcher":
@@ -499,7 +524,10 @@ class Matcher:
         data = kb.data
         provisions = provisions if provisions is not None else data.provisions
         titles = {d: doc.meta.title for d, doc in data.documents.items()}
-        return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows)
+        documents = {d: (doc.meta.level, doc.meta.doc_type) for d, doc in data.documents.items()}
+        settings = getattr(getattr(kb, "settings", None), "eligibility", None)
+        return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows,
+                   settings=settings, documents=documents)
 
     def _root(self, seg: str) -> str:
         return ([seg] + self.tax.ancestors(seg))[-1]
@@ -522,20 +550,21 @@ class Matcher:
         """The k best provisions for the profile, best first, with reasons and evaluated conditions.
 
         score = field evidence (segments, product terms, enterprise type, qualifications, needs and activities,
-                region, name, conditions met or unmet; the W_* weights above)
-                + W_SEMANTIC × the provision sentence's e5 similarity to the profile text, rescaled so the median
-                provision gets 0 and the best 1. Only provisions with field evidence or above-median similarity are
-                returned, at most PER_PARAGRAPH sentences of one paragraph.
+                region, name, conditions met or unmet, stated needs the clause answers, product classes it names;
+                the weights of EligibilitySettings)
+                + semantic × the provision sentence's e5 similarity to the profile text, rescaled so the median
+                provision gets 0 and the best 1 (a list item: also its lead-in's). Only provisions with field
+                evidence or above-median similarity are returned, at most per_paragraph sentences of one paragraph.
         """
         t0 = time.perf_counter()
         p = profile if isinstance(profile, Profile) else Profile.model_validate(profile)
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
-        f = understand(p, self.tax)
+        f = understand(p, self.tax, self.w.description_factor)
         warnings = check_profile(p, f, self.tax)
         if p.model_extra:
             warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
-                            "products、activities、qualifications、description）。")
+                            "products、activities、qualifications、needs、description）。")
         if not p.has_content() and not f.names:
             warnings.append(EMPTY_PROFILE)
         sem = self._semantic(p)
@@ -545,35 +574,44 @@ class Matcher:
                 continue
             sc = self._field_score(i, it, p, f)
             if sem is not None and it.row is not None:
-                sc.score += W_SEMANTIC * sem[it.row]
-                if sem[it.row] >= 0.5:
+                s = float(sem[it.row])
+                if it.lead_row is not None:  # "（二）机动车…排放应税污染物的；" means little without "暂予免征环境保护税"
+                    s = max(s, (1 - self.w.lead_in_share) * s + self.w.lead_in_share * float(sem[it.lead_row]))
+                sc.score += self.w.semantic * s
+                if s >= 0.5:
                     sc.reasons.append("企业简介与条款内容语义相近" if p.description else "档案内容与条款语义相近")
             if sc.score > 0 and sc.reasons:
                 scored.append(sc)
         scored.sort(key=lambda x: (-x.score, x.index))
-        floor = max(MIN_SCORE, MIN_RELATIVE * scored[0].score) if scored else 0.0
+        floor = max(self.w.min_score, self.w.min_relative * scored[0].score) if scored else 0.0
         matches, per_para = [], {}
         for sc in (x for x in scored if x.score >= floor):
             prov = self.items[sc.index].prov
             key = (prov.doc_id, prov.para_index)
-            if per_para.get(key, 0) >= PER_PARAGRAPH:
+            if per_para.get(key, 0) >= self.w.per_paragraph:
                 continue
             per_para[key] = per_para.get(key, 0) + 1
-            matches.append(Match(doc_id=prov.doc_id, doc_title=self.titles.get(prov.doc_id, ""),
-                                 section=prov.section_path, quote=prov.quote, start=prov.start, end=prov.end,
-                                 reasons=sc.reasons, conditions=sc.conditions,
+            level, genre = self.documents.get(prov.doc_id, ("", prov.genre))
+            genre = genre or prov.genre
+            matches.append(Match(doc_id=prov.doc_id, doc_title=self.titles.get(prov.doc_id, ""), doc_level=level,
+                                 doc_type=genre, section=prov.section_path, quote=prov.quote, start=prov.start,
+                                 end=prov.end, reasons=sc.reasons, conditions=sc.conditions,
                                  support_type="、".join(prov.support_types), support_types=prov.support_types,
-                                 caveats=caveats(prov.quote), score=round(float(sc.score), 3)))
+                                 caveats=caveats(prov.quote, genre), lead_in=prov.lead_in, pointer=prov.pointer,
+                                 points_to=prov.points_to,
+                                 note=POINTER_NOTE.format(prov.points_to) if prov.pointer else note_for(genre),
+                                 score=round(float(sc.score), 3)))
             if len(matches) == k:
                 break
         if not matches and p.has_content():
             warnings.append("未找到与档案相符的条款，请补充产品、业务活动或企业简介。")
-        return EligibilityResult(matches=matches, warnings=warnings, recognized=_recognized(f), latency_ms=_ms(t0))
+        return EligibilityResult(matches=matches, note=overall_note(matches), warnings=warnings,
+                                 recognized=_recognized(f), latency_ms=_ms(t0))
 
     def _semantic(self, p: Profile) -> np.ndarray | None:
         """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
         text = "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
-                                     "、".join(p.qualifications), p.description] if x)
+                                     "、".join(p.qualifications), "、".join(p.needs), p.description] if x)
         if not text or not len(self.rows):
             return None
         sims = self.vectors @ np.asarray(self.embed_query(text[:500]), dtype=np.float32)
@@ -582,22 +620,22 @@ class Matcher:
         return np.clip((sims - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
 
     def _field_score(self, i: int, it: _Indexed, p: Profile, f: Facts) -> _Scored:
-        prov, score, reasons = it.prov, 0.0, []
+        prov, score, reasons, w = it.prov, 0.0, [], self.w
         # segments named in the sentence (else only by its heading or run-in title), weighted by rarity
         hits = sorted(((f.segments[s] * self.rarity.get(s, 1.0), s) for s in prov.segments if s in f.segments),
                       reverse=True)
         ctx = sorted(((0.5 * f.segments[s] * self.rarity.get(s, 1.0), s) for s in prov.context_segments
                       if s in f.segments), reverse=True)
         if hits:
-            score += W_SEGMENT * hits[0][0] / it.spread + W_SEGMENT_EXTRA * min(2, len(hits) - 1)
+            score += w.segment * hits[0][0] / it.spread + w.segment_extra * min(2, len(hits) - 1)
             reasons += self._segment_reasons([s for _, s in hits], f, prov.quote)
         elif ctx:
-            score += W_SEGMENT * ctx[0][0]
+            score += w.segment * ctx[0][0]
             where = prov.lead or prov.section[-1]
             reasons.append(f"条款所在部分“{where}”涉及{ctx[0][1]}（{self._source(ctx[0][1], f)}）")
         terms = [t for t in f.terms if t in it.norm_quote][:2]
         if terms:
-            score += W_TERM * len(terms)
+            score += w.term * len(terms)
             reasons.append("产品用语“" + "、".join(terms) + "”见于条款原文")
         # whom it names
         specific = [a for a in prov.targets if a != "企业"]
@@ -606,21 +644,21 @@ class Matcher:
         # 港口牵引车 maker — is not enough), or the profile names no segment at all.
         topical = not f.segments or any(s in f.on_topic for s in [*prov.segments, *prov.context_segments])
         if matched:
-            score += W_ACTOR * max(self.actor_rarity.get(a, 1.0) for a in matched) * (1.0 if topical else 0.5)
+            score += w.actor * max(self.actor_rarity.get(a, 1.0) for a in matched) * (1.0 if topical else 0.5)
             reasons.append(f"企业类型“{p.enterprise_type or f.actors[matched[0]]}”：条款面向{'、'.join(matched)}")
         elif "企业" in prov.targets and f.enterprise:
-            score += W_ENTERPRISE
+            score += w.enterprise
         elif specific and f.government and "地方政府" not in specific:
-            score += W_ACTOR_MISMATCH
+            score += w.actor_mismatch
         for q, v in f.qualifications.items():
             if q in it.qualifications:
-                score += W_QUALIFICATION
+                score += w.qualification
                 reasons.append(f"资质“{v}”：条款提及“{it.qualifications[q][0]}”")
                 break
         else:
             rel = next((r for r in f.related_qualifications if "~" + r in it.qualifications), None)
             if rel:
-                score += W_QUALIFICATION * 0.5
+                score += w.qualification * 0.5
                 reasons.append(f"资质“{f.qualifications[f.related_qualifications[rel]]}”：条款提及相关的“{rel}”")
         region = self._region_score(it, f, reasons)
         score += region
@@ -635,11 +673,11 @@ class Matcher:
             support = self.needs.get(a)
             if support in prov.support_types:
                 # a rare activity named verbatim ("上路测试") is itself on topic; 示范/试点 words are not
-                named = a in it.activities and self.rarity.get(a, 1.0) >= SPECIFIC_ACTIVITY
+                named = a in it.activities and self.rarity.get(a, 1.0) >= w.specific_activity
                 full = on_topic or named or support not in TOPICAL_SUPPORT
-                need = W_NEED * self.support_rarity.get(support, 1.0) * (1.0 if full else 0.5)
+                need = w.need * self.support_rarity.get(support, 1.0) * (1.0 if full else 0.5)
             if a in it.activities:
-                act = W_ACTIVITY * self.rarity.get(a, 1.0) ** 4
+                act = w.activity * self.rarity.get(a, 1.0) ** 4
             if need or act:
                 why = (f"业务需求“{_short(value)}”：条款涉及{support}支持" if need >= act
                        else f"业务活动“{_short(value)}”：条款涉及“{it.activities[a][0]}”")
@@ -647,20 +685,24 @@ class Matcher:
         for gain, why in sorted(gains, reverse=True)[:2]:
             score += gain
             reasons.append(why)
+        score += self._need_and_class_score(it, f, reasons)
         names = [e for e in f.names if e in prov.enterprises]
         if names:
-            score += W_NAME
+            score += w.name
             reasons.append(f"企业名称“{p.name}”：条款点名{names[0]}")
         judged = [_judge(c, p, f) for c in it.conditions]
         conditions = [c for c, _ in judged]
+        if prov.lead_in:  # the list item is relief only as its lead-in says ("企业的下列支出，可以…加计扣除：")
+            conditions.insert(0, Condition(text=prov.lead_in.strip(), status="unknown",
+                                           basis="本项适用于引导语所述情形，须同时符合引导语的条件"))
         met = [c for c, spec in zip(conditions, it.conditions) if c.status == "met" and spec.specific]
         if met:
-            score += W_CONDITION_MET
+            score += w.condition_met
             reasons.append(f"满足条款条件“{met[0].text}”（{met[0].basis}）")
         if any(hard for _, hard in judged):
-            score += W_CONDITION_UNMET
+            score += w.condition_unmet
         if reasons and it.strong:
-            score += W_SUPPORT_VERB
+            score += w.support_verb
         return _Scored(score, i, reasons, conditions)
 
     def _region_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
@@ -669,17 +711,34 @@ class Matcher:
         named = [r for r in it.prov.regions if r in (f.region.place, f.region.city)]
         if named:
             reasons.append(f"地区“{f.region.raw}”：条款点名{named[0]}")
-            return W_REGION
+            return self.w.region
         # a county of the profile's city (not a sibling county of the profile's own county)
         inside = [r for r in it.prov.regions if f.region.kind == "city" and self.tax.place_city(r) == f.region.city]
         if inside:
             reasons.append(f"地区“{f.region.raw}”：条款点名的{inside[0]}属于{f.region.city}")
-            return W_REGION * 0.8
+            return self.w.region * 0.8
         if f.region.city and "~" + f.region.city in it.cities:
             area = next(r for r in it.prov.regions if f.region.city in self.tax.regions.areas.get(r, []))
             reasons.append(f"地区“{f.region.raw}”：条款点名的{area}包括{f.region.city}")
-            return W_REGION * 0.6
+            return self.w.region * 0.6
         return 0.0
+
+    def _need_and_class_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
+        """The needs the profile states that the clause answers, and the classes of its products the clause names."""
+        w, prov, score = self.w, it.prov, 0.0
+        offered = [n for n in f.needs if set(self.needs_served[n]) & set(prov.support_types)]
+        if offered:
+            n = offered[0]
+            kind = next(s for s in prov.support_types if s in self.needs_served[n])
+            score += w.stated_need * (0.5 if prov.pointer else 1.0)
+            reasons.append(f"关注{n}（“{_short(f.needs[n])}”）：条款涉及{kind}")
+        elif f.needs and prov.genre and prov.genre != "规划" and not it.strong:
+            score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
+        classes = [c for c in prov.classes if c in f.classes]
+        if classes:
+            score += w.product_class
+            reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
+        return score
 
     def _source(self, seg: str, f: Facts) -> str:
         label, value, _ = f.segment_source[seg]
@@ -721,9 +780,25 @@ def eligibility(kb, profile: Profile | dict, k: int = 10) -> EligibilityResult:
     return matcher_for(kb).match(profile, k=k, allowed_docs=allowed)
 
 
-def caveats(quote: str) -> list[str]:
+def caveats(quote: str, genre: str = "规划") -> list[str]:
+    """What a plan's figures and years are not (a law's rates and years are the rule itself)."""
+    if genre and genre != "规划":
+        return []
     out = [CAVEAT_MONEY] if MONEY_AMOUNT.search(quote) else []
     return out + ([CAVEAT_YEAR] if YEAR.search(quote) else [])
+
+
+def note_for(genre: str) -> str:
+    return NOTES.get(genre, OTHER_NOTE) if genre else NOTE
+
+
+def overall_note(matches: list[Match]) -> str:
+    """The honesty note of the result: one per genre among the matches (the plan's when there are none)."""
+    genres = list(dict.fromkeys(m.doc_type for m in matches)) or ["规划"]
+    notes = list(dict.fromkeys(note_for(g) for g in genres))
+    if any(m.pointer for m in matches):
+        notes.append("标为“授权规定”的条款只授权其他机关另行规定，本身不给予减免或支持。")
+    return "".join(notes)
 
 
 def _rarity(tag_lists: list[list[str]]) -> dict[str, float]:
@@ -749,7 +824,8 @@ def _ms(t0: float) -> float:
 def _recognized(f: Facts) -> dict[str, list[str]]:
     named = dict.fromkeys(src[2] for src in f.segment_source.values())
     out = {"segments": list(named), "actors": [a for a in f.actors if a != "企业"],
-           "activities": list(f.activities), "qualifications": list(f.qualifications)}
+           "activities": list(f.activities), "qualifications": list(f.qualifications), "needs": list(f.needs),
+           "classes": list(f.classes)}
     if f.region:
         out["region"] = list(dict.fromkeys(x for x in (f.region.place, f.region.city) if x)) or [f.region.raw]
     if f.names:

@@ -133,3 +133,83 @@ def test_other_documents_and_kinds():
     p = provs[0]
     assert p.doc_id == "fictional-city" and text[p.start:p.end] == p.quote
     assert p.conditions == ["符合条件的企业"] and "氢燃料电池" in p.segments and p.verbs[0] == "支持"
+
+
+# ---------------------------------------------------------------- laws and regulations (eval/corpus, real texts)
+LAWS = REPO / "eval" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def law_provisions():
+    """file stem -> (document, provisions) for every real law and regulation of the multi-genre corpus."""
+    out = {}
+    for doc in load_corpus(LAWS):
+        out[doc.meta.doc_id] = (doc, extract_provisions(doc, parse(doc)))
+    return out
+
+
+def law_one(law_provisions, doc_id: str, needle: str):
+    found = [p for p in law_provisions[doc_id][1] if needle in p.quote]
+    assert len(found) == 1, (needle, [p.quote for p in found])
+    return found[0]
+
+
+def test_law_provisions_are_verbatim_with_genre(law_provisions):
+    for doc, provs in law_provisions.values():
+        assert provs, doc.meta.doc_id
+        for p in provs:
+            assert doc.text[p.start:p.end] == p.quote and p.genre == doc.meta.doc_type
+            assert not p.lead_in or p.lead_in in doc.text
+            assert all(c in p.quote for c in p.conditions)
+
+
+def test_exemptions_reductions_and_their_lists(law_provisions):
+    tax_law = "enterprise-income-tax-law-2018"
+    p = law_one(law_provisions, tax_law, "符合条件的小型微利企业，减按20％的税率")
+    assert p.support_types[0] == "税收减免" and not p.lead_in
+    # a list item is a provision under its lead-in, which states the relief
+    item = law_one(law_provisions, tax_law, "开发新技术、新产品、新工艺发生的研究开发费用")
+    assert item.lead_in.strip() == "第三十条 企业的下列支出，可以在计算应纳税所得额时加计扣除："
+    assert item.support_types == ["税收减免"]
+    mobile = law_one(law_provisions, "environmental-protection-tax-law-2018", "非道路移动机械")
+    assert "暂予免征环境保护税" in mobile.lead_in and {"机动车", "非道路移动机械"} <= set(mobile.classes)
+    # a list of what may NOT be deducted grants nothing: its items are not relief
+    rent = [p for p in law_provisions[tax_law][1] if "以经营租赁方式租入的固定资产" in p.quote]
+    assert all(p.support_types != ["税收减免"] for p in rent)
+
+
+def test_subsidies_preferences_and_protections(law_provisions):
+    assert "资金/专项" in law_one(law_provisions, "zhejiang-renewable-energy-regulations-2021",
+                                "光伏或者光热发电项目利用太阳能的").support_types
+    assert "金融" in law_one(law_provisions, "circular-economy-law-2018", "金融机构应当给予优先贷款").support_types
+    assert "便利/简化" in law_one(law_provisions, "road-traffic-safety-law-2021", "免予安全技术检验").support_types
+    # the items of "…招标人，不得实施下列行为：" protect the bidder
+    item = law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020",
+                   "以在本地登记、注册或者设立分支机构等作为参与政府采购")
+    assert "不得实施下列行为" in item.lead_in
+    # a sentence of an article that protects someone, without a cue word of its own
+    law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020", "付款方应当自被要求确认之日起三十日内")
+
+
+def test_clauses_that_only_empower_another_body_point_elsewhere(law_provisions):
+    p = law_one(law_provisions, "end-of-life-vehicle-recycling-measures-2019", "老旧机动车提前报废更新")
+    assert p.pointer and p.support_types[0] == "授权规定" and p.points_to.startswith("具体办法由国务院有关部门")
+    assert p.points_to in p.quote
+    e_bike = law_one(law_provisions, "zhejiang-electric-bicycle-regulations-2020", "可以通过补贴等方式")
+    assert e_bike.pointer
+    granted = law_one(law_provisions, "enterprise-income-tax-law-2018", "减按15％的税率")
+    assert not granted.pointer and "授权规定" not in granted.support_types
+
+
+def test_penalties_and_definitions_are_not_provisions(law_provisions):
+    for doc, provs in law_provisions.values():
+        assert not any("罚款" in p.quote or "法律责任" in p.section_path for p in provs), doc.meta.doc_id
+
+
+def test_every_genre_scenario_expects_extracted_provisions(law_provisions, provisions):
+    from eval.eligibility import GENRES_DATASET, load_scenarios
+
+    quotes = [p.quote for _, provs in law_provisions.values() for p in provs] + [p.quote for p in provisions]
+    missing = [(s.id, e) for s in load_scenarios(GENRES_DATASET) for e in s.evidence
+               if not any(e in q for q in quotes)]
+    assert missing == []

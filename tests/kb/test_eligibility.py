@@ -230,3 +230,39 @@ def test_python_m_kb_eligibility(kb, kb_dir, tmp_path):
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert any("充电" in m["quote"] for m in json.loads(out.stdout)["matches"][:3])
+
+
+def test_weights_come_from_the_settings(kb, matcher):
+    from kb.core.settings import EligibilitySettings
+
+    profile = {"enterprise_type": "电池企业", "products": ["锂离子电池"]}
+    assert matcher.match(profile).matches
+    strict = Matcher.from_kb(kb)
+    strict.w = EligibilitySettings(min_score=1000.0)  # nothing scores that much: the floor is the setting's
+    assert strict.match(profile).matches == []
+    assert EligibilitySettings().model_dump() == kb.settings.parameters()["eligibility"]
+
+
+def test_plan_matches_carry_level_genre_and_note(matcher):
+    res = matcher.match({"enterprise_type": "电池企业", "products": ["锂离子电池"], "needs": ["融资"]})
+    assert "融资" in res.recognized["needs"]
+    for m in res.matches:
+        assert m.doc_level == "省级" and m.doc_type == "规划" and m.note == NOTE and not m.pointer
+
+
+def test_a_pointer_is_labelled_in_the_cli_and_never_relief_granted():
+    """The CLI's rendering of a clause that only empowers another body (real text of 报废机动车回收管理办法 第三条)."""
+    from kb.cli.eligibility import format_result
+    from kb.eligibility.matcher import POINTER_NOTE, EligibilityResult, Match, overall_note
+
+    quote = "第三条 国家鼓励特定领域的老旧机动车提前报废更新，具体办法由国务院有关部门另行制定。"
+    m = Match(doc_id="end-of-life-vehicle-recycling-measures-2019", doc_title="报废机动车回收管理办法",
+              doc_level="国家级", doc_type="行政法规", section="第三条", quote=quote, start=0, end=len(quote),
+              reasons=["关注购置"], conditions=[], support_type="授权规定、优先/优惠",
+              support_types=["授权规定", "优先/优惠"], pointer=True, points_to="具体办法由国务院有关部门另行制定",
+              note=POINTER_NOTE.format("具体办法由国务院有关部门另行制定"), score=3.0)
+    res = EligibilityResult(matches=[m], note=overall_note([m]))
+    out = format_result(res)
+    assert "【授权规定】本条只授权其他机关另行规定（具体办法由国务院有关部门另行制定）" in out
+    assert "（国家级·行政法规）" in out and "行政法规条款" in res.note and "授权规定" in res.note
+    assert json.loads(res.model_dump_json())["matches"][0]["pointer"] is True

@@ -36,6 +36,7 @@ class Environment(BaseSettings):
     ADMIN_PASSWORD: str = ""
     MAX_DOCUMENT_MB: str = ""  # checked by the document reader, which says what is wrong with a bad value
     LOG_LEVEL: str = "INFO"
+    GRADIO_TEMP_DIR: str = ""  # where the web app makes its private temporary folder (default: the system's)
 
 
 def env() -> Environment:
@@ -59,6 +60,15 @@ class AnswerSettings(BaseModel):
     extra_margin: float = 0.15  # a second quote must be almost as good an answer as the first
     other_doc_margin: float = 0.25  # another document's clause on the same point is quoted too
     pool_margin: float = 0.3  # how much worse than the best clause a clause meeting the constraints may be
+
+
+class LoginSettings(BaseModel):
+    """Limits on admin logins in the web app (webui/auth.py)."""
+
+    max_failures: int = 5  # wrong logins allowed per user name, and per client address, within `window_s`
+    window_s: float = 900.0  # the span over which failures are counted
+    lockout_s: float = 900.0  # after too many failures, every login of that user or client is refused this long
+    session_s: float = 8 * 3600.0  # an admin login (and its upload permission) lasts at most this long
 
 
 class Settings(BaseModel):

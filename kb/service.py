@@ -29,15 +29,35 @@ class QuestionError(ValueError):
 
 
 def check_question(question: object) -> str:
-    """The question stripped, or QuestionError with a clear Chinese message."""
+    """The question stripped and cut to MAX_QUESTION characters, or QuestionError with a clear Chinese message.
+
+    The one entry for the CLI, the web chat and the /ask API. Only text is a question (a number, list or dict is
+    refused, never turned into text), and only its first characters are looked at, so a huge input costs nothing."""
     if not isinstance(question, str):
-        raise QuestionError("问题必须是文本。")
-    q = question.strip()
+        raise QuestionError(f"问题必须是文本，收到的是{TYPE_NAMES.get(type(question).__name__, '其他类型的数据')}。")
+    q = _head(question)
     if not q:
         raise QuestionError("问题为空，请输入要查询的内容。")
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in q):
+    kinds = {unicodedata.category(ch)[0] for ch in q}
+    if not kinds & {"L", "N"}:
         raise QuestionError("问题只包含标点或符号，请输入文字。")
+    if "L" not in kinds:
+        raise QuestionError(f"问题只有数字（“{q if len(q) <= 20 else q[:20] + '…'}”），无法确定要查询什么，"
+                            "请用文字说明想了解的内容。")
     return q
+
+
+def _head(question: str) -> str:
+    """The question without surrounding space, cut to MAX_QUESTION characters before anything else looks at it."""
+    return question.lstrip()[:MAX_QUESTION].rstrip()
+
+
+def was_cut(question: str) -> bool:
+    return len(question.lstrip()) > MAX_QUESTION and bool(question.lstrip()[MAX_QUESTION:].strip())
+
+
+TYPE_NAMES = {"int": "数字", "float": "数字", "bool": "真假值", "list": "列表", "tuple": "列表", "dict": "对象（字典）",
+              "NoneType": "空值"}
 
 
 class KnowledgeBase:
@@ -124,7 +144,7 @@ class KnowledgeBase:
 
     def search(self, question: str, k: int = 10, mode: Mode = "hybrid",
                filters: DocFilter | None = None) -> list[Retrieved]:
-        q = check_question(question)[:MAX_QUESTION]
+        q = check_question(question)
         docs = self.allowed(filters)
         retriever = self.retriever.restricted(docs, filters or DocFilter()) if docs is not None else self.retriever
         return [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
@@ -134,18 +154,19 @@ class KnowledgeBase:
         """Answer one question; bad input gives a record with `error` set rather than an exception.
         `filters` limits the documents that may answer (by default: those in force, not superseded ones)."""
         t0 = time.perf_counter()
+        # What is echoed back is at most the part of the question that is read.
+        shown = question[:MAX_QUESTION] if isinstance(question, str) else ""
         try:
             q = check_question(question)
         except QuestionError as e:
-            return AnswerRecord(id=id, question=question if isinstance(question, str) else "", answer=str(e),
-                                refused=True, error=str(e))
+            return AnswerRecord(id=id, question=shown, answer=str(e), refused=True, error=str(e))
         note = ""
-        if len(q) > MAX_QUESTION:
-            q, note = q[:MAX_QUESTION], f"（问题超过 {MAX_QUESTION} 字，仅按前 {MAX_QUESTION} 字检索。）"
+        if was_cut(question):
+            note = f"（问题超过 {MAX_QUESTION} 字，仅按前 {MAX_QUESTION} 字检索。）"
         data, _, retriever, answerer = self._state
         docs = self.allowed(filters, data)
         if docs is not None and not docs:
-            rec = AnswerRecord(id=id, question=question, refused=True,
+            rec = AnswerRecord(id=id, question=shown, refused=True,
                                answer=f"没有符合筛选条件（{(filters or DocFilter()).describe() or '现行有效'}）的文档。")
             rec.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
             return rec
@@ -158,7 +179,7 @@ class KnowledgeBase:
             retriever = retriever.restricted(docs, filters or DocFilter())
         hits = retriever.search(q, k=max(10, retriever.top_k))
         rec = answerer.ask(q, hits, docs, named)
-        rec.id, rec.question = id, question
+        rec.id, rec.question = id, shown
         if note:
             rec.answer = note + rec.answer
         rec.latency_ms = round((time.perf_counter() - t0) * 1000, 2)

@@ -53,9 +53,16 @@ def client(app_url):
 
 @pytest.fixture(scope="module")
 def chat(kb):
-    import app
+    from webui.chat import ChatApp
 
-    return app.ChatApp(kb)
+    return ChatApp(kb)
+
+
+@pytest.fixture(scope="module")
+def tables(kb, tmp_path_factory):
+    from webui.tables_tab import TablesTab
+
+    return TablesTab(kb, tmp_path_factory.mktemp("tables"))
 
 
 def verbatim(kb, c: Citation) -> bool:
@@ -180,60 +187,60 @@ XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
 def test_user_message_is_escaped():
-    import app
+    from webui import render
 
-    out = app.render_user(XSS)
+    out = render.render_user(XSS)
     assert "<script" not in out and "<img" not in out and "&lt;script&gt;" in out
 
 
 def test_answer_rendering_escapes_and_links_markers():
-    import app
+    from webui import render
 
     c = Citation(doc_id="d", doc_title=XSS, section="一、<b>章</b> > 4．加氢站", quote=XSS, start=0, end=5)
     rec = AnswerRecord(question=XSS, answer=f"到2025年，建成加氢站30座[1]。{XSS}[7]", citations=[c])
-    out = app.render_answer(rec, turn=3, rewritten=XSS)
+    out = render.render_answer(rec, turn=3, rewritten=XSS)
     assert "<script" not in out and "<img" not in out and "<b>" not in out
     assert "href='#cite-3-c-1'" in out and "#cite-3-c-7" not in out  # no marker for a citation that does not exist
     assert "按上下文理解为" in out
 
 
 def test_refusal_rendering():
-    import app
+    from webui import render
 
     rel = Citation(doc_id="d", doc_title="t", section="二、总体思路与发展目标 > （三）发展目标",
                    quote="到2025年，全省新能源汽车产业规模持续做大", start=0, end=10)
     rec = AnswerRecord(question=UNANSWERABLE, answer="文件中未找到2030年新能源汽车的相关内容。", refused=True,
                        related=[rel])
-    out = app.render_answer(rec, turn=0)
+    out = render.render_answer(rec, turn=0)
     assert "文件中未明确规定" in out and "相关条款（仅供参考）" in out and "#cite-0-r-1" in out
     assert out.lstrip().startswith(">")  # a muted block quote, not an ordinary answer
 
 
 def test_source_pane_escapes_and_highlights():
-    import app
+    from webui import render
 
-    out = app.render_source(XSS, "一、<i>x</i> > （三）发展目标", "前文<b>", XSS, "后文</div>", label="引用 [1]")
+    out = render.render_source(XSS, "一、<i>x</i> > （三）发展目标", "前文<b>", XSS, "后文</div>", label="引用 [1]")
     assert "<script" not in out and "<img" not in out and "<i>" not in out and "<b>" not in out
     assert out.count("<mark") == 1 and "&lt;script&gt;" in out and "（三）发展目标" in out
 
 
 def test_source_context_of_a_real_citation(client, kb):
-    import app
+    from webui import render
 
     rec = AnswerRecord.model_validate(client.predict(HYDROGEN, api_name="/ask"))
     c = rec.citations[0]
-    before, quote, after, where = app.source_context(kb, c)
+    before, quote, after, where = render.source_context(kb, c)
     assert quote == kb.documents[c.doc_id].text[c.start:c.end] and "30座" in quote
     assert "加氢" in before  # the paragraph around the quote is shown
     # Without offsets the quote is found in the text.
-    before2, quote2, _, _ = app.source_context(kb, c.model_copy(update={"start": None, "end": None}))
+    before2, quote2, _, _ = render.source_context(kb, c.model_copy(update={"start": None, "end": None}))
     assert quote2 == c.quote
 
 
 # ---------------------------------------------------------------- chat handler: bad input, follow-ups, tables
 
 def test_chat_handler_bad_input(chat):
-    import app
+    from webui.chat import MAX_INPUT
 
     chatlog, turns, box, notice, *_ = chat.respond("   ", [], [])
     assert chatlog == [] and "请输入问题" in notice
@@ -245,7 +252,7 @@ def test_chat_handler_bad_input(chat):
     assert turns == [] and "上一个问题" in chatlog[-1]["content"]
     chatlog, turns, *_ = chat.respond(XSS + "加氢站建多少座？", [], [])
     assert "<script" not in chatlog[0]["content"] and "<img" not in chatlog[0]["content"]
-    assert app.MAX_INPUT >= 500
+    assert MAX_INPUT >= 500
 
 
 def test_chat_handler_follow_up_and_source(chat):
@@ -261,26 +268,29 @@ def test_chat_handler_follow_up_and_source(chat):
     assert chat.pick("99-c-1", turns)[1] is not None and "<mark" not in chat.show_source(turns, "99-c-1")
 
 
-def test_tables_filter_and_export(chat):
-    df, count, path = chat.filter_targets("target", "充电桩", "", "2025")
+def test_tables_filter_and_export(tables):
+    df, count, path = tables.filter_targets("target", "充电桩", "", "2025")
     assert len(df) >= 1 and all("充电桩" in v for v in df["指标"])
     raw = Path(path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0][:9] == ["doc_id", "section", "indicator", "value", "unit", "qualifier", "year", "kind", "quote"]
     assert len(rows) == len(df) + 1
-    df, count, _ = chat.filter_projects("电池", "")
+    df, count, _ = tables.filter_projects("电池", "")
     assert len(df) >= 1
-    df, count, _ = chat.filter_resp("发展改革委", "", "")
+    df, count, _ = tables.filter_resp("发展改革委", "", "")
     assert len(df) >= 1
-    names = {Path(p).name for p in chat.export_paths}
+    names = {Path(p).name for p in tables.export_paths}
     assert names == {"targets.csv", "projects.csv", "responsibilities.csv", "tables.xlsx"}
 
 
 # ---------------------------------------------------------------- a real browser, end to end
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_browser_end_to_end(app_url):
+def test_browser_end_to_end(app_url, tables):
+    from webui.examples import examples
+
+    later_year = examples(tables.kb, tables.store).questions[-1]  # the chip about a year no target is set for
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # a missing requirement is a failure, not a reason to skip
@@ -335,7 +345,7 @@ def test_browser_end_to_end(app_url):
             page.screenshot(path=str(ARTIFACTS / "app-3-citation-click.png"), full_page=True)
 
             # 5. An unanswerable question, asked with an example chip: the muted refusal.
-            page.get_by_role("button", name=UNANSWERABLE).click()
+            page.get_by_role("button", name=later_year).click()
             page.wait_for_function("document.querySelectorAll(\"#chatbot [data-testid='bot']\").length > 2",
                                    timeout=60_000)
             refusal = bots.nth(2).inner_text()
@@ -355,6 +365,13 @@ def test_browser_end_to_end(app_url):
             assert "<script>window.__xss=1</script>" in users.nth(n_users).inner_text()
             assert page.evaluate("window.__xss === undefined")
             page.screenshot(path=str(ARTIFACTS / "app-5-escaped.png"), full_page=True)
+
+            # 6b. Apostrophes and $$…$$ are shown as typed: no entity text, no formula typesetting.
+            typed = "L2's $$x_1 + y^2$$ 与 \\frac{a}{b} 加氢站建多少座？"
+            ask(typed, 4)
+            shown = users.nth(n_users + 1).inner_text()
+            assert typed in shown and "&#x27;" not in shown and "&amp;" not in shown
+            assert users.nth(n_users + 1).locator(".katex").count() == 0
 
             # 7. The tables tab: filter, then download the CSV.
             page.get_by_role("tab", name="目标与项目表").click()
@@ -378,14 +395,14 @@ def test_browser_end_to_end(app_url):
     assert outside == [], f"the page fetched something from outside: {outside}"
 
 
-def test_target_chart_pairs_only_stated_baselines(chat):
-    import app
+def test_target_chart_pairs_only_stated_baselines(tables):
+    from webui.tables_tab import chart_frame, target_pairs
 
-    pairs, n_goals = app.target_pairs(chat.store.targets())
+    pairs, n_goals = target_pairs(tables.store.targets())
     assert n_goals > len(pairs) >= 1
     assert all(b.kind == "baseline" and b.year == "2020" and g.kind == "target" and g.year == "2025"
                and b.indicator == g.indicator and b.unit_norm == g.unit_norm for b, g in pairs)
-    frame = app.chart_frame(pairs)
+    frame = chart_frame(pairs)
     prod = frame[frame["指标"] == "新能源汽车产量（万辆）"]
-    assert sorted(prod["数值"]) == [7.7, 60.0]
+    assert sorted(prod["数值"]) == [7.7, 60.0] and set(prod["年份"]) == {"2020年基数", "2025年目标"}
     assert prod["柱"].nunique() == 2  # one bar per figure: never stacked into a sum

@@ -84,13 +84,3 @@ class EligibilityTab:
                                                     "qualifications", "description")],
                       None, inputs, api_visibility="private", queue=False)
 
-
-CSS = """
-.elig-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 14px; margin: 10px 0;}
-.elig-head {font-weight: 600; margin-bottom: 6px;}
-.elig-quote {margin: 6px 0; padding-left: 10px; border-left: 3px solid #0d9488; color: var(--body-text-color);}
-.elig-note {background: #fef3c7; color: #78350f; padding: 8px 12px; border-radius: 6px; margin-bottom: 6px;}
-.elig-warn {color: #b45309; margin: 4px 0;}
-.elig-basis {color: var(--body-text-color-subdued); font-size: 0.9em;}
-.lib-ok {color: #15803d;} .lib-err {color: #b91c1c;}
-"""

@@ -11,7 +11,8 @@ from indexer.formats import SUPPORTED
 from indexer.library import LibraryError, add_document, remove_document
 from kb.core.records import LEVELS
 from kb.service import KnowledgeBase
-from webui.auth import Admin
+from webui.auth import Admin, LoginLocked
+from webui.uploads import SET_COOKIE_JS, discard_upload
 
 COLUMNS = [("doc_id", "文档标识"), ("title", "标题"), ("level", "层级"), ("doc_number", "文号"), ("issuer", "发文机关"),
            ("date", "日期"), ("doc_type", "文种"), ("region", "地区"), ("validity", "效力"), ("replaced_by", "被替代为")]
@@ -27,10 +28,11 @@ def _msg(text: str, ok: bool = True) -> str:
 class LibraryTab:
     """Handlers of the tab; every write action checks the session's login on the server, whatever the page shows."""
 
-    def __init__(self, kb: KnowledgeBase, admin: Admin, on_change=lambda: None):
+    def __init__(self, kb: KnowledgeBase, admin: Admin, on_change=lambda: None, upload_root: Path | None = None):
         self.kb = kb
         self.admin = admin
         self.on_change = on_change  # e.g. the tables tab re-reading its store
+        self.upload_root = upload_root  # Gradio's upload folder: an uploaded file is removed from it once used
 
     def frame(self) -> pd.DataFrame:
         metas = [d.meta for d in self.kb.documents.values()]
@@ -45,24 +47,38 @@ class LibraryTab:
         return (message, self.frame(), gr.Dropdown(choices=[("（不替换，作为新文档）", "")] + choices, value=""),
                 gr.Dropdown(choices=choices, value=None))
 
-    def login(self, user: str, password: str):
+    def login(self, user: str, password: str, request: gr.Request | None = None):
+        """(is_admin, status, admin panel, upload ticket); the page stores the ticket as a cookie for uploads."""
+        closed = gr.Column(visible=False)
         if not self.admin.enabled:
-            return False, _msg(self.admin.why_disabled, ok=False), gr.Column(visible=False)
-        if self.admin.check(user, password):
-            return True, _msg("已登录为管理员。"), gr.Column(visible=True)
-        return False, _msg("用户名或密码错误。", ok=False), gr.Column(visible=False)
+            return False, _msg(self.admin.why_disabled, ok=False), closed, ""
+        client = request.client.host if request is not None and request.client else ""
+        try:
+            ok = self.admin.check(user, password, client=client)
+        except LoginLocked as e:
+            return False, _msg(str(e), ok=False), closed, ""
+        if ok:
+            return True, _msg("已登录为管理员。"), gr.Column(visible=True), self.admin.issue_ticket()
+        return False, _msg("用户名或密码错误。", ok=False), closed, ""
 
-    @staticmethod
-    def logout():
-        return False, _msg("已退出管理员登录。"), gr.Column(visible=False)
+    def logout(self, ticket: str | None = None):
+        self.admin.revoke_ticket(ticket)
+        return False, _msg("已退出管理员登录。"), gr.Column(visible=False), ""
 
     def upload(self, file, replace: str, level: str, *values_and_admin, progress=gr.Progress()):
+        path = Path(file if isinstance(file, str) else file.name) if file else None
+        try:
+            return self._upload(path, replace, level, *values_and_admin, progress=progress)
+        finally:  # the library keeps its own copy; the uploaded one goes, whatever happened
+            if path is not None and self.upload_root is not None:
+                discard_upload(path, self.upload_root)
+
+    def _upload(self, path: Path | None, replace: str, level: str, *values_and_admin, progress):
         *values, is_admin = values_and_admin
         if not is_admin:
             return self._refreshed(_msg("上传、替换和删除需要管理员登录。", ok=False))
-        if not file:
+        if path is None:
             return self._refreshed(_msg("请先选择要上传的文件。", ok=False))
-        path = Path(file if isinstance(file, str) else file.name)
         meta = {k: (v or "").strip() for (k, _), v in zip(META_FIELDS, values)} | {"level": level or ""}
         try:
             m = add_document(self.kb.settings, path, name=path.name, meta=meta, replace=replace or None,
@@ -123,9 +139,13 @@ class LibraryTab:
                 victim = gr.Dropdown(self.doc_choices(), label="要删除的文档")
                 confirm = gr.Checkbox(label="确认删除")
             del_btn = gr.Button("删除并更新索引", variant="stop")
+        ticket = gr.Textbox(visible="hidden", elem_id="lib-ticket")
         outputs = [status, table, replace, victim]
-        login_btn.click(self.login, [user, pw], [is_admin, status, admin_panel], api_visibility="private")
-        logout_btn.click(self.logout, None, [is_admin, status, admin_panel], api_visibility="private")
+        login_btn.click(self.login, [user, pw], [is_admin, status, admin_panel, ticket], api_visibility="private",
+                        concurrency_limit=1, concurrency_id="login").then(
+            None, ticket, None, js=SET_COOKIE_JS, api_visibility="private")
+        logout_btn.click(self.logout, ticket, [is_admin, status, admin_panel, ticket], api_visibility="private").then(
+            None, ticket, None, js=SET_COOKIE_JS, api_visibility="private")
         add_btn.click(self.upload, [upload, replace, level, *values, is_admin], outputs, api_visibility="private",
                       concurrency_limit=1, concurrency_id="library")
         del_btn.click(self.delete, [victim, confirm, is_admin], outputs, api_visibility="private",

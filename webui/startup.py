@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sys
 import threading
 from collections.abc import Callable
 
@@ -13,12 +14,15 @@ from kb.service import KnowledgeBase
 log = logging.getLogger(__name__)
 
 PAGE_TITLE = "正在准备知识库"
+APP_MARKER = "kb-status"  # elem_id of an element only the app has (its knowledge-base status line)
 
-# The page polls the port; when what answers there is the app itself (its title is in the page), it reloads.
+# The page polls the port; when what answers there is the app itself (its config has an element with the marker
+# as elem_id), it reloads. The text searched for is built here, so this page's own config never contains it.
 RELOAD_JS = """
 (marker) => {
+  const wanted = '"elem_id":"' + marker + '"';
   const poll = () => fetch('/', {cache: 'no-store'}).then(r => r.text()).then(t => {
-      if (t.includes(marker)) { location.reload(); } else { setTimeout(poll, 1000); }
+      if (t.includes(wanted)) { location.reload(); } else { setTimeout(poll, 1000); }
     }).catch(() => setTimeout(poll, 1000));
   setTimeout(poll, 1500);
 }
@@ -55,6 +59,7 @@ class PageProgress:
 def open_with_page(launch: Callable[..., object], app_title: str, terminal=None, **open_kwargs) -> KnowledgeBase:
     """Open the KB (building it when missing or stale) while a page on the app's port shows the progress.
 
+    `app_title` heads the page (the KB, and so its documents' title, is not known yet);
     `launch(blocks, **kw)` serves a Blocks on the app's address; the page is closed before this returns,
     so the caller can launch the app on the same port, and the open page then reloads into it."""
     progress = PageProgress(terminal)
@@ -62,7 +67,7 @@ def open_with_page(launch: Callable[..., object], app_title: str, terminal=None,
         gr.Markdown(f"## {app_title}\n首次启动需要建立知识库（读取文件、计算向量），完成后本页会自动进入问答界面。")
         bar = gr.HTML(progress.render(), elem_id="boot-progress")
         gr.Timer(0.5).tick(progress.render, None, bar, show_progress="hidden")
-        marker = gr.Textbox(app_title, visible=False)
+        marker = gr.Textbox(APP_MARKER, visible=False)
         page.load(None, marker, None, js=RELOAD_JS)
     launch(page, prevent_thread_lock=True, quiet=True)
     try:
@@ -75,3 +80,20 @@ def open_with_page(launch: Callable[..., object], app_title: str, terminal=None,
     progress(1.0, "知识库已就绪，正在打开问答界面…")
     page.close()
     return kb
+
+
+class TerminalProgress:
+    """The first build's progress in the terminal: one redrawn bar on a terminal, one log line per step otherwise."""
+
+    def __init__(self, width: int = 30):
+        self.width = width
+
+    def __call__(self, fraction: float, message: str) -> None:
+        f = min(max(float(fraction), 0.0), 1.0)
+        done = int(round(f * self.width))
+        line = f"建立知识库 [{'█' * done}{'░' * (self.width - done)}] {f * 100:5.1f}%  {message}"
+        if sys.stderr.isatty():  # a live display, not a log record
+            sys.stderr.write(f"\r{line}\033[K" + ("\n" if f >= 1.0 else ""))
+            sys.stderr.flush()
+        else:
+            log.info("%s", line)

@@ -41,6 +41,7 @@ class Environment(BaseSettings):
     KB_BACKEND: str = "embedded"  # or "milvus" (README, "Milvus backend")
     MILVUS_URI: str = ""  # default: a Milvus Lite file inside the KB directory
     MILVUS_COLLECTION: str = ""  # default: one derived from the KB directory's path
+    GRADIO_TEMP_DIR: str = ""  # where the web app makes its private temporary folder (default: the system's)
 
 
 def env() -> Environment:
@@ -128,6 +129,15 @@ class EligibilitySettings(BaseModel):
     min_score: float = 1.0  # weaker matches are noise, not provisions that apply
     min_relative: float = 0.4  # nor are matches scoring under this share of the best one
     per_paragraph: int = 3  # at most this many sentences of one paragraph, so the top k spans more provisions
+
+
+class LoginSettings(BaseModel):
+    """Limits on admin logins in the web app (webui/auth.py)."""
+
+    max_failures: int = 5  # wrong logins allowed per user name, and per client address, within `window_s`
+    window_s: float = 900.0  # the span over which failures are counted
+    lockout_s: float = 900.0  # after too many failures, every login of that user or client is refused this long
+    session_s: float = 8 * 3600.0  # an admin login (and its upload permission) lasts at most this long
 
 
 class Settings(BaseModel):

@@ -253,7 +253,12 @@ def test_plan_matches_carry_level_genre_and_note(matcher):
 def test_a_pointer_is_labelled_in_the_cli_and_never_relief_granted():
     """The CLI's rendering of a clause that only empowers another body (real text of 报废机动车回收管理办法 第三条)."""
     from kb.cli.eligibility import format_result
-    from kb.eligibility.matcher import POINTER_NOTE, EligibilityResult, Match, overall_note
+    from kb.eligibility.matcher import (
+        POINTER_NOTE,
+        EligibilityResult,
+        Match,
+        overall_note,
+    )
 
     quote = "第三条 国家鼓励特定领域的老旧机动车提前报废更新，具体办法由国务院有关部门另行制定。"
     m = Match(doc_id="end-of-life-vehicle-recycling-measures-2019", doc_title="报废机动车回收管理办法",

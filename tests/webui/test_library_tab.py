@@ -38,14 +38,37 @@ def test_writes_need_a_login_checked_on_the_server(lib_kb, tmp_path):
     msg, *_ = tab.delete(next(iter(docs)), True, False)
     assert "需要管理员登录" in msg
     assert set(lib_kb.documents) == docs and not (lib_kb.settings.corpus_dir / "new.txt").exists()
-    ok, msg, _ = tab.login(USER, "wrong-password")
-    assert ok is False and "错误" in msg
+    ok, msg, _, ticket = tab.login(USER, "wrong-password")
+    assert ok is False and "错误" in msg and ticket == ""
+    ok, msg, _, ticket = tab.login(USER, PASSWORD)
+    assert ok is True and tab.admin.valid_ticket(ticket)
+    assert tab.logout(ticket)[3] == "" and not tab.admin.valid_ticket(ticket)
+
+
+def test_an_uploaded_file_is_removed_once_used(lib_kb, tmp_path):
+    """Whatever the outcome, the copy Gradio stored on upload goes; nothing outside its upload folder is touched."""
+    root = tmp_path / "uploads"
+    tab = LibraryTab(lib_kb, Admin(USER, PASSWORD), upload_root=root)
+    refused = root / "a1" / "new.txt"
+    refused.parent.mkdir(parents=True)
+    refused.write_text(NEW_DOC, encoding="utf-8")
+    msg, *_ = tab.upload(str(refused), "", "", "", "", "", "", "", "", False)  # not logged in
+    assert "需要管理员登录" in msg and not refused.exists() and not refused.parent.exists()
+    bad = root / "b2" / "empty.txt"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("", encoding="utf-8")
+    msg, *_ = tab.upload(str(bad), "", "", "", "", "", "", "", "", True)  # rejected by the library
+    assert "未加入" in msg and not bad.exists()
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("", encoding="utf-8")
+    tab.upload(str(outside), "", "", "", "", "", "", "", "", True)
+    assert outside.exists() and root.exists()
 
 
 def test_admin_is_off_without_credentials(lib_kb):
     tab = LibraryTab(lib_kb, Admin("", ""))
-    ok, msg, _ = tab.login("", "")
-    assert ok is False and "ADMIN_USER" in msg
+    ok, msg, _, ticket = tab.login("", "")
+    assert ok is False and "ADMIN_USER" in msg and ticket == ""
 
 
 def test_bad_upload_changes_nothing(lib_kb, tmp_path):

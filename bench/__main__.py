@@ -6,7 +6,8 @@ not dropped (that needs root and would disturb other work), so "cold" means a co
 Peak RSS of each child comes from wait4(). Builds and probes use a temporary MODEL_CACHE and KB, never the
 project's own. Results: a Markdown table on stdout and <out>/bench-<timestamp>.{json,md} (+ latest.*).
 `python -m bench load [--clients 20] [--questions 10] [--out FILE]` is the web app's load test (bench/load.py);
-`python -m bench library [--out FILE]` times adding and removing a document (bench/library.py).
+`python -m bench library [--out FILE]` times adding and removing a document (bench/library.py);
+`python -m bench soak [--clients 20] [--minutes 5] [--out FILE]` is the soak run (bench/soak.py).
 """
 from __future__ import annotations
 
@@ -380,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.load import main as load_main
 
         return load_main(argv[1:])
+    if argv[:1] == ["soak"]:  # the app under clients for minutes while documents come and go (bench/soak.py)
+        from bench.soak import main as soak_main
+
+        return soak_main(argv[1:])
     if argv[:1] == ["library"]:  # add/remove one document and PDF/DOCX ingestion speed (bench/library.py)
         from bench.library import main as library_main
 

@@ -12,6 +12,7 @@ from indexer.library import (
     LibraryError,
     add_document,
     list_documents,
+    recover,
     remove_document,
 )
 from indexer.loader import CorpusError
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     s = settings(kb_dir=args.kb, corpus_dir=args.corpus)
     try:
+        recover(s)  # what a killed add or remove left behind is undone (or finished) first; it says so on stderr
         if args.command == "build":
             print(build(s, force=args.force))
         elif args.command == "add":

@@ -1,7 +1,19 @@
-"""The document library: add, replace and remove one document of the corpus, keeping the KB in step with it."""
+"""The document library: add, replace and remove one document of the corpus, keeping the KB in step with it.
+
+A change is a transaction. Its corpus as it will be is proposed in a hidden folder, corpus/.staging/<pid>/ (the
+new file, hard links to the others, the new manifest), and the KB is built from that. Only when the new KB is in
+place are the corpus and manifest changed, following an intent file (commit.json) written first. So a change
+killed at any point leaves the corpus, manifest and KB as they were, or finishes it: the next library command
+(under the library lock, so nothing else is in progress) deletes a proposal without intent and carries out one
+with it. The build never sees a half-made change, even when it is started by another command.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -23,7 +35,12 @@ from kb.embed import LazyEmbedder
 from kb.store import files as store
 from kb.store.artifacts import DocCache, file_sha256
 
+log = logging.getLogger(__name__)
 EDITABLE = ("title", "issuer", "doc_number", "date", "level", "region", "doc_type")
+STAGING = ".staging"  # corpus/.staging/<pid>/: a change in progress (hidden: the loader reads top-level files only)
+INTENT = "commit.json"
+# Letters (Chinese included) and digits, then also - _ . ; no "..": ids name cache entries and appear in URLs.
+DOC_ID = re.compile(r"[^\W_][\w.-]{0,99}")
 
 
 class LibraryError(ValueError):
@@ -59,8 +76,11 @@ def _entries(corpus_dir: Path) -> list[dict]:
 def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | None = None,
                  replace: str | None = None, progress: Progress = say, embedder=None) -> DocMeta:
     """Add `src` to the corpus as `name` and update the KB; with `replace`, that document is kept but marked
-    被替代 (superseded by the new one). The file is read, parsed and embedded before anything is changed, and
-    a failed build restores the corpus as it was, so a bad file never alters the library or the index."""
+    被替代 (superseded by the new one). The file is read, parsed and embedded before anything is changed, and the
+    corpus changes only once the KB with the new document is in place (see the module's docstring), so a bad
+    file, a failed build or a killed process never alters the library or the index. A safe `doc_id` (letters,
+    digits, - _ .) may be given in `meta`; content already in the library is refused unless it is `replace`'s.
+    """
     meta = {k: v for k, v in (meta or {}).items() if v not in (None, "")}
     try:
         name = check_filename(name or src.name)
@@ -76,6 +96,7 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
     corpus = s.corpus_dir
     corpus.mkdir(parents=True, exist_ok=True)
     with library_lock(s.kb_dir):
+        recover_locked(s)
         entries = _entries(corpus)
         ids = {doc_id_of(corpus / e["file"], e): e for e in entries}
         if (corpus / name).exists():
@@ -83,42 +104,47 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
         if replace and replace not in ids:
             raise LibraryError(f"要替换的文档不存在：{replace}。现有文档：{'、'.join(ids) or '无'}")
         explicit = meta.pop("doc_id", "")
+        if explicit:
+            check_doc_id(explicit)
         doc_id = explicit or Path(name).stem
         if doc_id in ids:
             if explicit:
                 raise LibraryError(f"doc_id 已存在：{doc_id}")
             doc_id = next(f"{doc_id}-{i}" for i in range(2, 10_000) if f"{doc_id}-{i}" not in ids)
 
-        # Read, parse and embed the staged copy first: every way a file can be bad shows up here.
-        staged = corpus / f".staging-{os.getpid()}-{name}"
-        shutil.copyfile(src, staged)
+        stage = _stage(corpus)
         try:
+            # Read, parse and embed a copy first: every way a file can be bad shows up before anything changes.
+            staged = stage / name
+            shutil.copyfile(src, staged)
+            digest = file_sha256(staged)
+            _refuse_duplicate(name, replace, [d for d, e in ids.items() if file_sha256(corpus / e["file"]) == digest])
             # The metadata given wins over what the text says; the title also steers the structure parser.
             entry = {"file": name, "doc_id": doc_id, **meta}
             a = analyse(staged, entry, LazyEmbedder(s, embedder), lambda f, m: progress(0.8 * f, m))
             if not a.chunks:
                 raise LibraryError(f"{name}：文档中没有可索引的正文")
+            # The same text in another format or encoding (a .docx of a .txt already there) is a duplicate too.
+            text = _text_digest(a.document.text)
+            _refuse_duplicate(name, replace, [d for d, t in _kb_texts(s, embedder).items() if t == text and d in ids])
             entry = {"file": name, "doc_id": doc_id, **{k: v for k, v in a.found.items() if k in EDITABLE and v},
                      **meta, "validity": "现行"}
             # Cached under the key the build will look up, so the build below embeds nothing again.
             DocCache(s.kb_dir / "docs", s.embed_model, artifact_version()).put(
                 _key(s, doc_id, staged, entry), a)
-        except CorpusError as e:
-            staged.unlink(missing_ok=True)
-            raise LibraryError(str(e).replace(staged.name, name)) from e
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
 
-        new_entries = [dict(e) for e in entries]
-        if replace:
-            old = next(e for e in new_entries if doc_id_of(corpus / e["file"], e) == replace)
-            old.update(validity="被替代", replaced_by=doc_id)
-            old.setdefault("doc_id", replace)
-        new_entries.append(entry)
-        os.replace(staged, corpus / name)
-        _commit(s, entries, new_entries, undo=lambda: (corpus / name).unlink(missing_ok=True), progress=progress,
-                embedder=embedder)
+            new_entries = [dict(e) for e in entries]
+            if replace:
+                old = next(e for e in new_entries if doc_id_of(corpus / e["file"], e) == replace)
+                old.update(validity="被替代", replaced_by=doc_id)
+                old.setdefault("doc_id", replace)
+            new_entries.append(entry)
+            _propose(corpus, stage, new_entries, leave_out=None)
+            _build_and_commit(s, stage, [(staged, corpus / name)], progress, embedder)
+        except CorpusError as e:
+            raise LibraryError(str(e)) from e
+        finally:
+            _unstage(corpus, stage)
         return next(m for m in list_documents(s, embedder) if m.doc_id == doc_id)
 
 
@@ -127,6 +153,7 @@ def remove_document(s: Settings, doc_id: str, progress: Progress = say, embedder
     had superseded is in force again."""
     corpus = s.corpus_dir
     with library_lock(s.kb_dir):
+        recover_locked(s)
         entries = _entries(corpus)
         ids = {doc_id_of(corpus / e["file"], e): e for e in entries}
         if doc_id not in ids:
@@ -146,9 +173,12 @@ def remove_document(s: Settings, doc_id: str, progress: Progress = say, embedder
         bin_dir = s.kb_dir / "removed"
         bin_dir.mkdir(parents=True, exist_ok=True)
         kept = bin_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{gone['file']}"
-        os.replace(corpus / gone["file"], kept)  # same-folder renames are atomic; across filesystems, a copy
-        _commit(s, entries, new_entries, undo=lambda: shutil.move(kept, corpus / gone["file"]), progress=progress,
-                embedder=embedder)
+        stage = _stage(corpus)
+        try:
+            _propose(corpus, stage, new_entries, leave_out=gone["file"])
+            _build_and_commit(s, stage, [(corpus / gone["file"], kept)], progress, embedder)
+        finally:
+            _unstage(corpus, stage)
         return removed
 
 
@@ -160,17 +190,135 @@ def _key(s: Settings, doc_id: str, path: Path, entry: dict) -> str:
     return DocCache(s.kb_dir / "docs", s.embed_model, artifact_version()).key(doc_id, file_sha256(path), str(entry.get("title", "")))
 
 
-def _commit(s: Settings, old: list[dict], new: list[dict], undo, progress: Progress, embedder=None) -> None:
-    """Write the new manifest and rebuild; if the build fails, put the files and manifest back as they were
-    (the KB itself only switches when a build completes, so it is still the old one)."""
-    had_manifest = (s.corpus_dir / MANIFEST).exists()
-    write_manifest(s.corpus_dir, new)
-    try:
-        build(s, progress=lambda f, m: progress(0.8 + 0.2 * f, m), embedder=embedder)
-    except BaseException:
-        undo()
-        if had_manifest:
-            write_manifest(s.corpus_dir, old)
+def check_doc_id(doc_id: str) -> str:
+    """`doc_id` if it is a safe identifier, else LibraryError (it names cache entries and appears in links)."""
+    if not DOC_ID.fullmatch(doc_id) or ".." in doc_id:
+        raise LibraryError(f"文档标识“{doc_id[:40]}”不可用：只能由字母、汉字、数字和 - _ . 组成，以字母、汉字或数字"
+                           f"开头，不含“..”，最多 100 个字符（例如 zhejiang-nev-plan-2021）")
+    return doc_id
+
+
+def _refuse_duplicate(name: str, replace: str | None, same: list[str]) -> None:
+    """Identical content twice would answer every question about it with the same clause cited twice."""
+    same = [d for d in same if d != replace]  # a new version identical to the one it replaces changes nothing wrong
+    if same:
+        raise LibraryError(f"“{name}”的内容与已有文档 {'、'.join(same)} 完全相同，未加入。如果它是该文档的新版本，"
+                           f"请指定替换 {same[0]}（命令行：--replace {same[0]}）；否则无需再次加入。")
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256("".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def _kb_texts(s: Settings, embedder=None) -> dict[str, str]:
+    """doc_id → digest of its text (whitespace ignored), for the documents of the current KB."""
+    if status(s) != "ok":
+        build(s, embedder=embedder)
+    with open(store.current_dir(s.kb_dir) / store.DOCS_FILE, encoding="utf-8") as fh:
+        docs = [Document.model_validate_json(line) for line in fh if line.strip()]
+    return {d.meta.doc_id: _text_digest(d.text) for d in docs}
+
+
+def recover(s: Settings) -> list[str]:
+    """Finish or undo what a killed library command left (see the module's docstring); what was done, in words.
+    Commands call it first; not from inside a library change (it takes the library lock)."""
+    if not s.corpus_dir.is_dir() or not (any((s.corpus_dir / STAGING).glob("*")) or any(s.corpus_dir.glob(".staging-*"))):
+        return []
+    with library_lock(s.kb_dir):
+        return recover_locked(s)
+
+
+def recover_locked(s: Settings) -> list[str]:
+    """recover() for a caller that holds the library lock: any proposal left is then a dead process's."""
+    done = []
+    for stage in sorted((s.corpus_dir / STAGING).glob("*")):
+        intent = stage / INTENT
+        if intent.exists():  # the KB had been switched to the change: complete the corpus to match it
+            for src, dst in json.loads(intent.read_text(encoding="utf-8")):
+                if Path(src).exists():
+                    Path(dst).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.move(src, dst)
+            done.append(f"完成了被中断的文档库更改（{stage.name}）")
         else:
-            (s.corpus_dir / MANIFEST).unlink(missing_ok=True)
-        raise
+            done.append(f"撤销了被中断的文档库更改（{stage.name}），语料与清单未改动")
+        shutil.rmtree(stage, ignore_errors=True)
+    for old in s.corpus_dir.glob(".staging-*"):  # staged copies of earlier versions of this module
+        old.unlink(missing_ok=True)
+        done.append(f"删除了遗留的暂存文件 {old.name}")
+    for tmp in s.corpus_dir.glob(f".{MANIFEST}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+    _unstage(s.corpus_dir)
+    for line in done:
+        log.warning(line)
+    return done
+
+
+def _unstage(corpus: Path, stage: Path | None = None) -> None:
+    if stage is not None:
+        shutil.rmtree(stage, ignore_errors=True)
+    try:
+        (corpus / STAGING).rmdir()
+    except OSError:  # absent, or another proposal in it
+        pass
+
+
+def _stage(corpus: Path) -> Path:
+    stage = corpus / STAGING / str(os.getpid())
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    return stage
+
+
+def _propose(corpus: Path, stage: Path, entries: list[dict], leave_out: str | None) -> None:
+    """The corpus as it will be, in `stage`: links to the current files (minus `leave_out`) and the new manifest."""
+    for p in corpus.iterdir():
+        if p.is_file() and not p.name.startswith(".") and p.name not in (MANIFEST, leave_out) \
+                and not (stage / p.name).exists():
+            try:
+                os.link(p, stage / p.name)
+            except OSError:  # a filesystem without hard links
+                shutil.copy2(p, stage / p.name)
+    write_manifest(stage, entries)
+
+
+def _build_and_commit(s: Settings, stage: Path, moves: list[tuple[Path, Path]], progress: Progress,
+                      embedder=None) -> None:
+    """Build the KB from the proposal in `stage`, then make the real corpus match it: `moves` and the manifest.
+
+    The commit runs from the build's final progress report, while the build still holds its lock: a process
+    that checks the KB meanwhile waits for the lock and then finds KB and corpus in step (a failed or killed
+    build before it has changed nothing). An intent file written first lets the next command finish a commit
+    that was killed halfway."""
+    corpus = s.corpus_dir
+    moves = [(str(a), str(b)) for a, b in moves] + [(str(stage / MANIFEST), str(corpus / MANIFEST))]
+    committed = False
+
+    def commit() -> None:
+        nonlocal committed
+        if committed:
+            return
+        tmp = stage / f".{INTENT}.tmp"
+        tmp.write_text(json.dumps(moves, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, stage / INTENT)
+        _record_corpus(s)
+        for src, dst in moves:
+            Path(dst).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(src, dst)  # a rename within the corpus folder: atomic
+        committed = True
+
+    def report(f: float, m: str) -> None:
+        if f >= 1.0:
+            commit()
+        progress(0.8 + 0.2 * f, m)
+
+    build(s.model_copy(update={"corpus_dir": stage}), progress=report, embedder=embedder)
+    commit()  # in case the build finished without a final report
+
+
+def _record_corpus(s: Settings) -> None:
+    """The new KB was built from the proposal; it records the real corpus folder (commands given only --kb use it)."""
+    path = store.current_dir(s.kb_dir) / store.META_FILE
+    meta = store.read_meta(s.kb_dir).model_copy(update={"corpus_dir": str(s.corpus_dir.resolve())})
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(meta.model_dump_json(indent=1), encoding="utf-8")
+    os.replace(tmp, path)

@@ -11,14 +11,19 @@ SLOW_FIXTURES = {"kb", "fictional_kb", "tables", "kb_dir", "lib", "lib_kb", "app
                  "embedder", "model", "matcher", "built", "reference_model", "milvus_kb"}
 SLOW_MODULES = {"tests.indexer.test_convert_e5", "tests.kb.test_embed", "tests.kb.test_store", "tests.kb.test_cli",
                 "tests.bench.test_bench", "tests.bench.test_load", "tests.webui.test_startup",
-                "tests.indexer.test_library", "tests.test_app", "tests.webui.test_library_tab"}
+                "tests.indexer.test_library", "tests.test_app", "tests.webui.test_library_tab",
+                "tests.reliability.test_cli", "tests.reliability.test_soak"}
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # Soak runs take minutes: they run only when asked for by name (`-m soak`).
+    soak_asked = "soak" in (config.getoption("markexpr", "") or "")
     for item in items:
         module = getattr(item.module, "__name__", "")
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("soak") and not soak_asked:
+            item.add_marker(pytest.mark.skip(reason="soak run: select it with -m soak"))
 
 
 @pytest.fixture(scope="session")

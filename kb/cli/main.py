@@ -45,10 +45,18 @@ def format_record(rec: AnswerRecord) -> str:
 
 
 def _batch_lines(path: str):
-    """(id, question, error) per non-empty input line; a malformed line yields an error, not an exception."""
-    fh = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    """(id, question, error) per non-empty input line; a malformed line yields an error, not an exception.
+
+    The input is read as bytes and each line decoded on its own: one undecodable byte (a file saved in GBK, a
+    truncated upload) then costs that line only, instead of a decoding error that ends the whole batch."""
+    fh = sys.stdin.buffer if path == "-" else open(path, "rb")
     with fh:
-        for n, line in enumerate(fh, start=1):
+        for n, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")  # a leading BOM (Windows editors) is no text
+            except UnicodeDecodeError as e:
+                yield f"line-{n}", "", f"第 {n} 行不是有效的 UTF-8 文本（第 {e.start + 1} 个字节起无法解码），请以 UTF-8 保存"
+                continue
             if not line.strip():
                 continue
             try:

@@ -60,3 +60,24 @@ def test_batch_all_good_exits_zero(kb, kb_dir, tmp_path):
     f.write_text(json.dumps({"id": "x", "question": "加氢站"}, ensure_ascii=False) + "\n", encoding="utf-8")
     out = run(["ask", "--batch", str(f)], kb_dir)
     assert out.returncode == 0, out.stderr
+
+
+def test_batch_invalid_utf8_costs_only_its_line(kb, kb_dir, tmp_path):
+    """A line saved in GBK among UTF-8 lines: one record per line, `error` on that one, exit 1 — not a traceback."""
+    good = [{"id": "a", "question": "到2025年要建成多少座加氢站？"},
+            {"id": "c", "question": "由哪个部门牵头统筹推进新能源汽车发展工作？"}]
+    gbk = json.dumps({"id": "b", "question": "到2025年全省新能源汽车产量目标是多少？"}, ensure_ascii=False)
+    f = tmp_path / "q.jsonl"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps(good[0], ensure_ascii=False).encode() + b"\n"  # a BOM, as Notepad saves
+                  + gbk.encode("gbk") + b"\n" + json.dumps(good[1], ensure_ascii=False).encode() + b"\n")
+    for args, stdin in ((["--batch", str(f)], None), (["--batch", "-"], f.read_bytes())):
+        out = subprocess.run([sys.executable, "-m", "kb", "ask", *args], cwd=REPO, input=stdin, capture_output=True,
+                             env=dict(os.environ, KB_DIR=str(kb_dir), PYTHONPATH=str(REPO)), timeout=300)
+        stderr = out.stderr.decode("utf-8", "replace")
+        assert "Traceback" not in stderr
+        recs = [AnswerRecord.model_validate_json(line) for line in out.stdout.decode("utf-8").splitlines()]
+        assert [r.id for r in recs] == ["a", "line-2", "c"]
+        assert "UTF-8" in recs[1].error and recs[1].refused
+        assert recs[0].error is None and "30座" in recs[0].answer
+        assert recs[2].error is None and "省发展改革委" in recs[2].answer
+        assert out.returncode == 1 and "1 行未能回答" in stderr

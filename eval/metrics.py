@@ -67,6 +67,8 @@ class EvalItem(BaseModel):
 
 # An answer that computes: an operator between two figures, or a computed result (how compute.py writes them).
 ARITHMETIC = re.compile(r"\d\S{0,6}\s[÷×+−]\s\d|\s[=≈]\s\d")
+# A question that asks for a computation (for items written before the `computation` tag existed).
+COMPUTATION_ASKED = re.compile(r"合计|相差|差多少|多多少|少多少|倍|占比|比例|比重|增长|一共|总共|加起来|之和|对得上")
 
 
 class ItemScore(BaseModel):
@@ -251,7 +253,7 @@ def score_item(
         doc_id=item.doc_id,
         split=item.split,
         tags=item.tags,
-        unasked_arithmetic="computation" not in item.tags and not rec.refused and bool(ARITHMETIC.search(rec.answer)),
+        unasked_arithmetic=not asks_computation(item) and not rec.refused and bool(ARITHMETIC.search(rec.answer)),
     )
     if item.answerable:
         rank = first_hit_rank(item.evidence, texts, max(max(K_VALUES), MRR_K))
@@ -322,6 +324,11 @@ def evaluate(
         per_category={c: aggregate([s for s in scores if s.category == c]) for c in cats},
         items=scores,
     )
+
+
+def asks_computation(item: EvalItem) -> bool:
+    """Tagged so, or (an untagged item) worded so."""
+    return "computation" in item.tags or (not item.tags and bool(COMPUTATION_ASKED.search(item.question)))
 
 
 def grouped(scores: Sequence[ItemScore], key) -> dict[str, Metrics]:

@@ -19,6 +19,7 @@ import datetime as dt
 import re
 
 from kb.core.figures import cn_to_int
+from kb.core.national import alternation, issuer_prefixes, issuer_suffixes
 
 CN_NUM = "〇○零一二三四五六七八九十"
 DOC_NUMBER = re.compile(
@@ -44,8 +45,8 @@ PROVINCES = (
     "宁夏回族自治区", "新疆维吾尔自治区", "香港特别行政区", "澳门特别行政区",
 )
 PROVINCE_ANY = re.compile(r"^([\u4e00-\u9fff]{2,3}省)")  # a name not in the list above (or an invented one)
-NATIONAL_PREFIX = re.compile(r"^(?:国务院|中共中央|全国人民代表大会|全国人大|中华人民共和国|国家|中国人民银行|海关总署)")
-NATIONAL_SUFFIX = re.compile(r"(?:部|委员会|总局|总署|署|国务院办公厅|国务院)$")
+NATIONAL_PREFIX = re.compile(rf"^(?:{alternation(issuer_prefixes())})")
+NATIONAL_SUFFIX = re.compile(rf"(?:部|委员会|总局|总署|署|{alternation(issuer_suffixes())})$")
 # 市 first: a lazy "…州" would cut 杭州市 to 杭州
 CITY = tuple(re.compile(rf"^([\u4e00-\u9fff]{{1,8}}?{suffix})") for suffix in ("市", "自治州", "地区", "盟"))
 COUNTY = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:县|区|旗|市))")

@@ -90,10 +90,10 @@ NOT_SUPPORT_SECTION = re.compile(r"法律责任|罚则")
 NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|处以|吊销|没收|追究|给予处分|依法给予|责令|扣留|暂扣|拘留|本法所称|本条例所称|本办法所称|是指|起施行|"
                          r"自[^，。；]*之日起施行")
 # Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
-GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目建设资金", "参照适用", "提供指导")
+GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目", "参照适用", "提供指导")
 PERMITS = re.compile(r"可以[^，。；]{0,12}(?:出售|享受|利用|要求)")  # what a law lets an enterprise do
 # A clause that only empowers another body to set the relief: the phrase saying where it is to be set.
-POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|另行制定[^。；，]*|另行规定|由国务院规定|"
+POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|另行制定[^。；，]*|另行规定|由国务院[^。；，]{0,4}规定|"
                      r"国务院批准[^。；]*?的其他情形|(?:人民政府|有关部门)[^。；，]{0,12}可以(?:通过|安排)[^。；，]*|"
                      r"(?:有关部门|人民政府)[^。；，]{0,8}应当制定[^。；，]*(?:优惠政策|扶持政策)")
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")

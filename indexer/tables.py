@@ -23,7 +23,7 @@ PRE_QUALIFIERS = sorted(
 LEAD_QUALIFIERS = ("累计", "共计", "合计", "总计", "力争", "预计", "有望", "共有")
 # Verbs and adverbs that open a clause before the measured thing (培育生态主导型企业10家 → 生态主导型企业).
 LEAD_VERBS = sorted(
-    "培育形成 组织实施 逐批投入运营 投入运营 累计建成 已建成 建成 培育 形成 实施 投放 建设 打造 引进 实现 完成 开通 "
+    "培育形成 组织实施 投入运营 累计建成 已建成 建成 培育 形成 实施 投放 建设 打造 引进 实现 完成 开通 "
     "拥有 新建 已 逐批 逐步 进一步".split(), key=len, reverse=True)
 CONNECTORS = ("其中", "同时", "并且", "此外", "另外", "以及", "并", "和", "及")
 TRAILING_VERBS = ("实现", "建成", "达")
@@ -456,7 +456,7 @@ FIELD_LEAD = re.compile(r"(?:领域|方向|板块|产业链)$")
 INVESTMENT = re.compile(rf"投资[^，。；]{{0,6}}?(?:超过|超|达到|达|约|近)?(?P<fig>{NUM}(?:万亿元|亿元|万元))")
 ORG_END = re.compile(r"(?:新增)?年产|\d|新能源汽车|智能|汽车|锂电|动力|核心|并购|整车|电池|项目|基地|研发|生产")
 CAPACITY = re.compile(rf"(?:新增)?年产|{NUM}\s?(?:{UNIT_ALT})")
-FACILITY = re.compile(r"(?:智能化|数字化)?(?:生产研发基地|研发生产基地|生产基地|研发基地|生产线|基地|产业园|工厂)")
+FACILITY = re.compile(r"(?:智能化|数字化)?(?:(?:生产研发|研发生产|生产|研发)?基地|生产线|产业园|工厂)")
 
 
 def _split_items(body: str) -> list[tuple[int, int]]:

@@ -14,6 +14,7 @@ from kb.answer.question import Question, analyze
 from kb.answer.scope import addresses
 from kb.answer.verdict import Candidate, Quote, Verdict
 from kb.core.figures import DURATION, MONEY_AMOUNT, QUANTITY
+from kb.core.national import country
 from kb.core.places import places
 from kb.core.records import (
     SECTION_SEP,
@@ -551,7 +552,7 @@ class Answerer:
 def _region_names(region: str) -> tuple[str, ...]:
     """"浙江省" → ("浙江省", "浙江"); national documents ("全国", "") cover no particular region."""
     region = region.strip()
-    if not region or region in ("全国", "中国", "中华人民共和国"):
+    if not region or region in ("全国", "中国", country()):
         return ()
     core = re.sub(r"(?:省|市|自治区|特别行政区)$", "", region)
     return tuple(dict.fromkeys([region, core])) if len(core) >= 2 else (region,)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kb.core.figures import cn_to_int
+from kb.core.national import country
 from kb.core.records import DocMeta
 from kb.core.settings import DATA_DIR
 from kb.core.text import compact, unquote
@@ -19,7 +20,6 @@ from kb.core.text import compact, unquote
 CN_NUM = "零〇一二两三四五六七八九十百千"
 # A document's genre word at the end of its title; a short form must end with the same word.
 GENRE_ENDS = ("实施条例", "条例", "办法", "规定", "细则", "规划", "纲要", "意见", "通知", "方案", "决定", "法")
-NATIONAL_PREFIX = "中华人民共和国"
 ADDRESS = re.compile(rf"第\s*([{CN_NUM}\d]+)\s*(条|章|节|部分)|专栏\s*([{CN_NUM}\d]+)")
 MIN_SHORT = 3  # characters a short form must have (道交法); "本法", "该法" name nothing
 MIN_SHARE = 0.3  # and the share of the title it must spell out ("促进条例" names no one of several 促进条例)
@@ -63,12 +63,12 @@ def named_documents(question: str, docs: dict[str, DocMeta]) -> list[str]:
     scored: dict[str, float] = {}
     for name in quoted:
         for d, t in titles.items():
-            core = t.removeprefix(NATIONAL_PREFIX)
+            core = t.removeprefix(country())
             if name in (t, core) or (name.endswith(_genre(t) or "\0") and _subsequence(name, t) and len(name) >= MIN_SHORT):
                 scored[d] = max(scored.get(d, 0.0), 10.0 + len(name) / max(1, len(core)))
     if not scored:
         for d, t in titles.items():
-            genre, core = _genre(t), t.removeprefix(NATIONAL_PREFIX)
+            genre, core = _genre(t), t.removeprefix(country())
             if not genre:
                 continue
             best = 0.0

@@ -15,7 +15,7 @@ from kb.core.records import AnswerRecord
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--kb", help="知识库目录（默认 data/kb 或环境变量 KB_DIR）")
-    parser = argparse.ArgumentParser(prog="python -m kb", description="浙江省新能源汽车政策知识库")
+    parser = argparse.ArgumentParser(prog="python -m kb", description="政策文件知识库（新能源汽车）")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", parents=[common], help="提问，回答附带原文引用")
     ask.add_argument("question", nargs="?", help="问题")

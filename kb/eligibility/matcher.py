@@ -308,7 +308,7 @@ def check_profile(p: Profile, f: Facts, tax: Taxonomy) -> list[str]:
         if p.products:
             out.append(f"档案提示：企业类型为“{p.enterprise_type}”（政府部门），却填写了产品，已按产业方向匹配。")
     small = {"中小企业"} & set(f.actors)
-    big = {"龙头企业", "生态主导型企业"} & set(f.qualifications)
+    big = {q for q in f.qualifications if "龙头" in q or "主导" in q}  # the leading kinds of enterprise
     if small and big:
         out.append(f"档案矛盾：企业类型“{p.enterprise_type}”为中小企业，资质却含"
                    + "、".join(f"“{q}”" for q in sorted(big)) + "，请核对；以下按两者分别匹配。")

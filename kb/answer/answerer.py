@@ -53,7 +53,8 @@ TITLE_ONLY = 12  # characters: a quote this short without the needed fact is a h
 ARTICLE_LABEL = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
 ADDRESS_WORD = re.compile(r"第?[零〇一二两三四五六七八九十百千\d]*(?:条|章|节|部分)|专栏\d*")
 # Words that ask about an address as a whole ("讲的是什么", "主要内容"), not about something inside it.
-STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 名称 叫 一共 分 分为 各 列 列了 写 说 涉及 大概 概括 几 哪几".split())
+STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 名称 叫 一共 分 分为 分成 各 列 列了 写 说 涉及 大概 概括 几 哪几 "
+                            "几项 几个 几条 几类 包括 包含 哪些 专栏 部分".split())
 
 
 class Answerer:
@@ -96,8 +97,8 @@ class Answerer:
         the documents a filter allows, as `hits` already are; `named` are the documents the question names."""
         q = analyze(question, self.seg, self.regions)
         q_vec = self.retriever.query_vector(question)
-        verdict = (self._address(question, q, hits, docs, named or [], q_vec) or self._issuance(q, hits)
-                   or self._computed(q, docs) or self._outline(q, hits, docs) or self._aspects(question, hits, q_vec)
+        verdict = (self._issuance(q, hits) or self._computed(q, docs)
+                   or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs) or self._aspects(question, hits, q_vec)
                    or self._extract(q, hits, q_vec))
         if not verdict.missing:
             hits = self._evidence_first(verdict.quotes, hits)
@@ -146,12 +147,17 @@ class Answerer:
                 parts.append(v)
             if within is not None:
                 return parts[0] if parts else None
-        # Is something asked about inside the address ("专栏6里德清要实现什么")? Then find it there.
+        # Is something asked about inside the address ("专栏6里德清要实现什么")? Then find it there. Words of the
+        # document's title, the address, its parts' titles or the question's frame ("包括哪几项") ask for the whole.
         title = compact(self.data.documents[sc.doc_id].meta.title)
+        titles = normalize(" ".join([sc.title] + [p.lead or p.text for p in sc.paragraphs
+                                                  if p.kind in ("heading", "box_title") or p.lead]))
         inner = [t for t in q.terms if t not in title and not ADDRESS_WORD.fullmatch(t) and t not in STRUCTURE_WORDS
-                 and not any(t in lbl for lbl in (a.label, sc.title))]
+                 and t not in titles and t not in normalize(a.label)]
+        scope_text = normalize(" ".join(p.text for p in sc.paragraphs))
+        specific = [t for t in inner if t in scope_text]
         text = sum(len(p.text) for p in sc.paragraphs if p.kind in ("body", "item"))
-        if inner and (a.kind != "条" or text > self.p.article_budget):
+        if specific and (a.kind != "条" or text > self.p.article_budget):
             found = self._extract(q, [(self._pseudo_chunk(p), 0.0) for p in sc.paragraphs
                                       if p.kind in ("body", "item", "notice")], q_vec)
             if not found.missing:

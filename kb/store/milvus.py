@@ -204,7 +204,10 @@ class _RowMaker:
         # Average length over the whole KB, as bm25s uses it (an empty chunk counts as one token, as indexed there)
         self.avgdl = float(np.mean([max(1, len(t)) for t in self.tokens])) if self.tokens else 1.0
         n = len(data.chunks)
-        self.chunk_vecs = data.faiss_index.reconstruct_n(0, n)
+        # Exact float32 rows: the KB's memory-mapped vector file where it keeps one (an IVF index holds only
+        # quantised codes and cannot reconstruct rows), else the flat FAISS index's own rows.
+        exact = getattr(data, "vectors", None)
+        self.chunk_vecs = exact[:n] if exact is not None else data.faiss_index.reconstruct_n(0, n)
         self.by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(data.chunks):
             self.by_doc.setdefault(c.doc_id, []).append(i)

@@ -98,7 +98,7 @@ class Answerer:
         q = analyze(question, self.seg, self.regions)
         q_vec = self.retriever.query_vector(question)
         verdict = (self._issuance(q, hits) or self._computed(q, docs)
-                   or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs) or self._aspects(question, hits, q_vec)
+                   or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs) or self._aspects(question, q, hits, q_vec)
                    or self._extract(q, hits, q_vec))
         if not verdict.missing:
             hits = self._evidence_first(verdict.quotes, hits)
@@ -172,26 +172,34 @@ class Answerer:
         return v
 
     # --- multi-part questions: each part answered, each with its citation ---------------------------------
-    def _aspects(self, question: str, hits: list[tuple[Chunk, float]], q_vec: np.ndarray) -> Verdict | None:
+    def _aspects(self, question: str, q: Question, hits: list[tuple[Chunk, float]],
+                 q_vec: np.ndarray) -> Verdict | None:
+        """Answer the whole question, then each part the answer does not yet cover, each with its citation; a
+        part the documents do not answer is named."""
         parts = split_aspects(question)
         if len(parts) < 2:
             return None
-        verdicts, topic = [], []
+        whole = self._extract(q, hits, q_vec)
+        quotes: list[Quote] = [] if whole.missing else list(whole.quotes)
+        missing, topic = [], []
         for part in parts:
             qi = analyze(part, self.seg, self.regions)
             if len([t for t in qi.terms if len(t) > 1]) < 2:  # "情节严重的呢": the topic is the part before
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
-            verdicts.append(self._extract(qi, hits, q_vec))
-        quotes: list[Quote] = []
-        for v in verdicts:
-            for qt in v.quotes:
-                quotes = _merge(quotes, qt, self.data.documents[qt.para.doc_id].text)
-        missing = [v.missing for v in verdicts if v.missing]
+            v = self._extract(qi, hits, q_vec)
+            if v.missing:
+                missing.append(v.missing)
+                continue
+            for qt in v.quotes[:1]:
+                if not any(o.para is qt.para and o.start <= qt.start and qt.end <= o.end for o in quotes):
+                    quotes = _merge(quotes, qt, self.data.documents[qt.para.doc_id].text)
         if not quotes:
-            return Verdict(missing="；".join(missing), related=verdicts[0].related)
-        return Verdict(quotes=quotes[: self.p.max_quotes + 1],
-                       conclusion="；".join(f"文件中未找到{m}" for m in missing))
+            return whole
+        # A part is said to be missing only when the whole question found nothing either: otherwise the whole
+        # answer may well cover it, and a wrong "未找到" is worse than none.
+        note = "；".join(f"文件中未找到{m}" for m in missing) if whole.missing else whole.conclusion
+        return Verdict(quotes=quotes[: self.p.max_quotes + 1], conclusion=note)
 
     def _pseudo_chunk(self, p: Paragraph) -> Chunk:
         return Chunk(chunk_id="", doc_id=p.doc_id, section=p.section, para_index=p.index, start=p.start, end=p.end,

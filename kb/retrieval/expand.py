@@ -31,3 +31,13 @@ def expansions(question: str) -> list[str]:
             taken = taken.replace(word, " ")  # 充电的地方 is not also 充电
             out += [t for t in terms if t not in q]
     return list(dict.fromkeys(out))
+
+
+def query_tokens(question: str, segmenter, vocab, expand: bool = True) -> list[str]:
+    """The BM25 query tokens every backend uses: the question's index tokens the index knows, then (with `expand`)
+    those of the standard terms for its everyday words."""
+    tokens = [t for t in segmenter.tokens(question) if t in vocab]
+    if expand:
+        extra = " ".join(expansions(question))
+        tokens += [t for t in dict.fromkeys(segmenter.tokens(extra)) if t in vocab and t not in tokens]
+    return tokens

@@ -11,7 +11,7 @@ from kb.core.records import Chunk
 from kb.core.segment import Segmenter
 from kb.core.settings import RetrievalSettings
 from kb.core.timeexpr import expand_years
-from kb.retrieval.expand import expansions
+from kb.retrieval.expand import query_tokens
 from kb.store.files import KBData
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -40,11 +40,8 @@ class HybridRetriever:
         return other
 
     def bm25_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
-        vocab = self.data.bm25.vocab_dict
-        tokens = [t for t in self.segmenter.tokens(question) if t in vocab]
-        if self.p.expand:  # everyday words also search for the documents' terms (kb/retrieval/expand.py)
-            extra = " ".join(expansions(question))
-            tokens += [t for t in dict.fromkeys(self.segmenter.tokens(extra)) if t in vocab and t not in tokens]
+        # everyday words also search for the documents' terms (kb/retrieval/expand.py), in every backend alike
+        tokens = query_tokens(question, self.segmenter, self.data.bm25.vocab_dict, self.p.expand)
         if not tokens:
             return []
         k = min(depth or self.p.depth, len(self.data.chunks))

@@ -11,6 +11,7 @@ from kb.core.records import Chunk
 from kb.core.segment import Segmenter
 from kb.core.settings import MilvusSettings, RetrievalSettings
 from kb.core.timeexpr import expand_years
+from kb.retrieval.expand import query_tokens
 from kb.retrieval.filters import ALL_VALIDITY, DocFilter
 from kb.retrieval.hybrid import MODES, Mode, fuse
 from kb.store.files import KBData
@@ -76,7 +77,8 @@ class MilvusRetriever(BaseRetriever):
         return " and ".join(f"({p})" for p in (*parts, self.expr) if p)
 
     def _sparse_query(self, question: str) -> dict[int, float]:
-        return bm25_query_weights(self.segmenter.tokens(question), kb_idf(self.data))
+        tokens = query_tokens(question, self.segmenter, self.data.bm25.vocab_dict, self.p.expand)
+        return bm25_query_weights(tokens, kb_idf(self.data))
 
     def bm25_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         q = self._sparse_query(question)

@@ -258,3 +258,25 @@ def test_unknown_level_is_refused_before_reading(lib, tmp_path):
     with pytest.raises(LibraryError, match="国家级、省级、市级、县级"):
         add_document(s, src, meta={"level": "乡级"}, progress=QUIET, embedder=emb)
     assert not (s.corpus_dir / "x.txt").exists()
+
+
+def test_identical_content_is_refused_unless_it_replaces_that_document(lib, tmp_path):
+    s, emb = lib
+    county = "test-county-notice-2097"
+    src = tmp_path / "county-again.txt"
+    src.write_text(FICTIONAL_DOCS[f"{county}.txt"], encoding="utf-8")
+    questions = ["虚构县换电站建设目标是多少座？"]
+    before = snapshot(s, emb, questions)
+    with pytest.raises(LibraryError, match=f"完全相同.*--replace {county}"):
+        add_document(s, src, progress=QUIET, embedder=emb)
+    with pytest.raises(LibraryError, match="文档标识"):
+        add_document(s, src, meta={"doc_id": "../county"}, progress=QUIET, embedder=emb)
+    assert snapshot(s, emb, questions) == before
+    # As a new version of the very document it repeats, it is taken: the old one is superseded, so answers
+    # still cite the text once.
+    m = add_document(s, src, replace=county, progress=QUIET, embedder=emb)
+    rec = open_kb(s, emb).ask(questions[0])
+    assert {c.doc_id for c in rec.citations} == {m.doc_id}
+    remove_document(s, m.doc_id, progress=QUIET, embedder=emb)
+    assert {d.doc_id: d.validity for d in list_documents(s)}[county] == "现行"
+    assert not [p for p in s.corpus_dir.iterdir() if p.name.startswith(".")]

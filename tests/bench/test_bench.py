@@ -47,7 +47,7 @@ def test_whole_bench_runs_end_to_end_at_a_tiny_scale(tmp_path):
                     "--library-chars", "3000", "--flat-max-rows", "0"], cwd=repo, check=True, timeout=3600)
     r = json.loads((out / "latest.json").read_text(encoding="utf-8"))
     assert r["scale_build"]["n_chunks"] == 1500 and r["scale_build"]["faiss_kind"] == "IndexIVFScalarQuantizer"
-    assert 0.0 < r["scale"]["dense_recall_at_10"] <= 1.0 and r["scale"]["errors"] == 0
+    assert 0.0 < r["scale"]["dense_recall"]["recall"] <= 1.0 and r["scale"]["dense_recall"]["sweep"] and r["scale"]["errors"] == 0
     assert r["query"]["errors"] == 0 and r["library"]["add_chars"] == 3000
     md = (out / "latest.md").read_text(encoding="utf-8")
     assert "SYNTHETIC" in md and "3d. `kb ask`" in md and "7. library" in md

@@ -1,4 +1,5 @@
 """The KB on disk: round trip, freshness, corruption and a build killed midway."""
+import logging
 import os
 import shutil
 import signal
@@ -56,11 +57,12 @@ def test_stale_when_corpus_changes(own_kb):
     assert status(s) == "stale"
 
 
-def test_corrupt_kb_is_rebuilt(own_kb, kb, capsys):
+def test_corrupt_kb_is_rebuilt(own_kb, kb, caplog):
     corpus, kb_dir = own_kb
     (store.current_dir(kb_dir) / store.FAISS_FILE).write_bytes(b"not a faiss index")
-    reopened = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus, embedder=kb.embedder)
-    assert "损坏" in capsys.readouterr().err
+    with caplog.at_level(logging.INFO):  # the notice users read on stderr (kb.core.logs) is an INFO record
+        reopened = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus, embedder=kb.embedder)
+    assert "损坏" in caplog.text
     assert "30座" in reopened.ask("到2025年要建成多少座加氢站？").answer
 
 
@@ -136,3 +138,38 @@ def test_ivf_index_finds_what_the_exact_scan_finds(kb):
     overlap = [len({i for i, _ in flat.dense_ranking(q)[:10]} & {i for i, _ in ivf.dense_ranking(q)[:10]}) / 10
                for q in questions]
     assert sum(overlap) / len(overlap) >= 0.98, overlap
+
+
+class _Counting:
+    """The session's embedder, counting the passages it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.passages = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_passages(self, texts, batch_size=32):
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts, batch_size=batch_size)
+
+
+def test_a_revised_document_re_embeds_only_its_changed_text(own_kb, kb):
+    """One paragraph of the plan changed: the rebuild embeds that paragraph's chunk and sentences, nothing else,
+    and the KB's vectors of the unchanged text are the ones it had."""
+    corpus, kb_dir = own_kb
+    plan = corpus / "zhejiang-nev-14th-fyp-2021.txt"
+    lines = plan.read_text(encoding="utf-8").split("\n")
+    i = next(n for n, line in enumerate(lines) if "建成加氢站30座" in line)
+    lines[i] += "（测试修订）"
+    plan.write_text("\n".join(lines), encoding="utf-8")
+    before = store.load(kb_dir)
+    emb = _Counting(kb.embedder)
+    build(settings(kb_dir=kb_dir, corpus_dir=corpus), progress=lambda f, m: None, embedder=emb)
+    after = store.load(kb_dir)
+    changed = [c for c in after.chunks if "测试修订" in c.text]
+    assert changed and 0 < emb.passages <= len(changed) * 6  # its chunk(s) and their sentences only
+    same = {c.index_text: i for i, c in enumerate(before.chunks)}
+    for j, c in enumerate(after.chunks):
+        if c.index_text in same:
+            assert float(after.vectors[j] @ before.vectors[same[c.index_text]]) > 0.99999

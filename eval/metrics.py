@@ -68,7 +68,7 @@ class EvalItem(BaseModel):
 # An answer that computes: an operator between two figures, or a computed result (how compute.py writes them).
 ARITHMETIC = re.compile(r"\d\S{0,6}\s[÷×+−]\s\d|\s[=≈]\s\d")
 # A question that asks for a computation (for items written before the `computation` tag existed).
-COMPUTATION_ASKED = re.compile(r"合计|相差|差多少|多多少|少多少|倍|占比|比例|比重|增长|一共|总共|加起来|之和|对得上")
+COMPUTATION_ASKED = re.compile(r"合计|相差|差多少|多多少|少多少|倍|占比|占.{0,20}?(?:多少|几成)|比例|比重|增长|一共|总共|加起来|之和|对得上")
 
 
 class ItemScore(BaseModel):

@@ -14,6 +14,7 @@ from kb.answer.scope import named_documents
 from kb.core.records import AnswerRecord, Document, Retrieved
 from kb.core.segment import Segmenter
 from kb.core.settings import Settings, settings
+from kb.core.text import CJK
 from kb.embed import Encoder
 from kb.retrieval.backends import make_retriever
 from kb.retrieval.filters import DocFilter
@@ -163,7 +164,15 @@ class KnowledgeBase:
         note = ""
         if was_cut(question):
             note = f"（问题超过 {MAX_QUESTION} 字，仅按前 {MAX_QUESTION} 字检索。）"
-        data, _, retriever, answerer = self._state
+        data, seg, retriever, answerer = self._state
+        if not CJK.search(q) and not any(t in data.bm25.vocab_dict for t in seg.tokens(q)):
+            # The documents are Chinese: an English question whose words (unlike BMS, V2G) no document uses cannot
+            # be matched, and guessing from its vector would answer something else.
+            msg = (f"文件为中文，问题中的英文词语（{q[:40]}）在文件中找不到对应内容。请用中文提问，"
+                   "例如“到2025年要建成多少座加氢站？”；BMS、V2G 等缩写可以直接使用。")
+            rec = AnswerRecord(id=id, question=shown, refused=True, answer=msg)
+            rec.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
+            return rec
         docs = self.allowed(filters, data)
         if docs is not None and not docs:
             rec = AnswerRecord(id=id, question=shown, refused=True,

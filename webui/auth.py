@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 
-from kb.core.settings import LoginSettings
+from kb.core.settings import LoginSettings, env
 
 log = logging.getLogger(__name__)
 USER_VAR, PASSWORD_VAR = "ADMIN_USER", "ADMIN_PASSWORD"
@@ -31,8 +30,9 @@ class Admin:
 
     def __init__(self, user: str | None = None, password: str | None = None, limits: LoginSettings | None = None,
                  clock: Callable[[], float] = time.monotonic):
-        self.user = os.environ.get(USER_VAR, "") if user is None else user
-        self.password = os.environ.get(PASSWORD_VAR, "") if password is None else password
+        e = env()  # the one place environment variables are read
+        self.user = e.ADMIN_USER if user is None else user
+        self.password = e.ADMIN_PASSWORD if password is None else password
         self.limits = limits or LoginSettings()
         self.clock = clock
         self._lock = threading.Lock()

@@ -6,14 +6,20 @@ import re
 
 import numpy as np
 
-from kb.answer.address import COUNT_PARTS, AddressIndex, outline, quote_scope
+from kb.answer.address import (
+    COUNT_PARTS,
+    AddressIndex,
+    label_address,
+    outline,
+    quote_scope,
+)
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import list_items
 from kb.answer.question import Question, analyze
 from kb.answer.scope import addresses
 from kb.answer.verdict import Candidate, Quote, Verdict
-from kb.core.figures import DURATION, MONEY_AMOUNT, QUANTITY
+from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY
 from kb.core.national import country
 from kb.core.places import places
 from kb.core.records import (
@@ -356,7 +362,7 @@ class Answerer:
         if q.money:
             need, label = MONEY_AMOUNT, NEED_LABEL["money"]
         if q.units:
-            need = re.compile(rf"\d(?:\.\d+)?\s*[万亿千百]?(?:{'|'.join(map(re.escape, q.units))})", re.I)
+            need = re.compile(rf"(?:\d(?:\.\d+)?|{CN_NUMBER})\s*[万亿千百]?(?:{'|'.join(map(re.escape, q.units))})", re.I)
             label = f"以“{'/'.join(q.units)}”计的具体数值"
         if need:
             # The figure/time/actor must come with what the question asks about: "加氢站布局规划什么时候出台" is
@@ -367,6 +373,14 @@ class Answerer:
             pool = [c for c in pool if need.search(c.sentence.text) and c.own >= floor]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
+            if q.intent == "figure" or q.money or q.units:
+                # A figure answers only if it is a figure of what is asked: a rare word of the question (加计扣除,
+                # 面积, 补贴) must be where the figure is, not just a figure of something else in the same law.
+                rare = [t for t in q.terms if len(t) > 1 and self._is_specific(t)]
+                if rare:
+                    pool = [c for c in pool if any(t in normalize(c.para.text + c.context) for t in rare)]
+                    if not pool:
+                        return refuse(f"{self._topic(q, '', bare=True)}的{label}")
         quotes = [(self._provision(q, pool) if q.broad else None) or self._trim(q, pool[0], need)]
         covered = normalize(self._text(quotes[0].para.doc_id, quotes[0].start, quotes[0].end))
         # Add another clause only when it covers topic words the first one lacks (e.g. two indicators asked at once).
@@ -387,7 +401,30 @@ class Answerer:
             if c.para.doc_id not in {x.para.doc_id for x in quotes} and c.own >= self.p.need_coverage * pool[0].own:
                 quotes.append(self._trim(q, c, need))
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
-        return Verdict(quotes=self._enumerate(q, quotes), conclusion=note)
+        quotes = self._enumerate(q, quotes)
+        if len(quotes) == 1 and (article := self._whole_article(quotes[0])):
+            quotes = article
+        return Verdict(quotes=quotes, conclusion=note)
+
+    def _whole_article(self, qt: Quote) -> list[Quote] | None:
+        """A clause of a short article is answered with the whole article (its sentences, in order): in a law the
+        article is the unit that answers, and the clause after the one that matched often holds the remedy, the
+        exception or the deadline the question is really about."""
+        label = next((lbl for lbl in reversed(qt.para.section) if ARTICLE_LABEL.fullmatch(lbl)), None)
+        if label is None:
+            return None
+        depth = qt.para.section.index(label)
+        scopes = [sc for sc in self._addresses.find(label_address(label, depth), [qt.para.doc_id])
+                  if sc.depth == depth and qt.para in sc.paragraphs]
+        if not scopes:
+            return None
+        paras = [p for p in scopes[0].paragraphs if p.kind in ("body", "item", "notice")]
+        if sum(len(p.text) for p in paras) > self.p.article_budget:
+            return None
+        quotes = quote_scope(scopes[0], self.p.article_budget)
+        if quotes:
+            quotes[0].prefix = ""
+        return quotes or None
 
     def _enumerate(self, q: Question, quotes: list[Quote]) -> list[Quote]:
         if not quotes:

@@ -31,14 +31,15 @@ QUESTION_WORDS = frozenset(
     达到 实现 建成 建设 完成 多大 是否 有没有 能否 列举 问 个 座 家 辆 项 亿元 万辆 倍 时候 哪几个 几个 指 指的是
     哪一年 哪年 多久 一下 介绍 说明 内容""".split()
 )
-MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|补贴多少|奖励多少|补助多少|投资多少|投资额|预算")
+MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:补贴|奖励|补助|投资)多少|多少(?:补贴|奖励|补助|资金|费用)|投资额|预算")
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
 BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 
 
 # A unit the question names ("多少万辆", "每公斤多少元", "多少Wh/kg") must be the unit of the answer's figure.
 # 个 is the all-purpose classifier ("多少个项目" is answered in 项), so it constrains nothing.
-UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:[万亿千百]?)(辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成)"
+UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:[万亿千百]?)(辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成"
+                        r"|分|平方米|公里|千米|周岁|岁|人|名)"
                         r"|(?:多少|几)\s*([a-z]+/[a-z]+)")
 UNIT_SYNONYMS = {"度": ["千瓦时"], "成": ["%"], "gwh": ["GWh", "G瓦时"], "kwh": ["千瓦时"], "mpa": ["MPa"]}
 ASKS = re.compile(r"多少|几[个座家辆项万亿条种台根成]|哪|什么|谁|如何|怎么|怎样|是否|有没有")

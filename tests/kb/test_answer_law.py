@@ -1,0 +1,94 @@
+"""The answer strategies on a made-up law (【测试数据】, fictional issuer) next to the real plan: a named document
+scopes the answer, articles and chapters are answered from the structure, a missing article is refused, figures
+written in Chinese numerals count, a list lead-in brings its items, a multi-part question gets each part."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.build import build
+from kb.core.settings import settings
+from kb.service import KnowledgeBase
+
+LAW = """# 【测试数据】虚构省电动三轮车管理条例
+
+2099年1月1日 虚构省测试人民代表大会常务委员会通过
+
+## 第一章 总 则
+
+第一条 为了规范虚构省电动三轮车的管理，制定本条例。
+
+第二条 虚构省测试交通局负责本省电动三轮车的登记工作。
+
+## 第二章 登记与罚则
+
+第三条 申请登记电动三轮车，应当具备下列条件：
+（一）车辆经检验合格；
+（二）所有人提供身份证明；
+（三）已投保第三者责任保险。
+
+第四条 未登记上路行驶的，由虚构省测试交通局责令改正，处二百元以上二千元以下罚款。
+
+第五条 登记机关应当自受理申请之日起十五日内作出决定。
+
+第六条 本条例自2099年3月1日起施行。
+"""
+
+
+@pytest.fixture(scope="module")
+def law_kb(tmp_path_factory, kb):
+    root = tmp_path_factory.mktemp("law")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "plan.txt").write_text((kb.settings.corpus_dir / "zhejiang-nev-14th-fyp-2021.txt").read_text("utf-8"),
+                                     encoding="utf-8")
+    (corpus / "law.md").write_text(LAW, encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps([
+        {"file": "plan.txt", "doc_id": "plan", "title": "浙江省新能源汽车产业发展“十四五”规划", "level": "省级",
+         "region": "浙江省", "doc_type": "规划"},
+        {"file": "law.md", "doc_id": "law", "title": "【测试数据】虚构省电动三轮车管理条例", "level": "省级",
+         "region": "虚构省", "doc_type": "地方性法规"}], ensure_ascii=False), encoding="utf-8")
+    s = settings(kb_dir=root / "kb", corpus_dir=corpus)
+    build(s, progress=lambda f, m: None, embedder=kb.embedder)
+    return KnowledgeBase.open(kb_dir=s.kb_dir, corpus_dir=corpus, embedder=kb.embedder)
+
+
+def verbatim(k, rec):
+    return all(k.documents[c.doc_id].text[c.start : c.end] == c.quote for c in rec.citations)
+
+
+def test_an_article_is_answered_whole_from_the_named_document(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例第三条规定了什么？")
+    assert not rec.refused and {c.doc_id for c in rec.citations} == {"law"} and verbatim(law_kb, rec)
+    for fact in ("应当具备下列条件", "车辆经检验合格", "所有人提供身份证明", "第三者责任保险"):
+        assert fact in rec.answer
+
+
+def test_a_chapter_and_the_list_of_chapters(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例第二章讲什么？")
+    assert "登记与罚则" in rec.answer and not rec.refused
+    rec = law_kb.ask("电动三轮车管理条例一共分几章？")
+    assert "共2章" in rec.answer and "总 则" in rec.answer and "登记与罚则" in rec.answer
+
+
+def test_an_article_the_document_does_not_have_is_refused(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例第三十条规定了什么？")
+    assert rec.refused and "第三十条" in rec.answer
+
+
+def test_figures_in_chinese_numerals_answer_a_how_much_question(law_kb):
+    rec = law_kb.ask("电动三轮车没登记就上路，按电动三轮车管理条例罚多少？")
+    assert not rec.refused and "二百元以上二千元以下" in rec.answer and verbatim(law_kb, rec)
+    rec = law_kb.ask("按电动三轮车管理条例，登记机关多少天内要作出决定？")
+    assert not rec.refused and "十五日内" in rec.answer
+
+
+def test_multi_part_question_answers_each_part(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，谁负责登记？没登记上路罚多少？")
+    assert "测试交通局负责" in rec.answer and "二百元以上二千元以下" in rec.answer
+
+
+def test_plan_questions_are_not_scoped_to_the_law(law_kb):
+    rec = law_kb.ask("到2025年要建成多少座加氢站？")
+    assert not rec.refused and rec.citations[0].doc_id == "plan" and "30座" in rec.answer

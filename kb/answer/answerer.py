@@ -87,6 +87,9 @@ class Answerer:
         for c in data.chunks:
             self._chunks_by_para.setdefault((c.doc_id, c.para_index), []).append(c)
         self._addresses = AddressIndex(data.paragraphs)
+        # A document's title scopes every clause in it: article 4 of an e-bike regulation is about e-bikes even
+        # when it says only "未登记上路行驶的".
+        self._titles = {d: doc.meta.title for d, doc in data.documents.items()}
         # The places the documents cover (their metadata's region: 浙江省 → 浙江省, 浙江), per document and all.
         self._doc_regions = {d: _region_names(doc.meta.region) for d, doc in data.documents.items()}
         self.regions = tuple(dict.fromkeys(r for rs in self._doc_regions.values() for r in rs))
@@ -101,10 +104,10 @@ class Answerer:
             named: list[str] | None = None) -> AnswerRecord:
         """Answer from `hits`; `docs` limits the paths that read the KB directly (addresses, outlines, tables) to
         the documents a filter allows, as `hits` already are; `named` are the documents the question names."""
-        q = analyze(question, self.seg, self.regions)
+        q = self._within(analyze(question, self.seg, self.regions), named or [])
         q_vec = self.retriever.query_vector(question)
         verdict = (self._issuance(q, hits) or self._computed(q, docs)
-                   or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs) or self._aspects(question, q, hits, q_vec)
+                   or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs) or self._aspects(question, q, hits, q_vec, named or [])
                    or self._extract(q, hits, q_vec))
         if not verdict.missing:
             hits = self._evidence_first(verdict.quotes, hits)
@@ -122,6 +125,17 @@ class Answerer:
         parts += [verdict.conclusion] if verdict.conclusion else []
         return AnswerRecord(question=question, answer=verdict.lead + "；".join(parts) + "。", citations=citations,
                             retrieved=retrieved)
+
+    def _within(self, q: Question, named: list[str]) -> Question:
+        """Inside the documents a question names, their titles' words tell no clause from another: they are the
+        scope, not the topic ("按电动三轮车管理条例罚多少" asks about 罚, within that regulation)."""
+        if not named:
+            return q
+        titles = "".join(compact(self._titles[d]) for d in named)
+        topic = [t for t in q.terms if t not in titles]
+        if topic:
+            q.terms = topic
+        return q
 
     def _article(self, qt: Quote) -> str:
         """"第十二条：" before a quote from an article (people cite laws by article), unless the quote starts so."""
@@ -179,7 +193,7 @@ class Answerer:
 
     # --- multi-part questions: each part answered, each with its citation ---------------------------------
     def _aspects(self, question: str, q: Question, hits: list[tuple[Chunk, float]],
-                 q_vec: np.ndarray) -> Verdict | None:
+                 q_vec: np.ndarray, named: list[str]) -> Verdict | None:
         """Answer the whole question, then each part the answer does not yet cover, each with its citation; a
         part the documents do not answer is named."""
         parts = split_aspects(question)
@@ -189,7 +203,7 @@ class Answerer:
         quotes: list[Quote] = [] if whole.missing else list(whole.quotes)
         missing, topic = [], []
         for part in parts:
-            qi = analyze(part, self.seg, self.regions)
+            qi = self._within(analyze(part, self.seg, self.regions), named)
             if len([t for t in qi.terms if len(t) > 1]) < 2:  # "情节严重的呢": the topic is the part before
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
@@ -269,7 +283,7 @@ class Answerer:
                 seen.add((para.doc_id, s.start))
                 row = rows.get((para.doc_id, s.start))
                 sim = float(self.data.sentence_vectors[row] @ q_vec) if row is not None else 0.0
-                out.append(Candidate(para, s, rank, context=SECTION_SEP.join(para.section) + " " + para.lead,
+                out.append(Candidate(para, s, rank, context=self._titles[para.doc_id] + " " + SECTION_SEP.join(para.section) + " " + para.lead,
                                      sim=sim))
         return out
 

@@ -101,7 +101,9 @@ def quote_scope(sc: Scope, budget: int) -> list[Quote]:
         seen: set[str] = set()
         used = 0
         for p in firsts:
-            key = p.section_path
+            # one opening sentence per article (its list entries belong to it), else per paragraph
+            key = next((lbl for lbl in p.section[sc.depth + 1:] if LABEL.match(lbl) and lbl.endswith("条")),
+                       p.section_path)
             if key in seen or not p.sentences:
                 continue
             seen.add(key)

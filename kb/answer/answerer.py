@@ -110,7 +110,7 @@ class Answerer:
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs) or self._aspects(question, q, hits, q_vec, named or [])
                    or self._extract(q, hits, q_vec))
         if not verdict.missing:
-            hits = self._evidence_first(verdict.quotes, hits)
+            hits = self._evidence_first(verdict.quotes, hits, verdict.drew_on)
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
                                score=round(s, 6)) for c, s in hits]
         if verdict.missing:
@@ -186,9 +186,9 @@ class Answerer:
         quotes = quote_scope(sc, self.p.article_budget if a.kind == "条" else self.p.outline_budget)
         if not quotes:
             return None
-        v = Verdict(quotes=quotes)
+        v = Verdict(quotes=quotes, drew_on=sc.paragraphs)
         if parts:
-            v = Verdict(quotes=parts[0].quotes + quotes, lead=parts[0].lead)
+            v = Verdict(quotes=parts[0].quotes + quotes, lead=parts[0].lead, drew_on=sc.paragraphs)
         return v
 
     # --- multi-part questions: each part answered, each with its citation ---------------------------------
@@ -225,7 +225,8 @@ class Answerer:
         return Chunk(chunk_id="", doc_id=p.doc_id, section=p.section, para_index=p.index, start=p.start, end=p.end,
                      text=p.text, index_text=p.text)
 
-    def _evidence_first(self, quotes: list[Quote], hits: list[tuple[Chunk, float]]) -> list[tuple[Chunk, float]]:
+    def _evidence_first(self, quotes: list[Quote], hits: list[tuple[Chunk, float]],
+                        drew_on: list[Paragraph] | None = None) -> list[tuple[Chunk, float]]:
         """`retrieved` lists the passages the answer drew on first (interfaces.md §2), then the rest as retrieved:
         the answerer's choice is a second-stage ranking, better informed than the fused scores."""
         top = hits[0][1] if hits else 0.0
@@ -236,6 +237,11 @@ class Answerer:
             if chunk and all(chunk is not c for c, _ in first):
                 score = next((sc for c, sc in hits if c is chunk), top)
                 first.append((chunk, score))
+        # An address answer (a chapter, a box) summarises a part of a document: all of it is what it drew on.
+        for p in drew_on or []:
+            for chunk in self._chunks_by_para.get((p.doc_id, p.index), []):
+                if all(chunk is not c for c, _ in first):
+                    first.append((chunk, next((sc for c, sc in hits if c is chunk), 0.0)))
         return first + [(c, sc) for c, sc in hits if all(c is not f for f, _ in first)]
 
     def _computed(self, q: Question, docs: frozenset[str] | None) -> Verdict | None:

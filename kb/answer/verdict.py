@@ -34,6 +34,7 @@ class Verdict:
     conclusion: str = ""  # what follows from the quotes, e.g. "60万辆 ÷ 7.7万辆 ≈ 7.8倍"
     related: list[Quote] = field(default_factory=list)  # with a refusal: the nearest provisions, not an answer
     lead: str = ""  # said before the quotes ("共八章：")
+    drew_on: list[Paragraph] = field(default_factory=list)  # the part of a document an address answer summarises
 
 
 def whole(p: Paragraph, prefix: str = "") -> Quote:

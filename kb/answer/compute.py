@@ -12,6 +12,7 @@ RATIO = re.compile(r"多少倍|几倍|的倍数|是.{0,12}的.{0,4}倍")
 DIFF = re.compile(r"多多少|少多少|相差多少|差多少|增加多少|增长多少|提高多少|多出多少|差距")
 SHARE = re.compile(r"占.{0,30}?(?:比例|比重|百分之|多少|几成)")
 SUM = re.compile(r"加起来|合计|一共|总共|总计|共计|加总|之和")
+COUNTS_PARTS = re.compile(r"(?:几|多少)(?:条|章|节|部分|项|个方面|方面|类|点|大块)")
 PARTS = re.compile(r"[和与及、]")
 MONEY = re.compile(r"钱|元|投资|资金|金额")
 COUNT_UNITS = {"个", "根"}  # 8万个 and 4万根 count the same things (charging piles) in the plan's own usage
@@ -83,6 +84,9 @@ class Calculator:
         else:
             return None
         if op == "sum":
+            # "一共有几条/几章/几项" counts parts of a document, it asks for no sum of figures
+            if COUNTS_PARTS.search(q) and "多少" not in q:
+                return None
             return self._sum(q, docs)
         readings = self._split(q, op)
         if op == "share" and readings:
@@ -198,5 +202,7 @@ class Calculator:
     def _total(rows: list[Target]) -> Computation | None:
         if any(r.value_norm is None for r in rows) or not all(_compatible(rows[0], r) for r in rows[1:]):
             return None
+        if rows[0].unit_norm in ("%", "个百分点"):
+            return None  # shares of different wholes do not add up (6.1% of the province's output + 5.3% of the nation's)
         total = sum(r.value_norm for r in rows)
         return Computation(rows, " + ".join(_as_written(r) for r in rows) + f" = {_in_unit_of(rows[0], total)}")

@@ -207,7 +207,10 @@ def _refuse_duplicate(name: str, replace: str | None, same: list[str]) -> None:
 
 
 def _text_digest(text: str) -> str:
-    return hashlib.sha256("".join(text.split()).encode("utf-8")).hexdigest()
+    """Digest of the words only: whitespace, and the Markdown marks (#, *, HTML comments) that the .md reader drops
+    but the .txt reader keeps, so the same text as .md and as .txt (any encoding, any line ends) is one content."""
+    words = re.sub(r"[#*\s]", "", re.sub(r"<!--.*?-->", "", text, flags=re.S))
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
 
 
 def _kb_texts(s: Settings, embedder=None) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kb.eligibility.matcher import eligibility
 from kb.service import KnowledgeBase
 from tests.fixtures.docs import FICTIONAL_DOCS, write_fictional
 from tests.test_app import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
@@ -145,7 +146,10 @@ def test_browser_library_and_eligibility(lib_kb, tmp_path, kb):
             page.click("#elig-go")
             page.wait_for_selector("#elig-result .elig-note", timeout=60_000)
             result = page.inner_text("#elig-result")
-            assert "本规划为方向性支持，具体申报条件以实施细则为准" in result
+            # the honesty note for the genres of the documents matched (these fictional 办法 are no plan)
+            expected = eligibility(lib_kb, {"enterprise_type": "零部件企业",
+                                            "description": "从事动力电池包安全测试设备研发制造"}).note
+            assert expected.split("\n")[0].rstrip("。") in result
             page.screenshot(path=str(ARTIFACTS / "app-8-eligibility.png"), full_page=True)
             page.set_viewport_size({"width": 390, "height": 844})  # phone width: still laid out, no overflow
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -106,9 +106,12 @@ class Answerer:
         the documents a filter allows, as `hits` already are; `named` are the documents the question names."""
         q = self._within(analyze(question, self.seg, self.regions), named or [])
         q_vec = self.retriever.query_vector(question)
+        # Strategies in order, the first that applies answers: the document's own issuance facts, a computation
+        # the question asks for, an address (第N条/章, 专栏N), a named section's parts, a multi-part question,
+        # then extraction from the retrieved passages.
         verdict = (self._issuance(q, hits) or self._computed(q, docs)
-                   or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs) or self._aspects(question, q, hits, q_vec, named or [])
-                   or self._extract(q, hits, q_vec))
+                   or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
+                   or self._aspects(question, q, hits, q_vec, named or []) or self._extract(q, hits, q_vec))
         if not verdict.missing:
             hits = self._evidence_first(verdict.quotes, hits, verdict.drew_on)
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
@@ -120,7 +123,8 @@ class Answerer:
                                 related=related, retrieved=retrieved)
         citations = [self._cite(qt) for qt in verdict.quotes]
         several = len({qt.para.doc_id for qt in verdict.quotes}) > 1
-        parts = [f"{self._source(qt) if several else ''}{qt.prefix or self._article(qt)}{qt.text}[{i}]"
+        # (a quote's own closing 。 is not repeated before its marker: the answer reads "…罚款[1]。")
+        parts = [f"{self._source(qt) if several else ''}{qt.prefix or self._article(qt)}{qt.text.rstrip('。；;')}[{i}]"
                  for i, qt in enumerate(verdict.quotes, start=1)]
         parts += [verdict.conclusion] if verdict.conclusion else []
         return AnswerRecord(question=question, answer=verdict.lead + "；".join(parts) + "。", citations=citations,

@@ -215,8 +215,6 @@ def test_cli_missing_profile_file(tmp_path, capsys):
     assert "找不到企业档案文件" in capsys.readouterr().err
 
 
-@pytest.mark.skipif("add_eligibility_parser" not in (REPO / "kb" / "__main__.py").read_text(encoding="utf-8"),
-                    reason="`python -m kb eligibility` is not wired into kb/__main__.py yet")
 def test_python_m_kb_eligibility(kb, kb_dir, tmp_path):
     import os
     import subprocess

@@ -15,6 +15,7 @@ from indexer.version import status
 from kb.core.settings import settings
 from kb.service import KnowledgeBase
 from kb.store import files as store
+from tests.indexer.test_library import CountingEmbedder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -140,20 +141,6 @@ def test_ivf_index_finds_what_the_exact_scan_finds(kb):
     assert sum(overlap) / len(overlap) >= 0.98, overlap
 
 
-class _Counting:
-    """The session's embedder, counting the passages it is asked to embed."""
-
-    def __init__(self, inner):
-        self.inner, self.passages = inner, 0
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def embed_passages(self, texts, batch_size=32):
-        self.passages += len(texts)
-        return self.inner.embed_passages(texts, batch_size=batch_size)
-
-
 def test_a_revised_document_re_embeds_only_its_changed_text(own_kb, kb):
     """One paragraph of the plan changed: the rebuild embeds that paragraph's chunk and sentences, nothing else,
     and the KB's vectors of the unchanged text are the ones it had."""
@@ -164,7 +151,7 @@ def test_a_revised_document_re_embeds_only_its_changed_text(own_kb, kb):
     lines[i] += "（测试修订）"
     plan.write_text("\n".join(lines), encoding="utf-8")
     before = store.load(kb_dir)
-    emb = _Counting(kb.embedder)
+    emb = CountingEmbedder(kb.embedder)
     build(settings(kb_dir=kb_dir, corpus_dir=corpus), progress=lambda f, m: None, embedder=emb)
     after = store.load(kb_dir)
     changed = [c for c in after.chunks if "测试修订" in c.text]

@@ -112,7 +112,9 @@ def parse(doc: Document) -> list[Paragraph]:
             heading = ("styled", style_rank.get(level, level - 1.5), 0, line)
         if heading:
             kind, rank, ordinal, rest = heading
-            lead = _lead(rest)
+            # Articles have no run-in titles: "第八条 国家对机动车实行登记制度。…" opens with a short sentence of the
+            # rule itself, and taking it for a title would misname the article ("第八条国家对…").
+            lead = _lead(rest) if kind != "article" else ""
             # A heading is a short title. An article (第N条) is content, and so is a numbered line that ends like
             # a clause ("（一）具有企业法人资格；", "第六条 …应当具备下列条件："): both are items, whatever their length.
             is_heading = kind == "styled" or (kind != "article" and len(line) <= MAX_HEADING

@@ -16,8 +16,8 @@ from kb.answer.address import (
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import list_items
-from kb.answer.question import Question, analyze
-from kb.answer.scope import addresses
+from kb.answer.question import BROAD_PLACES, Question, analyze
+from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict
 from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY
 from kb.core.national import country
@@ -35,13 +35,19 @@ from kb.core.segment import Segmenter
 from kb.core.settings import AnswerSettings
 from kb.core.text import CLAUSE_END, compact, normalize, unquote
 from kb.core.text import clauses as split_clauses
-from kb.core.timeexpr import PERIOD, YEAR_PHRASE, years_in
+from kb.core.timeexpr import CITED_TITLE, PERIOD, YEAR_PHRASE, years_in
 from kb.retrieval.hybrid import HybridRetriever
 from kb.store.files import KBData
 from kb.store.tables import TableStore
 
 # A time or a time limit: a year or month, a period, a deadline, or a span such as 十五日内 (kb.core.figures).
 TIME = re.compile(rf"20\d{{2}}年|\d{{1,2}}月|期间|以前|之前|年底|年内|之日起|当日|起施行|{DURATION.pattern}")
+# A body of the state, for "由哪个部门/机关…" (not 企业, 国家 or 单位, which answer "谁" but name no department).
+BODY = re.compile(r"发展改革委|部门|人民政府|政府|委员会|联席会议|厅|局|机关|国务院|法院|检察院|办公室|海关")
+BODY_ASKED = re.compile(r"(?:哪个|哪些|什么|哪一|哪级|哪一级)(?:部门|机关|政府|单位负责|主管部门)")
+A_YEAR = re.compile(r"20\d{2}\s*年|[〇○零一二三四五六七八九]{4}年")  # "哪一年" is not answered by "十四五"
+DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
+YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
 ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
 # Evidence needed in a quote, by what the question asks for.
 LOCATION = re.compile("|".join(places()) + r"|地区|城市|园区|基地|区域|港口|高速|走廊|经济区|小区|社区|停车场|场所|景区|机场")
@@ -50,8 +56,16 @@ NEED_LABEL = {"figure": "具体数值", "when": "具体时间", "who": "明确�
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
 ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定)|由谁|谁(?:印发|发布|制定)"
                       r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布)")
+# "…从什么时候开始施行": when the document itself takes effect. Laws and regulations state it in their closing
+# article by a fixed drafting convention ("本法自2018年1月1日起施行", "本条例自公布之日起施行").
+IN_FORCE_ASKED = re.compile(r"(?:什么时候|何时|哪天|哪一天|哪年|哪一年|几月|日期|时间|从.{0,6}起).{0,8}(?:施行|生效)"
+                            r"|(?:施行|生效)(?:日期|时间|日子)")
+COMMENCEMENT = re.compile(r"自[^。；]{2,30}?起(?:施行|生效)")
+IN_FORCE_WORDS = frozenset("修订 修改 修正 开始 施行 生效 正式 是从 从 起 实施 新 现行 法 条例 办法".split())
 THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:规划|文件|通知|政策)")
-NATIONAL = re.compile(r"我国|全国|国家")
+# A statement about the whole country (全国销量…). Not 国家 alone: "国家标准", "按照国家规定" in a provincial
+# regulation are that province's rules.
+NATIONAL = re.compile(r"我国|全国")
 PROVINCIAL = re.compile(r"全省|我省|省内|本省")
 
 
@@ -61,6 +75,17 @@ ADDRESS_WORD = re.compile(r"第?[零〇一二两三四五六七八九十百千\d
 # Words that ask about an address as a whole ("讲的是什么", "主要内容"), not about something inside it.
 STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 名称 叫 一共 分 分为 分成 各 列 列了 写 说 涉及 大概 概括 几 哪几 "
                             "几项 几个 几条 几类 包括 包含 哪些 专栏 部分".split())
+
+
+class Need:
+    """A pattern a clause must contain, looked for outside the titles it cites: the 2035 of
+    《…（2021—2035年）》 is no year the clause sets, and a body named in a cited title does nothing."""
+
+    def __init__(self, pattern: re.Pattern[str]):
+        self.pattern = pattern
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(CITED_TITLE.sub(" ", text))
 
 
 class Answerer:
@@ -109,7 +134,7 @@ class Answerer:
         # Strategies in order, the first that applies answers: the document's own issuance facts, a computation
         # the question asks for, an address (第N条/章, 专栏N), a named section's parts, a multi-part question,
         # then extraction from the retrieved passages.
-        verdict = (self._issuance(q, hits) or self._computed(q, docs)
+        verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or []) or self._computed(q, docs)
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
                    or self._aspects(question, q, hits, q_vec, named or []) or self._extract(q, hits, q_vec))
         if not verdict.missing:
@@ -124,8 +149,17 @@ class Answerer:
         citations = [self._cite(qt) for qt in verdict.quotes]
         several = len({qt.para.doc_id for qt in verdict.quotes}) > 1
         # (a quote's own closing 。 is not repeated before its marker: the answer reads "…罚款[1]。")
-        parts = [f"{self._source(qt) if several else ''}{qt.prefix or self._article(qt)}{qt.text.rstrip('。；;')}[{i}]"
-                 for i, qt in enumerate(verdict.quotes, start=1)]
+        parts, said = [], ("", "")
+        for i, qt in enumerate(verdict.quotes, start=1):
+            label = (qt.para.doc_id, self._article_label(qt))
+            prefix = qt.prefix or self._article(qt)
+            # One article quoted sentence by sentence is named once, not before each of its sentences.
+            # … and a quote that opens with its own label ("第二条 本法所称…") is not prefixed with it again.
+            if (label[1] and label == said and prefix == f"{label[1]}：") or (
+                    prefix.endswith("：") and qt.text.startswith(prefix[:-1])):
+                prefix = ""
+            said = label
+            parts.append(f"{self._source(qt) if several else ''}{prefix}{qt.text.rstrip('。；;')}[{i}]")
         parts += [verdict.conclusion] if verdict.conclusion else []
         return AnswerRecord(question=question, answer=verdict.lead + "；".join(parts) + "。", citations=citations,
                             retrieved=retrieved)
@@ -136,6 +170,12 @@ class Answerer:
         if not named:
             return q
         titles = "".join(compact(self._titles[d]) for d in named)
+        # "浙江省电动自行车管理条例要求…" names a document; its 浙江省 is not the province asked about as scope.
+        rest = CITED_TITLE.sub(" ", q.text)
+        for d in named:
+            for form in (normalize(self._titles[d]), compact(self._titles[d])):
+                rest = rest.replace(form, " ")
+        q.provincial = q.provincial and any(b in rest for b in BROAD_PLACES + self.regions)
         topic = [t for t in q.terms if t not in titles]
         if topic:
             q.terms = topic
@@ -143,8 +183,12 @@ class Answerer:
 
     def _article(self, qt: Quote) -> str:
         """"第十二条：" before a quote from an article (people cite laws by article), unless the quote starts so."""
-        label = next((lbl for lbl in reversed(qt.para.section) if ARTICLE_LABEL.fullmatch(lbl)), "")
+        label = self._article_label(qt)
         return f"{label}：" if label and not qt.text.startswith(label) else ""
+
+    @staticmethod
+    def _article_label(qt: Quote) -> str:
+        return next((lbl for lbl in reversed(qt.para.section) if ARTICLE_LABEL.fullmatch(lbl)), "")
 
     # --- addresses: 第N条 / 第N章 / 专栏N / 第N部分, and "一共分几章" ----------------------------------------
     def _address(self, question: str, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None,
@@ -301,7 +345,7 @@ class Answerer:
         c.coverage = self.coverage(q, c.sentence.text, c.context)
         text = c.sentence.text
         bonus = 0.0
-        need = NEEDS.get(q.intent)
+        need, _ = self._need(q)
         if need and need.search(text):
             bonus += 0.15
         if q.years and set(q.years) & self._context_years(c.para, text):
@@ -313,6 +357,9 @@ class Answerer:
         # What the sentence itself says counts more than what its headings say: every item of 专栏1 sits under
         # "“三纵三横”核心技术攻关行动", but only one sentence explains 三纵 and 三横.
         own = c.own = self.coverage(q, text)
+        before = [x for x in c.para.sentences if x.end <= c.sentence.start]
+        c.window = max(own, self.coverage(q, before[-1].text + text)) if before else own
+        c.follows = before[-1].start if before else -1
         sim = (c.sim - sim_lo) / (sim_hi - sim_lo) if sim_hi > sim_lo else 1.0
         c.score = 0.5 * own + 0.25 * c.coverage + 0.5 * sim + bonus + 0.1 / (1 + c.rank)
 
@@ -355,6 +402,11 @@ class Answerer:
         # the question sets (a year, a place, the province as scope, a figure in a given unit, a time, an actor)
         # must be met by a clause that is nearly as good an answer as the best one, or we say it is not there.
         pool = [c for c in cands if c.score >= best.score - self.p.pool_margin]
+        # The sentence right after a clause in reach continues it ("…予以确认债权债务关系。付款方应当自…三十日内予以
+        # 确认"): what it adds (the time limit, the penalty) is in reach too.
+        starts = {(c.para.doc_id, c.para.index, c.sentence.start) for c in pool}
+        pool += [c for c in cands if c.score < best.score - self.p.pool_margin and c.window > c.own
+                 and (c.para.doc_id, c.para.index, c.follows) in starts]
         # Years: answer those the documents speak to, and say which they do not ("2025年和2030年…" → 2025 only).
         unstated: list[str] = []
         if q.years:
@@ -382,19 +434,14 @@ class Answerer:
             pool = [c for c in pool if _mentions(normalize(c.para.text + c.context), term, forms)]
             if not pool:
                 return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
-        need, label = NEEDS.get(q.intent), NEED_LABEL.get(q.intent, "")
-        if q.money:
-            need, label = MONEY_AMOUNT, NEED_LABEL["money"]
-        if q.units:
-            need = re.compile(rf"(?:\d(?:\.\d+)?|{CN_NUMBER})\s*[万亿千百]?(?:{'|'.join(map(re.escape, q.units))})", re.I)
-            label = f"以“{'/'.join(q.units)}”计的具体数值"
+        need, label = self._need(q)
         if need:
             # The figure/time/actor must come with what the question asks about: "加氢站布局规划什么时候出台" is
             # not answered by the year in "到2025年，建成加氢站30座", which shares only 加氢站 with it.
             # (Only when some clause does say much of the question: for a paraphrase none does, and it is moot.)
             said = max(c.own for c in pool)
             floor = self.p.need_coverage * said if said >= self.p.meaningful_coverage else 0.0
-            pool = [c for c in pool if need.search(c.sentence.text) and c.own >= floor]
+            pool = [c for c in pool if need.search(c.sentence.text) and c.window >= floor]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
             if q.intent == "figure" or q.money or q.units:
@@ -430,6 +477,26 @@ class Answerer:
             quotes = article
         return Verdict(quotes=quotes, conclusion=note)
 
+    def _need(self, q: Question) -> tuple[Need | None, str]:
+        """What a clause must contain to answer the question (a figure in the asked unit, an amount, a year, a
+        body, a time, a place), and how to say that it is missing."""
+        if q.units:
+            units = "|".join(map(re.escape, q.units + (["％"] if "%" in q.units else [])))
+            # a share is also written in words before its number: 百分之三十
+            unit = re.compile(rf"(?:\d(?:\.\d+)?|{CN_NUMBER})\s*[万亿千百]?(?:{units})"
+                              + (rf"|百分之{CN_NUMBER}" if "%" in q.units else ""), re.I)
+            if set(q.units) <= DURATION_UNITS:
+                return Need(unit), "具体期限"
+            return Need(unit), f"以“{'/'.join(q.units)}”计的具体数值"
+        if q.money:
+            return Need(MONEY_AMOUNT), NEED_LABEL["money"]
+        if q.intent == "when" and YEAR_ASKED.search(q.text):
+            return Need(A_YEAR), "具体年份"
+        if q.intent == "who" and BODY_ASKED.search(q.text):
+            return Need(BODY), "明确的负责部门"
+        pattern = NEEDS.get(q.intent)
+        return (Need(pattern) if pattern else None), NEED_LABEL.get(q.intent, "")
+
     def _whole_article(self, qt: Quote) -> list[Quote] | None:
         """A clause of a short article is answered with the whole article (its sentences, in order): in a law the
         article is the unit that answers, and the clause after the one that matched often holds the remedy, the
@@ -451,11 +518,17 @@ class Answerer:
         return quotes or None
 
     def _enumerate(self, q: Question, quotes: list[Quote]) -> list[Quote]:
-        if not quotes:
-            return quotes
-        items = list_items(quotes[0], self.data.paragraphs[quotes[0].para.doc_id], q.intent == "list",
-                           self.p.list_budget)
-        return [quotes[0]] + items + [qt for qt in quotes[1:] if all(qt.para is not i.para for i in items)]
+        """The first quote that introduces a list brings its items; for a list question it leads the answer
+        (the quote above it was chosen as a clause, but the question asks for the items)."""
+        for n, qt in enumerate(quotes):
+            items = list_items(qt, self.data.paragraphs[qt.para.doc_id], q.intent == "list", self.p.list_budget)
+            if not items:
+                continue
+            others = [o for o in quotes if o is not qt and all(o.para is not i.para for i in items)]
+            if n and q.intent == "list":
+                return [qt] + items + others
+            return others[:n] + [qt] + items + others[n:]
+        return quotes
 
     def _provision(self, q: Question, pool: list[Candidate]) -> Quote | None:
         """For a "what is to be done" question: the run of sentences of the best paragraph that all answer it."""
@@ -480,7 +553,7 @@ class Answerer:
                 and (t in domain or (t.isascii() and not t.replace(".", "").isdigit()))]
         return [t for t in spec if not any(t != u and t in u for u in spec)]
 
-    def _trim(self, q: Question, c: Candidate, need: re.Pattern[str] | None) -> Quote:
+    def _trim(self, q: Question, c: Candidate, need: Need | None) -> Quote:
         """Cut the sentence down to the clause that best answers, plus the neighbours that add what it lacks."""
         s = c.sentence
         clauses = split_clauses(s)
@@ -585,6 +658,21 @@ class Answerer:
             wanted.append(f"{y}年{m}月{d}日")
         quotes = [Quote(p, p.start, p.end, p.text) for p in notice if p.text.strip() in wanted]
         return Verdict(quotes=quotes) if quotes else None
+
+    def _in_force(self, q: Question, hits: list[tuple[Chunk, float]], named: list[str]) -> Verdict | None:
+        """“…从什么时候开始施行” of a document the question names (or the only one) → its commencement clause."""
+        if not IN_FORCE_ASKED.search(q.text) or any(
+                t not in IN_FORCE_WORDS and not any(spells_title(t, self._titles[d]) for d in named) for t in q.terms):
+            return None
+        doc_ids = named[:1] or (list(self.data.documents) if len(self.data.documents) == 1 else [])
+        if not doc_ids and THIS_DOCUMENT.search(q.text) and hits:
+            doc_ids = [hits[0][0].doc_id]
+        for doc_id in doc_ids:
+            for p in reversed(self.data.paragraphs[doc_id]):  # the closing article, not a transitional one
+                s = next((s for s in p.sentences if COMMENCEMENT.search(s.text)), None) if p.kind != "heading" else None
+                if s is not None:
+                    return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
+        return None
 
     def _lead_quote(self, p: Paragraph) -> Quote:
         if p.kind == "heading":

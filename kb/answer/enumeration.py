@@ -2,10 +2,14 @@
 question, a quote that is one item of a numbered list ((一) (二) …) brings its sibling items."""
 from __future__ import annotations
 
+import re
+
 from kb.answer.verdict import Quote
 from kb.core.records import Paragraph
 from kb.core.text import clauses
 
+ARTICLE = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
+LIST_WORDS = re.compile(r"下列|以下|如下")  # "有下列情形之一的", "用于支持以下事项"
 ITEM_WHOLE = 80  # characters: an item this short is quoted whole, a longer one by its first clause
 
 
@@ -13,15 +17,18 @@ def list_items(first: Quote, paragraphs: list[Paragraph], list_question: bool, b
     """The items to quote after `first` (none when it introduces no list), within `budget` characters."""
     para = first.para
     items: list[Paragraph] = []
-    lead_in = first.text.rstrip().endswith(("：", ":"))
-    if lead_in or (list_question and "下列" in first.text):
+    # A lead-in ends in a colon; the quote may have been cut just before it ("…并用于支持以下事项").
+    rest = para.text[first.end - para.start:].lstrip("。；; ")
+    lead_in = first.text.rstrip().endswith(("：", ":")) or (rest[:1] in ("：", ":") and len(rest.strip()) <= 1)
+    if lead_in or (list_question and LIST_WORDS.search(first.text)):
         depth = len(para.section)
         for nxt in paragraphs[para.index + 1:]:
             if nxt.section[:depth] != para.section or len(nxt.section) <= depth:
                 break
             if nxt.kind == "item" and len(nxt.section) == depth + 1:
                 items.append(nxt)
-    elif list_question and para.kind == "item" and not para.lead and len(para.section) > 1:
+    elif (list_question and para.kind == "item" and not para.lead and len(para.section) > 1
+          and not ARTICLE.match(para.section[-1])):  # articles are items of a law, not entries of a list
         parent = para.section[:-1]
         items = [p for p in paragraphs if p.kind == "item" and not p.lead and p.section[:-1] == parent
                  and len(p.section) == len(para.section) and p is not para]

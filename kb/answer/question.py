@@ -13,12 +13,15 @@ from kb.core.timeexpr import YEAR, expand_years
 
 Intent = Literal["figure", "list", "who", "where", "when", "yesno", "task", "general"]
 
+# An extreme or a limit of a measurable quantity ("最小面积", "最高时速", "上限") asks for a figure.
+EXTREME = r"(?:最[低高小大少多长短]|上限|下限)(?:的|是|为)?(?:面积|时速|速度|车速|金额|额度|年龄|期限|时限|标准|比例|价格|限额|距离|高度|长度|重量|功率|容量|里程|数量|人数|规模|税率|费率|罚款)"
 # Checked in this order: the first that matches decides ("哪些部门" asks who, not for a list).
 INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|牵头|负责|责任主体|由谁|哪些企业|哪家企业|哪个企业|哪些机构|哪些主体")),
     ("when", re.compile(r"什么时候|何时|哪一年|哪年|什么时间|截止|期限|多久|时间节点|时限")),
     ("where", re.compile(r"哪里|哪儿|在哪[里儿个座]|在哪些[地城区省市县]|哪些地区|哪个地区|哪些城市|哪个城市|哪些地方|什么地方|地点|选址|布局在")),
-    ("figure", re.compile(r"多少|(?<!哪)几[个座家辆项万亿条种台根%]|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|几成|倍")),
+    ("figure", re.compile(r"多少|(?<![哪第举说列])几[个座家辆项万亿条种台根%]|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|几成|倍"
+                          rf"|{EXTREME}")),
     ("list", re.compile(r"哪些|哪几|包括什么|包括哪|包含哪|有什么|列举|几大|几个方面|分别是|都有")),
     ("yesno", re.compile(r"是否|有没有|能否|可否|是不是|会不会|吗[？?]?$")),
     ("task", re.compile(r"如何|怎么|怎样|什么措施|哪些措施|举措|做什么|要求|怎么做|重点是|主要任务|内容是什么|是什么")),
@@ -38,20 +41,34 @@ BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 
 # A unit the question names ("多少万辆", "每公斤多少元", "多少Wh/kg") must be the unit of the answer's figure.
 # 个 is the all-purpose classifier ("多少个项目" is answered in 项), so it constrains nothing.
-UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:[万亿千百]?)(辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成"
+UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:[万亿千百]?)(个月|个工作日|工作日|日|天|小时|辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成"
                         r"|分|平方米|公里|千米|周岁|岁|人|名)"
                         r"|(?:多少|几)\s*([a-z]+/[a-z]+)")
-UNIT_SYNONYMS = {"度": ["千瓦时"], "成": ["%"], "gwh": ["GWh", "G瓦时"], "kwh": ["千瓦时"], "mpa": ["MPa"]}
+UNIT_SYNONYMS = {"天": ["日", "天", "个工作日", "工作日"], "日": ["日", "天", "个工作日", "工作日"],
+                 "工作日": ["个工作日", "工作日"], "个月": ["个月", "月"], "度": ["千瓦时"], "成": ["%"], "gwh": ["GWh", "G瓦时"], "kwh": ["千瓦时"], "mpa": ["MPa"]}
 ASKS = re.compile(r"多少|几[个座家辆项万亿条种台根成]|哪|什么|谁|如何|怎么|怎样|是否|有没有")
-FIGURES_ASKED = re.compile(r"多少|(?<!哪)几[个座家辆项万亿条种台根成]")
+FIGURES_ASKED = re.compile(r"多少|(?<![哪第举说列])几[个座家辆项万亿条种台根成]")
 TASK = re.compile(r"做什么|怎么做|如何|怎样|什么措施|哪些措施|干什么|主要做|要求")
 
 
-def units_asked(q: str) -> list[str]:
+# A measure the question asks the figure of ("最高时速是多少", "面积有多大") is read in its units: a figure in
+# another unit (the fine in the same article) does not answer it.
+MEASURE_UNITS = {"时速": ["公里", "千米", "km"], "速度": ["公里", "千米", "km"], "车速": ["公里", "千米", "km"],
+                 "面积": ["平方米", "平方公里", "亩", "公顷"], "年龄": ["周岁", "岁"], "税率": ["%"],
+                 "重量": ["千克", "公斤", "吨", "kg"], "质量": ["千克", "公斤", "吨", "kg"],
+                 "功率": ["瓦", "千瓦", "kw"], "距离": ["米", "公里", "千米"], "长度": ["米", "公里", "千米"]}
+MEASURE = re.compile("|".join(MEASURE_UNITS))
+
+
+def units_asked(q: str, figure: bool = False) -> list[str]:
+    """Units the answer's figure must have: those the question names, else (for a figure question) those of the
+    measure it asks about."""
     units: list[str] = []
     for m in UNIT_ASKED.finditer(q):
         u = m.group(1) or m.group(2)
         units += UNIT_SYNONYMS.get(u, [u])
+    if not units and figure and (m := MEASURE.search(q)):
+        units = MEASURE_UNITS[m.group()]
     return list(dict.fromkeys(units))
 
 
@@ -85,7 +102,7 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
              if t not in drop and not re.fullmatch(r"\d{1,3}", t) and (len(t) > 1 or t.isascii())]
     box = re.search(r"专栏\s*(\d+)", q)
     return Question(text=q, intent=intent, years=years, places=named, money=bool(MONEY.search(q)),
-                    units=units_asked(q), provincial=any(b in q for b in broad)
+                    units=units_asked(q, intent == "figure"), provincial=any(b in q for b in broad)
                     and not re.search(r"全国|我国|国家", q),
                     broad=intent in ("task", "general", "list", "yesno") or bool(TASK.search(q))
                     or (intent != "figure" and len(ASKS.findall(q)) >= 2),

@@ -55,6 +55,11 @@ def _subsequence(short: str, title: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def spells_title(fragment: str, title: str) -> bool:
+    """`fragment` is an in-order piece of `title` (道交 of 道路交通安全法): a word of a question naming it."""
+    return _subsequence(unquote(compact(fragment)), unquote(compact(title)))
+
+
 def named_documents(question: str, docs: dict[str, DocMeta]) -> list[str]:
     """The doc_ids the question names, best first ([] when it names none). A name in 《》 must match a title;
     otherwise the longest fragment of the question that is an in-order short form of a title wins."""

@@ -31,8 +31,13 @@ def period_years(name: str) -> tuple[int, int]:
     return first, first + 4
 
 
+CITED_TITLE = re.compile(r"《[^《》]*》")
+
+
 def years_in(text: str) -> set[str]:
-    """Years a text mentions, a five-year-plan period standing for its years."""
+    """Years a text speaks of, a five-year-plan period standing for its years. A year inside a cited title
+    (《…二○三五年远景目标纲要》, 《…（2021—2035年）》) names that document, not a date the text sets."""
+    text = CITED_TITLE.sub(" ", text)
     ys = set(YEAR.findall(normalize(text)))
     for name in PERIOD.findall(text):
         first, last = period_years(name)

@@ -16,7 +16,7 @@ from kb.answer.address import (
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import list_items
-from kb.answer.question import BROAD_PLACES, Question, analyze
+from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict
 from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY
@@ -46,6 +46,12 @@ TIME = re.compile(rf"20\d{{2}}年|\d{{1,2}}月|期间|以前|之前|年底|年�
 BODY = re.compile(r"发展改革委|部门|人民政府|政府|委员会|联席会议|厅|局|机关|国务院|法院|检察院|办公室|海关")
 BODY_ASKED = re.compile(r"(?:哪个|哪些|什么|哪一|哪级|哪一级)(?:部门|机关|政府|单位负责|主管部门)")
 A_YEAR = re.compile(r"20\d{2}\s*年|[〇○零一二三四五六七八九]{4}年")  # "哪一年" is not answered by "十四五"
+# "罚多少钱" asks for the fine, not for the amount in the condition ("违法所得不足5万元的，处5万元以上…罚款").
+FINE_ASKED = re.compile(r"罚(?:款)?(?:多少|几)|怎么罚|如何处罚|处多少")
+FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)?\s*[%％])[^，；。]{{0,14}}罚款"
+                  rf"|罚款(?:{MONEY_AMOUNT.pattern})")
+GENERIC_DUTIES = frozenset("负责 处理 管理 主管 监管 管 办理 牵头 行使 申请 找 去 办 归 统筹 推进 组织 实施 落实 承担 "
+                           "执行 职责 工作 的 呢 吗 来 进行".split())
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
 ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
@@ -259,7 +265,9 @@ class Answerer:
             if v.missing:
                 missing.append(v.missing)
                 continue
-            for qt in v.quotes[:1]:
+            # a part's answer is its first quote, with the list items that quote introduces ("…可以采取下列措施：")
+            lead = v.quotes[0]
+            for qt in [lead] + [x for x in v.quotes[1:] if x.para.kind == "item" and x.para.section[:-1] == lead.para.section]:
                 if not any(o.para is qt.para and o.start <= qt.start and qt.end <= o.end for o in quotes):
                     quotes = _merge(quotes, qt, self.data.documents[qt.para.doc_id].text)
         if not quotes:
@@ -267,7 +275,17 @@ class Answerer:
         # A part is said to be missing only when the whole question found nothing either: otherwise the whole
         # answer may well cover it, and a wrong "未找到" is worse than none.
         note = "；".join(f"文件中未找到{m}" for m in missing) if whole.missing else whole.conclusion
-        return Verdict(quotes=quotes[: self.p.max_quotes + 1], conclusion=note)
+        # At most max_quotes + 1 provisions: the sentences of one article, or a lead-in and its items, are one.
+        groups: list[tuple[str, str]] = []
+        kept = []
+        for qt in quotes:
+            key = (qt.para.doc_id, self._article_label(qt) or str(qt.para.index))
+            if key not in groups:
+                if len(groups) > self.p.max_quotes:
+                    continue
+                groups.append(key)
+            kept.append(qt)
+        return Verdict(quotes=kept, conclusion=note)
 
     def _pseudo_chunk(self, p: Paragraph) -> Chunk:
         return Chunk(chunk_id="", doc_id=p.doc_id, section=p.section, para_index=p.index, start=p.start, end=p.end,
@@ -452,6 +470,11 @@ class Answerer:
                     pool = [c for c in pool if any(t in normalize(c.para.text + c.context) for t in rare)]
                     if not pool:
                         return refuse(f"{self._topic(q, '', bare=True)}的{label}")
+        if action := self._action(q):
+            # "由哪个部门认定/验收/审批": a body named for another duty does not answer; the duty must be there.
+            pool = [c for c in pool if any(t in normalize(c.para.text) for t in action)]
+            if not pool:
+                return refuse(f"{self._topic(q, '', bare=True)}的{label}")
         quotes = [(self._provision(q, pool) if q.broad else None) or self._trim(q, pool[0], need)]
         covered = normalize(self._text(quotes[0].para.doc_id, quotes[0].start, quotes[0].end))
         # Add another clause only when it covers topic words the first one lacks (e.g. two indicators asked at once).
@@ -488,6 +511,8 @@ class Answerer:
             if set(q.units) <= DURATION_UNITS:
                 return Need(unit), "具体期限"
             return Need(unit), f"以“{'/'.join(q.units)}”计的具体数值"
+        if q.money and FINE_ASKED.search(q.text):
+            return Need(FINE), "具体罚款数额"
         if q.money:
             return Need(MONEY_AMOUNT), NEED_LABEL["money"]
         if q.intent == "when" and YEAR_ASKED.search(q.text):
@@ -496,6 +521,15 @@ class Answerer:
             return Need(BODY), "明确的负责部门"
         pattern = NEEDS.get(q.intent)
         return (Need(pattern) if pattern else None), NEED_LABEL.get(q.intent, "")
+
+    def _action(self, q: Question) -> list[str]:
+        """The duty a "哪个部门…" question asks the body of ("由哪个部门负责验收" → 验收); none for the generic
+        ones (负责, 管理, 牵头), which any body named for the matter performs."""
+        if q.intent != "who" or not (m := BODY_ASKED.search(q.text)):
+            return []
+        after = re.split(r"[？?，,。；;！!]", q.text[m.end():], maxsplit=1)[0]
+        return [t for t in self.seg.tokens(after) if len(t) > 1 and t not in GENERIC_DUTIES
+                and t not in QUESTION_WORDS]
 
     def _whole_article(self, qt: Quote) -> list[Quote] | None:
         """A clause of a short article is answered with the whole article (its sentences, in order): in a law the
@@ -661,8 +695,12 @@ class Answerer:
 
     def _in_force(self, q: Question, hits: list[tuple[Chunk, float]], named: list[str]) -> Verdict | None:
         """“…从什么时候开始施行” of a document the question names (or the only one) → its commencement clause."""
-        if not IN_FORCE_ASKED.search(q.text) or any(
-                t not in IN_FORCE_WORDS and not any(spells_title(t, self._titles[d]) for d in named) for t in q.terms):
+        if not (asked := IN_FORCE_ASKED.search(q.text)):
+            return None
+        # Nothing else may be asked: "补贴政策从什么时候施行" is about a policy, not the document.
+        rest = q.text[:asked.start()] + " " + q.text[asked.end():]
+        if any(t not in IN_FORCE_WORDS and t not in QUESTION_WORDS and len(t) > 1
+               and not any(spells_title(t, self._titles[d]) for d in named) for t in self.seg.tokens(rest)):
             return None
         doc_ids = named[:1] or (list(self.data.documents) if len(self.data.documents) == 1 else [])
         if not doc_ids and THIS_DOCUMENT.search(q.text) and hits:

@@ -20,7 +20,7 @@ INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|牵头|负责|责任主体|由谁|哪些企业|哪家企业|哪个企业|哪些机构|哪些主体")),
     ("when", re.compile(r"什么时候|何时|哪一年|哪年|什么时间|截止|期限|多久|时间节点|时限")),
     ("where", re.compile(r"哪里|哪儿|在哪[里儿个座]|在哪些[地城区省市县]|哪些地区|哪个地区|哪些城市|哪个城市|哪些地方|什么地方|地点|选址|布局在")),
-    ("figure", re.compile(r"多少|(?<![哪第举说列])几[个座家辆项万亿条种台根%]|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|几成|倍"
+    ("figure", re.compile(r"多少|(?<![哪第举说列])几[个座家辆项万亿条种台根%]|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|多远|几成|倍"
                           rf"|{EXTREME}")),
     ("list", re.compile(r"哪些|哪几|包括什么|包括哪|包含哪|有什么|列举|几大|几个方面|分别是|都有")),
     ("yesno", re.compile(r"是否|有没有|能否|可否|是不是|会不会|吗[？?]?$")),
@@ -34,7 +34,7 @@ QUESTION_WORDS = frozenset(
     达到 实现 建成 建设 完成 多大 是否 有没有 能否 列举 问 个 座 家 辆 项 亿元 万辆 倍 时候 哪几个 几个 指 指的是
     哪一年 哪年 多久 一下 介绍 说明 内容""".split()
 )
-MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:补贴|奖励|补助|投资)多少|多少(?:补贴|奖励|补助|资金|费用)|投资额|预算")
+MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:补贴|奖励|补助|投资)多少|多少(?:补贴|奖励|补助|资金|费用)|投资额|预算|罚(?:款)?(?:多少|几)|罚款(?:数额|金额)")
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
 BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 
@@ -69,6 +69,8 @@ def units_asked(q: str, figure: bool = False) -> list[str]:
         units += UNIT_SYNONYMS.get(u, [u])
     if not units and figure and (m := MEASURE.search(q)):
         units = MEASURE_UNITS[m.group()]
+    if not units and re.search(r"多远|多长距离", q):
+        units = MEASURE_UNITS["距离"]
     return list(dict.fromkeys(units))
 
 

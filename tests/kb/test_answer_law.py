@@ -32,7 +32,15 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 
 第五条 登记机关应当自受理申请之日起十五日内作出决定。
 
-第六条 本条例自2099年3月1日起施行。
+第六条 电动三轮车的最高时速应当符合强制性国家标准。改装限速装置的，处五十元以上二百元以下罚款。
+
+第七条 无资质从事电动三轮车回收的，没收违法所得；违法所得不足5万元的，并处1万元以上3万元以下的罚款。
+
+第八条 所有人可以向测试交通局申请变更登记。测试交通局应当自收到申请之日起七日内办结。
+
+第九条 依据《虚构省交通发展纲要（2091—2095年）》，鼓励使用新能源电动三轮车。
+
+第十条 本条例自2099年3月1日起施行。
 """
 
 
@@ -92,3 +100,37 @@ def test_multi_part_question_answers_each_part(law_kb):
 def test_plan_questions_are_not_scoped_to_the_law(law_kb):
     rec = law_kb.ask("到2025年要建成多少座加氢站？")
     assert not rec.refused and rec.citations[0].doc_id == "plan" and "30座" in rec.answer
+
+
+def test_the_commencement_article_answers_when_the_document_takes_effect(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例从哪天起施行？")
+    assert not rec.refused and "2099年3月1日" in rec.answer and verbatim(law_kb, rec)
+
+
+def test_a_figure_of_another_measure_does_not_answer(law_kb):
+    # 第六条 speaks of the top speed but gives only a fine: a speed question is refused, not answered in 元.
+    rec = law_kb.ask("按电动三轮车管理条例，电动三轮车最高时速是多少？")
+    assert rec.refused and "元" not in rec.answer.split("。")[0]
+
+
+def test_a_fine_question_gets_the_fine_not_the_amount_in_the_condition(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，无资质回收电动三轮车、违法所得不足5万元的，罚多少钱？")
+    assert not rec.refused and "1万元以上3万元以下" in rec.answer and verbatim(law_kb, rec)
+
+
+def test_the_sentence_after_the_matching_one_is_in_reach(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，申请变更登记，多少天内办结？")
+    assert not rec.refused and "七日内" in rec.answer
+
+
+def test_a_year_inside_a_cited_title_is_no_target_year(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，到2095年电动三轮车要达到什么目标？")
+    assert rec.refused and "2095" in rec.answer
+
+
+def test_a_body_named_for_another_duty_does_not_answer_which_body(law_kb):
+    # 测试交通局 registers; nobody is named for making the plates.
+    rec = law_kb.ask("按电动三轮车管理条例，电动三轮车号牌由哪个部门制作？")
+    assert rec.refused
+    rec = law_kb.ask("按电动三轮车管理条例，电动三轮车由哪个部门负责登记？")
+    assert not rec.refused and "测试交通局" in rec.answer

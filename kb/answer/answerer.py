@@ -36,6 +36,7 @@ from kb.core.settings import AnswerSettings
 from kb.core.text import CLAUSE_END, compact, normalize, unquote
 from kb.core.text import clauses as split_clauses
 from kb.core.timeexpr import CITED_TITLE, PERIOD, YEAR_PHRASE, years_in
+from kb.retrieval.expand import expansions
 from kb.retrieval.hybrid import HybridRetriever
 from kb.store.files import KBData
 from kb.store.tables import TableStore
@@ -52,6 +53,8 @@ FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)
                   rf"|罚款(?:{MONEY_AMOUNT.pattern})")
 GENERIC_DUTIES = frozenset("负责 处理 管理 主管 监管 管 办理 牵头 行使 申请 找 去 办 归 统筹 推进 组织 实施 落实 承担 "
                            "执行 职责 工作 的 呢 吗 来 进行".split())
+PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任|什么处罚|后果")
+PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
 ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
@@ -237,7 +240,8 @@ class Answerer:
             if not found.missing:
                 found.lead = f"{sc.title}：" if a.kind != "条" else ""
                 return found
-        quotes = quote_scope(sc, self.p.article_budget if a.kind == "条" else self.p.outline_budget)
+        quotes = quote_scope(sc, self.p.article_budget if a.kind == "条" else self.p.outline_budget,
+                             weight=self.idf, tokens=self.seg.tokens)
         if not quotes:
             return None
         v = Verdict(quotes=quotes, drew_on=sc.paragraphs)
@@ -262,6 +266,10 @@ class Answerer:
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
             v = self._extract(qi, hits, q_vec)
+            if PENALTY_ASKED.search(part) and (v.missing or not any(FINE.search(x.text) for x in v.quotes)):
+                # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
+                # ("违反本条例第十六条第二款规定…"); that article is the answer to this part.
+                v = self._penalty_for(quotes) or v
             if v.missing:
                 missing.append(v.missing)
                 continue
@@ -465,9 +473,11 @@ class Answerer:
             if q.intent == "figure" or q.money or q.units:
                 # A figure answers only if it is a figure of what is asked: a rare word of the question (加计扣除,
                 # 面积, 补贴) must be where the figure is, not just a figure of something else in the same law.
+                # (an everyday word counts where the documents' own word for it is: 上牌 where 登记 is)
                 rare = [t for t in q.terms if len(t) > 1 and self._is_specific(t)]
+                forms = [f for t in rare for f in [t, *expansions(t)]]
                 if rare:
-                    pool = [c for c in pool if any(t in normalize(c.para.text + c.context) for t in rare)]
+                    pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]
                     if not pool:
                         return refuse(f"{self._topic(q, '', bare=True)}的{label}")
         if action := self._action(q):
@@ -521,6 +531,22 @@ class Answerer:
             return Need(BODY), "明确的负责部门"
         pattern = NEEDS.get(q.intent)
         return (Need(pattern) if pattern else None), NEED_LABEL.get(q.intent, "")
+
+    def _penalty_for(self, quotes: list[Quote]) -> Verdict | None:
+        """The sentence of the same document that punishes a breach of a quoted article: it cites that article
+        by number ("违反本条例第十六条…规定的，…罚款")."""
+        for qt in quotes:
+            label = self._article_label(qt)
+            if not label:
+                continue
+            cites = re.compile(rf"违反本\w{{0,3}}{label}(?![零〇一二两三四五六七八九十百千\d])")
+            for p in self.data.paragraphs[qt.para.doc_id]:
+                if p is qt.para or p.kind == "heading":
+                    continue
+                for sent in p.sentences:
+                    if cites.search(sent.text) and PENALTY.search(sent.text):
+                        return Verdict(quotes=[Quote(p, sent.start, sent.end, sent.text)])
+        return None
 
     def _action(self, q: Question) -> list[str]:
         """The duty a "哪个部门…" question asks the body of ("由哪个部门负责验收" → 验收); none for the generic

@@ -240,8 +240,7 @@ class Answerer:
             if not found.missing:
                 found.lead = f"{sc.title}：" if a.kind != "条" else ""
                 return found
-        quotes = quote_scope(sc, self.p.article_budget if a.kind == "条" else self.p.outline_budget,
-                             weight=self.idf, tokens=self.seg.tokens)
+        quotes = quote_scope(sc, self.p.article_budget if a.kind == "条" else self.p.outline_budget)
         if not quotes:
             return None
         v = Verdict(quotes=quotes, drew_on=sc.paragraphs)

@@ -91,3 +91,22 @@ def test_a_lead_in_brings_its_items_and_an_item_its_siblings():
     assert [q.text for q in list_items(whole(paras[2]), paras, True, 260)] == ["（一）虚构情形甲；"]
     assert list_items(whole(paras[2]), paras, False, 260) == []  # not a list question: the item alone
     assert list_items(whole(paras[4]), paras, True, 260) == []
+
+
+def test_a_lead_in_cut_before_its_colon_still_brings_its_items_and_articles_are_not_list_siblings():
+    from kb.answer.enumeration import list_items
+    from kb.answer.verdict import Quote
+
+    rows = [("item", ["第一章", "第二条"], "第二条 基金用于下列事项："),
+            ("item", ["第一章", "第二条", "（一）"], "（一）虚构事项甲；"),
+            ("item", ["第一章", "第二条", "（二）"], "（二）虚构事项乙。"),
+            ("item", ["第一章", "第三条"], "第三条 本法自2099年施行。")]
+    paras, pos = [], 0
+    for i, (kind, section, text) in enumerate(rows):
+        paras.append(_para(i, kind, section, text, pos))
+        pos += len(text) + 1
+    cut = Quote(paras[0], paras[0].start, paras[0].end - 1, paras[0].text[:-1])  # "…用于下列事项"
+    assert [q.text for q in list_items(cut, paras, True, 260)] == ["（一）虚构事项甲；", "（二）虚构事项乙。"]
+    # an article quoted for a list question does not bring the other articles of its chapter
+    assert list_items(Quote(paras[3], paras[3].start, paras[3].end, paras[3].text), paras, True, 260) == []
+

@@ -7,7 +7,6 @@ module indexes those labels as addresses and quotes what lies under one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from kb.answer.scope import Address
@@ -80,11 +79,9 @@ class AddressIndex:
         return sorted(out, key=lambda sc: sc.paragraphs[0].start if sc.paragraphs else 0)
 
 
-def quote_scope(sc: Scope, budget: int, weight: Callable[[str], float] | None = None,
-                tokens: Callable[[str], list[str]] | None = None) -> list[Quote]:
+def quote_scope(sc: Scope, budget: int) -> list[Quote]:
     """What an address says: an article's paragraphs (whole sentences, within `budget` characters); a container's
-    title, then its sub-parts' titles, or (a law's chapter) the clauses that say most of what it is about: with
-    `weight` (a term's idf) and `tokens`, else the opening sentence of each of its articles/paragraphs."""
+    title, then its sub-parts' titles, or the opening sentence of each of its articles/paragraphs."""
     if sc.address.kind == "条":
         return _sentences([p for p in sc.paragraphs if p.kind in TEXT_KINDS], budget, prefix=sc.title + "：")
     out: list[Quote] = []
@@ -98,8 +95,6 @@ def quote_scope(sc: Scope, budget: int, weight: Callable[[str], float] | None = 
     elif len(items) >= 2:
         out += [Quote(p, p.start + p.text.index(p.lead), p.start + p.text.index(p.lead) + len(p.lead), p.lead)
                 for p in items]
-    elif weight is not None and tokens is not None:
-        out += _central_clauses([p for p in sc.paragraphs if p.kind in TEXT_KINDS], budget, weight, tokens)
     else:
         # a law's chapter: the opening sentence of each article (or paragraph) in turn, as far as the budget goes
         firsts = [p for p in sc.paragraphs if p.kind in TEXT_KINDS and (p.kind == "item" or len(p.section) == sc.depth + 1)]
@@ -118,33 +113,6 @@ def quote_scope(sc: Scope, budget: int, weight: Callable[[str], float] | None = 
             out.append(Quote(p, s.start, s.end, s.text))
             used += len(s.text)
     return out
-
-
-def _central_clauses(paras: list[Paragraph], budget: int, weight: Callable[[str], float],
-                     tokens: Callable[[str], list[str]]) -> list[Quote]:
-    """A centroid summary of a part of a document: its terms weighted by how often the part uses them and how rare
-    they are in the corpus; sentences picked greedily by the weight of the terms they add per character, then
-    quoted in document order: whole sentences, which read as the law does. ("第五章讲什么" of a law is answered by 交通事故…认定书…, not by its first article.)"""
-    spans = [(p, s) for p in paras for s in p.sentences if len(s.text) >= 6]
-    toks = [set(t for t in tokens(c.text) if len(t) > 1) for _, c in spans]
-    freq: dict[str, int] = {}
-    for ts in toks:
-        for t in ts:
-            freq[t] = freq.get(t, 0) + 1
-    w = {t: n * weight(t) for t, n in freq.items()}
-    chosen: list[int] = []
-    covered: set[str] = set()
-    used = 0
-    while True:
-        gain = [(sum(w[t] for t in ts - covered) / (len(spans[i][1].text) + 10), i)
-                for i, ts in enumerate(toks) if i not in chosen and used + len(spans[i][1].text) <= budget]
-        if not gain or max(gain)[0] <= 0:
-            break
-        _, i = max(gain)
-        chosen.append(i)
-        covered |= toks[i]
-        used += len(spans[i][1].text)
-    return [Quote(spans[i][0], spans[i][1].start, spans[i][1].end, spans[i][1].text) for i in sorted(chosen)]
 
 
 def _sentences(paras: list[Paragraph], budget: int, prefix: str = "") -> list[Quote]:

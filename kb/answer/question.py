@@ -15,6 +15,7 @@ Intent = Literal["figure", "list", "who", "where", "when", "yesno", "task", "gen
 
 # An extreme or a limit of a measurable quantity ("最小面积", "最高时速", "上限") asks for a figure.
 EXTREME = r"(?:最[低高小大少多长短]|上限|下限)(?:的|是|为)?(?:面积|时速|速度|车速|金额|额度|年龄|期限|时限|标准|比例|价格|限额|距离|高度|长度|重量|功率|容量|里程|数量|人数|规模|税率|费率|罚款)"
+YESNO = re.compile(r"是否|有没有|能否|可否|是不是|会不会|能不能|要不要|行不行|可不可以|吗[？?]?$")
 # Checked in this order: the first that matches decides ("哪些部门" asks who, not for a list).
 INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|牵头|负责|责任主体|由谁|哪些企业|哪家企业|哪个企业|哪些机构|哪些主体")),
@@ -23,7 +24,7 @@ INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     ("figure", re.compile(r"多少|(?<![哪第举说列])几[个座家辆项万亿条种台根%]|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|多远|几成|倍"
                           rf"|{EXTREME}")),
     ("list", re.compile(r"哪些|哪几|包括什么|包括哪|包含哪|有什么|列举|几大|几个方面|分别是|都有")),
-    ("yesno", re.compile(r"是否|有没有|能否|可否|是不是|会不会|吗[？?]?$")),
+    ("yesno", YESNO),
     ("task", re.compile(r"如何|怎么|怎样|什么措施|哪些措施|举措|做什么|要求|怎么做|重点是|主要任务|内容是什么|是什么")),
 ]
 # Words that only say what is asked; they must not count as the topic the answer has to cover.
@@ -93,6 +94,9 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
     q = expand_years(normalize(question).strip())
     broad = BROAD_PLACES + regions
     intent: Intent = next((name for name, pat in INTENT_PATTERNS if pat.search(q)), "general")
+    if intent == "figure" and not re.search(r"多少|多大|多远|比例|占比|倍", q) and YESNO.search(q):
+        intent = "yesno"  # "几个朋友合伙开的店，要交企业所得税吗？": 几个 counts the friends, nothing is asked in it
+    figures_asked = FIGURES_ASKED.findall(q) if intent != "yesno" else []
     years = sorted(set(YEAR.findall(q)))
     named = [p for p in places_in(q) if p not in broad]
     drop = set(QUESTION_WORDS) | set(years) | set(named)
@@ -108,5 +112,5 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
                     and not re.search(r"全国|我国|国家", q),
                     broad=intent in ("task", "general", "list", "yesno") or bool(TASK.search(q))
                     or (intent != "figure" and len(ASKS.findall(q)) >= 2),
-                    figures=max(1, len(FIGURES_ASKED.findall(q))),
+                    figures=max(1, len(figures_asked)),
                     terms=terms, box=f"专栏{box.group(1)}" if box else None)

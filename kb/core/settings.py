@@ -59,6 +59,7 @@ class RetrievalSettings(BaseModel):
     # Searching inside documents (a question naming one), their titles' words are left out of the query
     # (kb/retrieval/scope.py). Per-document dev sets, kb hit@5: 0.868 → 0.921, colloquial 0.789 → 0.921.
     scope_titles: bool = True
+    title_weight: float = 0.8  # share of the named document's title vector taken out of the question's (dense)
     part_chars: int = 600  # a part of a document as one passage (kb/retrieval/outline.py): heading + openings
 
 

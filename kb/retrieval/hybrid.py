@@ -12,7 +12,7 @@ from kb.core.segment import Segmenter
 from kb.core.settings import RetrievalSettings
 from kb.core.timeexpr import expand_years
 from kb.retrieval.expand import query_tokens
-from kb.retrieval.scope import scope_titles, scope_tokens, without_titles
+from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
 from kb.store.files import KBData
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -60,9 +60,10 @@ class HybridRetriever:
     def dense_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""
         depth = depth or self.p.depth
-        if self.p.scope_titles and self.docs:  # the question as asked inside the documents: without their title
-            question = without_titles(question, scope_titles(self.data, self.docs))
-        vec = np.asarray(self.query_vector(question), dtype=np.float32).reshape(1, -1)
+        vec = self.query_vector(question)
+        if self.p.scope_titles and self.docs:  # inside the document it names, the question less its title
+            vec = scoped_vector(vec, question, scope_titles(self.data, self.docs), self.embed_query, self.p.title_weight)
+        vec = np.asarray(vec, dtype=np.float32).reshape(1, -1)
         index = self.data.faiss_index
         n = index.ntotal
         sel = None

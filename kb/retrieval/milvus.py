@@ -14,7 +14,7 @@ from kb.core.timeexpr import expand_years
 from kb.retrieval.expand import query_tokens
 from kb.retrieval.filters import ALL_VALIDITY, DocFilter
 from kb.retrieval.hybrid import MODES, Mode, fuse
-from kb.retrieval.scope import scope_titles, scope_tokens, without_titles
+from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
 from kb.store.files import KBData
 from kb.store.milvus import MilvusStore, bm25_query_weights, kb_idf, quote
 
@@ -96,9 +96,10 @@ class MilvusRetriever(BaseRetriever):
         return self.embed_query(expand_years(question))
 
     def _scoped_vector(self, question: str) -> list[float]:
-        if self.p.scope_titles and self.docs:  # as the embedded backend: the question without the titles
-            question = without_titles(question, scope_titles(self.data, self.docs))
-        return [float(x) for x in self.query_vector(question)]
+        vec = self.query_vector(question)
+        if self.p.scope_titles and self.docs:  # as the embedded backend: the question less its document's title
+            vec = scoped_vector(vec, question, scope_titles(self.data, self.docs), self.embed_query, self.p.title_weight)
+        return [float(x) for x in vec]
 
     def dense_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         """Chunks by their best vector (their own or a sentence's): the rows grouped by chunk_id."""

@@ -4,13 +4,18 @@ A question that names a document ("按循环经济促进法，……罚多少钱
 passage of it is about what its title says, so the title's words tell no passage from another; yet BM25 weighs them
 by their rarity in the whole corpus, which favours the passages that repeat them (电动自行车 three times) over the
 one that answers, and they pull the question's vector towards the document as a whole. Within a scope, retrieval
-uses the question without them: BM25 drops the title's tokens, the dense encoder reads the question without the runs
-of characters it shares with the title. (Measured on the per-document dev sets: hit@5 0.868 → 0.921.)
+uses the question without them: BM25 drops the title's tokens, and a question that quotes the title (≥ 4 characters
+of it) has the title's direction taken out of its vector, q − w·t renormalised (the title's vector is one encoder
+call per document, cached, where encoding the question again without the title would cost one per question).
+Per-document dev sets, kb: hit@5 0.868 → 0.921, key-fact recall 0.729 → 0.769 (re-encoding the question without the
+title: the same hit@5, key-fact recall 0.749; w = 0.6 / 0.8 / 1.0 give hit@5 0.914 / 0.921 / 0.914).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+
+import numpy as np
 
 from kb.core.text import compact
 from kb.store.files import KBData
@@ -55,3 +60,14 @@ def without_titles(question: str, titles: Sequence[str], min_run: int = MIN_RUN)
             i += 1
     rest = "".join(out)
     return rest if rest.strip("，。？?！!、；;：:《》“”\"' ") else question
+
+
+def scoped_vector(vec, question: str, titles: Sequence[str], embed_query, weight: float) -> np.ndarray:
+    """The question's vector `vec` inside one document whose title it quotes: less `weight` × the title's vector,
+    renormalised. Unchanged for several documents, or a question that does not quote the title."""
+    vec = np.asarray(vec, dtype=np.float32)
+    if len(titles) != 1 or not weight or without_titles(question, titles) == question:
+        return vec
+    out = vec - weight * np.asarray(embed_query(titles[0]), dtype=np.float32)
+    norm = float(np.linalg.norm(out))
+    return out / norm if norm > 0 else vec

@@ -1,10 +1,11 @@
 """Searching inside named documents: their titles' words are left out of the query (kb/retrieval/scope.py)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from kb.core.segment import Segmenter
-from kb.retrieval.scope import title_tokens, without_titles
+from kb.retrieval.scope import scoped_vector, title_tokens, without_titles
 from tests.fixtures.docs import FICTIONAL_DOCS, write_fictional
 
 CITY = "【测试数据】虚构市新能源汽车充电设施建设补贴办法"
@@ -34,6 +35,17 @@ def test_title_tokens_are_those_every_title_has():
     both = title_tokens([CITY, GUIDE], seg)
     assert "新能源汽车" in both and "补贴" not in both and "电池" not in both
     assert title_tokens([], seg) == set()
+
+
+def test_the_title_direction_leaves_the_vector_of_a_question_that_quotes_it():
+    axes = {CITY: np.array([1.0, 0.0, 0.0]), GUIDE: np.array([0.0, 1.0, 0.0])}
+    q = np.array([0.6, 0.0, 0.8])
+    quoting = "虚构市新能源汽车充电设施建设补贴办法里私人桩能补吗？"
+    out = scoped_vector(q, quoting, [CITY], axes.__getitem__, 0.5)
+    assert np.allclose(out, np.array([0.1, 0.0, 0.8]) / np.linalg.norm([0.1, 0.0, 0.8]))
+    assert np.allclose(scoped_vector(q, "私人桩能补吗？", [CITY], axes.__getitem__, 0.5), q)  # no title in it
+    assert np.allclose(scoped_vector(q, quoting, [CITY, GUIDE], axes.__getitem__, 0.5), q)  # not one document
+    assert np.allclose(scoped_vector(q, quoting, [CITY], axes.__getitem__, 0.0), q)
 
 
 @pytest.fixture(scope="module")

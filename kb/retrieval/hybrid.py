@@ -12,6 +12,7 @@ from kb.core.segment import Segmenter
 from kb.core.settings import RetrievalSettings
 from kb.core.timeexpr import expand_years
 from kb.retrieval.expand import query_tokens
+from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
 from kb.store.files import KBData
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -42,6 +43,9 @@ class HybridRetriever:
     def bm25_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         # everyday words also search for the documents' terms (kb/retrieval/expand.py), in every backend alike
         tokens = query_tokens(question, self.segmenter, self.data.bm25.vocab_dict, self.p.expand)
+        if self.p.scope_titles and self.docs:  # inside documents their titles' words tell no passage apart
+            shared = scope_tokens(self.data, self.docs, self.segmenter)
+            tokens = [t for t in tokens if t not in shared] or tokens
         if not tokens:
             return []
         k = min(depth or self.p.depth, len(self.data.chunks))
@@ -56,7 +60,10 @@ class HybridRetriever:
     def dense_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""
         depth = depth or self.p.depth
-        vec = np.asarray(self.query_vector(question), dtype=np.float32).reshape(1, -1)
+        vec = self.query_vector(question)
+        if self.p.scope_titles and self.docs:  # inside the document it names, the question less its title
+            vec = scoped_vector(vec, question, scope_titles(self.data, self.docs), self.embed_query, self.p.title_weight)
+        vec = np.asarray(vec, dtype=np.float32).reshape(1, -1)
         index = self.data.faiss_index
         n = index.ntotal
         sel = None

@@ -14,6 +14,7 @@ from kb.core.timeexpr import expand_years
 from kb.retrieval.expand import query_tokens
 from kb.retrieval.filters import ALL_VALIDITY, DocFilter
 from kb.retrieval.hybrid import MODES, Mode, fuse
+from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
 from kb.store.files import KBData
 from kb.store.milvus import MilvusStore, bm25_query_weights, kb_idf, quote
 
@@ -78,6 +79,9 @@ class MilvusRetriever(BaseRetriever):
 
     def _sparse_query(self, question: str) -> dict[int, float]:
         tokens = query_tokens(question, self.segmenter, self.data.bm25.vocab_dict, self.p.expand)
+        if self.p.scope_titles and self.docs:  # as the embedded backend: no title words inside the documents
+            shared = scope_tokens(self.data, self.docs, self.segmenter)
+            tokens = [t for t in tokens if t not in shared] or tokens
         return bm25_query_weights(tokens, kb_idf(self.data))
 
     def bm25_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
@@ -91,9 +95,15 @@ class MilvusRetriever(BaseRetriever):
     def query_vector(self, question: str):
         return self.embed_query(expand_years(question))
 
+    def _scoped_vector(self, question: str) -> list[float]:
+        vec = self.query_vector(question)
+        if self.p.scope_titles and self.docs:  # as the embedded backend: the question less its document's title
+            vec = scoped_vector(vec, question, scope_titles(self.data, self.docs), self.embed_query, self.p.title_weight)
+        return [float(x) for x in vec]
+
     def dense_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         """Chunks by their best vector (their own or a sentence's): the rows grouped by chunk_id."""
-        vec = [float(x) for x in self.query_vector(question)]
+        vec = self._scoped_vector(question)
         hits = self.store.client.search(self.store.name, data=[vec], anns_field="dense", limit=depth or self.p.depth,
                                         filter=self._where(), group_by_field="chunk_id",
                                         search_params={"params": {"ef": self.milvus.ef}},
@@ -105,7 +115,7 @@ class MilvusRetriever(BaseRetriever):
         from pymilvus import AnnSearchRequest, RRFRanker
 
         q = self._sparse_query(question)
-        vec = [float(x) for x in self.query_vector(question)]
+        vec = self._scoped_vector(question)
         depth = self.p.depth
         # Each request carries the filter itself: hybrid_search(filter=…) is ignored by Milvus Lite.
         reqs = [AnnSearchRequest([vec], "dense", {"ef": self.milvus.ef}, depth * 4, expr=self._where())]

@@ -38,6 +38,7 @@ from kb.core.text import clauses as split_clauses
 from kb.core.timeexpr import CITED_TITLE, PERIOD, YEAR_PHRASE, years_in
 from kb.retrieval.expand import expansions
 from kb.retrieval.hybrid import HybridRetriever
+from kb.retrieval.outline import part_unit
 from kb.store.files import KBData
 from kb.store.tables import TableStore
 
@@ -307,6 +308,11 @@ class Answerer:
         for qt in quotes:
             chunk = next((c for c in self._chunks_by_para.get((qt.para.doc_id, qt.para.index), [])
                           if c.start <= qt.start < c.end), None)
+            if chunk is None and qt.para.kind in ("heading", "box_title"):
+                # a quoted heading is no passage of its own: the part it heads, as one unit, is what was drawn on
+                if (unit := part_unit(self.data.paragraphs[qt.para.doc_id], qt.para)) is not None:
+                    first.append((unit, top))
+                continue
             if chunk and all(chunk is not c for c, _ in first):
                 score = next((sc for c, sc in hits if c is chunk), top)
                 first.append((chunk, score))

@@ -129,7 +129,15 @@ class EligibilitySettings(BaseModel):
     stated_need: float = 2.5  # the profile says it cares about tax, loans, land … and the clause offers that
     unmet_need: float = -0.8  # the profile states needs and a law's clause offers none of them
     product_class: float = 1.5  # the clause names the class a product belongs to (机动车 for 换电重型集卡)
-    class_similarity: float = 0.86  # e5 similarity from which an unrecognised product belongs to a class
+    class_similarity: float = 0.92  # e5 similarity to the nearest taxonomy word from which a product the words do
+    # not place takes that word's class (dev profiles: 硫酸镍 → 硫酸镍 1.0, 光储充一体化充电站 → 光储 0.92; a part such as
+    # 新能源汽车电机壳体 → 新能源汽车生产 0.917 stays out of 机动车)
+    class_mismatch: float = -1.5  # a law's clause names only classes (机动车, 电动自行车 …) none of the profile's
+    # products or type belongs to: it is about other things
+    beneficiary_mismatch: float = -1.5  # a law's clause relieves a kind of actor by name (电网企业, 创业投资企业,
+    # 中小企业 …) and the profile is none of them
+    qualification_unmet: float = -1.5  # a law's clause names a qualification (高新技术企业, 退役军人…) the profile's
+    # stated qualifications lack: it relieves someone else
     lead_in_share: float = 0.5  # a list item's similarity is the mean of its own and its lead-in's at this share
     min_score: float = 1.0  # weaker matches are noise, not provisions that apply
     min_relative: float = 0.4  # nor are matches scoring under this share of the best one

@@ -221,6 +221,10 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
     for v in p.qualifications:
         for q in tag(v, tax.qualifications):
             f.qualifications.setdefault(q, v)
+    for v in p.qualifications:  # a title says what kind of enterprise it is: 科技型中小企业, 小型微利企业 are SMEs
+        for actor in tag(v, tax.actors):
+            if actor != "企业":
+                f.actors.setdefault(actor, v)
     for q in list(f.qualifications):
         for rel in _entry(tax.qualifications, q).related:
             f.related_qualifications.setdefault(rel, q)
@@ -231,7 +235,11 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
         for n in tax.needs:  # the needs field may name a need by its id or a support type it asks for
             if v in p.needs and (norm(n.id) in norm(v) or any(norm(s) in norm(v) for s in n.serves)):
                 f.needs.setdefault(n.id, v)
+    # Classes from what the enterprise is and makes, not from the description, which names customers and settings
+    # ("在汽车零部件厂房屋顶建光伏" does not make a photovoltaic builder's products 机动车).
     for fld, value in _values(p):
+        if fld == "description":
+            continue
         for c in tax.classes:
             why = _class_evidence(value, c, f, tax)
             if why:
@@ -476,6 +484,8 @@ class _Indexed:
     strong: bool
     spread: float  # 1 + focus·(distinct chains named − 1)
     lead_row: int | None = None  # a list item's lead-in sentence vector
+    need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
+    beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
 
 
 @dataclass
@@ -492,8 +502,13 @@ class Matcher:
     def __init__(self, provisions: list[Provision], titles: dict[str, str], embed_query: Callable[[str], np.ndarray],
                  sentence_vectors: np.ndarray, sentence_rows: dict[tuple[str, int], int],
                  taxonomy: Taxonomy | None = None, settings: EligibilitySettings | None = None,
-                 documents: dict[str, tuple[str, str]] | None = None):
+                 documents: dict[str, tuple[str, str]] | None = None,
+                 embed_queries: Callable[[list[str]], np.ndarray] | None = None):
         self.tax = tax = taxonomy or load_taxonomy()
+        self.embed_queries = embed_queries or (lambda texts: np.stack([embed_query(t) for t in texts]))
+        self._anchor_words: list[str] = []
+        self._anchor_labels: list[str | None] = []
+        self._anchor_vectors: np.ndarray | None = None
         self.w = w = settings or EligibilitySettings()
         self.titles = titles
         self.documents = documents or {}  # doc_id -> (level, doc_type)
@@ -504,7 +519,9 @@ class Matcher:
                      activities=tag(p.quote, tax.activities), qualifications=self._quals(p.quote),
                      cities=self._cities(p.regions), conditions=[analyse(c, tax) for c in p.conditions],
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
-                     spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1))
+                     spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
+                     need_words=tag(p.quote, tax.needs),
+                     beneficiaries=_beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [])
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
         for it in self.items:
@@ -526,8 +543,10 @@ class Matcher:
         titles = {d: doc.meta.title for d, doc in data.documents.items()}
         documents = {d: (doc.meta.level, doc.meta.doc_type) for d, doc in data.documents.items()}
         settings = getattr(getattr(kb, "settings", None), "eligibility", None)
+        embedder = getattr(kb, "embedder", None)
         return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows,
-                   settings=settings, documents=documents)
+                   settings=settings, documents=documents,
+                   embed_queries=getattr(embedder, "embed_queries", None))
 
     def _root(self, seg: str) -> str:
         return ([seg] + self.tax.ancestors(seg))[-1]
@@ -561,6 +580,7 @@ class Matcher:
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
         f = understand(p, self.tax, self.w.description_factor)
+        self._classes_by_similarity(p, f)
         warnings = check_profile(p, f, self.tax)
         if p.model_extra:
             warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
@@ -608,6 +628,43 @@ class Matcher:
         return EligibilityResult(matches=matches, note=overall_note(matches), warnings=warnings,
                                  recognized=_recognized(f), latency_ms=_ms(t0))
 
+    def _anchors(self) -> tuple[list[str], list[str | None], np.ndarray]:
+        """The taxonomy's words with the class each belongs to (None: a segment no class the texts name covers),
+        embedded once: the known words a product name is compared with."""
+        if self._anchor_vectors is None:
+            labels: dict[str, str | None] = {}
+            for c in self.tax.classes:
+                for w in (c.id, *c.terms, *c.members):
+                    labels.setdefault(w, c.id)
+            for seg in self.tax.segments:
+                cls = next((c.id for c in self.tax.classes if seg.id in c.segments), None)
+                for w in (seg.id, *seg.terms):
+                    labels.setdefault(w, cls)
+            self._anchor_words, self._anchor_labels = list(labels), list(labels.values())
+            self._anchor_vectors = np.asarray(self.embed_queries(self._anchor_words), dtype=np.float32)
+        return self._anchor_words, self._anchor_labels, self._anchor_vectors
+
+    def _classes_by_similarity(self, p: Profile, f: Facts) -> None:
+        """Item 3 of issue 14: a product the taxonomy's words do not place ("柴油叉车和正面吊", "硫酸镍") takes the
+        class of the nearest taxonomy word by e5 similarity, when that word is close enough and belongs to a class
+        the texts name; the nearest word is the reason shown. Products already placed by a segment are left."""
+        if not self.tax.classes:
+            return
+        todo = [v for v in ([p.enterprise_type] if p.enterprise_type else []) + p.products
+                if not tag(v, self.tax.segments) and not any(_class_evidence(v, c, f, self.tax)
+                                                              for c in self.tax.classes)]
+        if not todo:
+            return
+        words, labels, vectors = self._anchors()
+        for v in todo:
+            sims = vectors @ np.asarray(self.embed_query(v), dtype=np.float32)
+            best = int(np.argmax(sims))
+            cls = labels[best]
+            if cls and sims[best] >= self.w.class_similarity:
+                label = "企业类型" if v == p.enterprise_type else "产品"
+                f.classes.setdefault(cls, f"{label}“{_short(v)}”与“{words[best]}”语义最接近（e5 相似度"
+                                          f"{sims[best]:.2f}），属于{cls}")
+
     def _semantic(self, p: Profile) -> np.ndarray | None:
         """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
         text = "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
@@ -650,6 +707,8 @@ class Matcher:
             score += w.enterprise
         elif specific and f.government and "地方政府" not in specific:
             score += w.actor_mismatch
+        elif it.beneficiaries and f.actors and not set(it.beneficiaries) & set(f.actors):
+            score += w.beneficiary_mismatch  # "国家鼓励机动车生产企业从事报废机动车回收" is not for an independent dismantler
         for q, v in f.qualifications.items():
             if q in it.qualifications:
                 score += w.qualification
@@ -660,6 +719,10 @@ class Matcher:
             if rel:
                 score += w.qualification * 0.5
                 reasons.append(f"资质“{f.qualifications[f.related_qualifications[rel]]}”：条款提及相关的“{rel}”")
+            if p.qualifications and prov.genre and prov.genre != "规划" \
+                    and any(not q.startswith("~") for q in it.qualifications):
+                # a law relieving 高新技术企业 or 退役军人 relieves them, not an enterprise that lists other titles
+                score += w.qualification_unmet
         region = self._region_score(it, f, reasons)
         score += region
         # Needs and activities: per activity the better of "the provision offers the support it needs" and "the
@@ -668,9 +731,12 @@ class Matcher:
         # enterprise type or region.
         on_topic = bool(topical and f.segments or matched or region)
         gains = []
+        stated = {s for n in f.needs for s in self.needs_served[n]}
         for a, value in f.activities.items():
             need, act = 0.0, 0.0
             support = self.needs.get(a)
+            if support in stated:
+                continue  # an activity that is a need the profile also states (融资 from "贷款") counts once, as stated
             if support in prov.support_types:
                 # a rare activity named verbatim ("上路测试") is itself on topic; 示范/试点 words are not
                 named = a in it.activities and self.rarity.get(a, 1.0) >= w.specific_activity
@@ -732,12 +798,20 @@ class Matcher:
             kind = next(s for s in prov.support_types if s in self.needs_served[n])
             score += w.stated_need * (0.5 if prov.pointer else 1.0)
             reasons.append(f"关注{n}（“{_short(f.needs[n])}”）：条款涉及{kind}")
+        elif (said := next(((n, t) for n in f.needs for t in it.need_words.get(n, [])), None)) \
+                and prov.genre == "规划":
+            # A plan's support types are coarse (方向引导): the need's own words in the clause answer it
+            # ("推动老旧汽车更新换代为新能源汽车" for a fleet that wants to replace its old trucks).
+            score += w.stated_need
+            reasons.append(f"关注{said[0]}（“{_short(f.needs[said[0]])}”）：条款提及“{said[1]}”")
         elif f.needs and prov.genre and prov.genre != "规划" and not it.strong:
             score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
         classes = [c for c in prov.classes if c in f.classes]
         if classes:
             score += w.product_class
             reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
+        elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
+            score += w.class_mismatch  # "电动自行车…以旧换新" is not for a battery maker
         return score
 
     def _source(self, seg: str, f: Facts) -> str:
@@ -799,6 +873,23 @@ def overall_note(matches: list[Match]) -> str:
     if any(m.pointer for m in matches):
         notes.append("标为“授权规定”的条款只授权其他机关另行规定，本身不给予减免或支持。")
     return "".join(notes)
+
+
+# Who a clause obliges rather than relieves: the actor is the subject of 应当/不得/必须 ("电网企业应当…全额收购" relieves
+# the generator, not the grid company). Actors that a law's clause addresses only as the obliged or the helper.
+OBLIGED = "[^，。；：、]{0,8}?(?:应当|不得|必须)"
+NOT_BENEFICIARIES = {"企业", "地方政府", "金融机构", "高校院所", "行业组织"}
+
+
+def _beneficiaries(quote: str, tax: Taxonomy) -> list[str]:
+    """The specific kinds of actor a law's clause relieves or supports by name (not those it obliges)."""
+    out = []
+    for actor, terms in tag(quote, tax.actors).items():
+        if actor in NOT_BENEFICIARIES:
+            continue
+        if any(not re.search(re.escape(t) + OBLIGED, quote) for t in terms if t in quote):
+            out.append(actor)
+    return out
 
 
 def _rarity(tag_lists: list[list[str]]) -> dict[str, float]:

@@ -97,6 +97,7 @@ POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|�
                      r"国务院批准[^。；]*?的其他情形|(?:人民政府|有关部门)[^。；，]{0,12}可以(?:通过|安排)[^。；，]*|"
                      r"(?:有关部门|人民政府)[^。；，]{0,8}应当制定[^。；，]*(?:优惠政策|扶持政策)")
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
+LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
 PROTECTED = re.compile(r"企业|供应商|投标人|申请人|经营者")
 # A prohibition whose subject is an enterprise or a person is their duty ("报废机动车回收企业不得拆解…", "任何单位或者
@@ -196,8 +197,14 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
         # An article that opens with support lends it to its other sentences; otherwise only the granting
         # sentences (and the items of a granting lead-in) are provisions ("第九条 申请机动车登记，应当提交…" is not).
         lends = granting[0]
+        duty_list = False  # inside the list of a lead-in that grants nothing ("申请机动车登记，应当提交以下证明、凭证：")
         for (p, sp, quote), g in zip(sentences, granting):
-            item = bool(lead_in) and len(p.section) > len(art) and quote != lead_in
+            is_item = len(p.section) > len(art)
+            if not is_item and LIST_LEAD.search(quote.strip()):
+                duty_list = not g
+            item = bool(lead_in) and is_item and quote != lead_in
+            if is_item and duty_list:
+                continue  # "（四）车辆购置税的完税证明或者免税凭证；" is a paper to hand in, not a tax relief
             if NOT_SUPPORT.search(quote) or LEAD_IN.search(quote.strip()) and not g or not (g or lends or item):
                 continue
             scope = lead_in if item else ""

@@ -129,6 +129,8 @@ class EligibilitySettings(BaseModel):
     stated_need: float = 2.5  # the profile says it cares about tax, loans, land … and the clause offers that
     unmet_need: float = -0.8  # the profile states needs and a law's clause offers none of them
     product_class: float = 1.5  # the clause names the class a product belongs to (机动车 for 换电重型集卡)
+    encouraged_class: float = 1.0  # a law's clause encourages or supports (鼓励/支持) the class of the profile's
+    # products, though it offers none of the support the profile asks about
     class_similarity: float = 0.92  # e5 similarity to the nearest taxonomy word from which a product the words do
     # not place takes that word's class (dev profiles: 硫酸镍 → 硫酸镍 1.0, 光储充一体化充电站 → 光储 0.92; a part such as
     # 新能源汽车电机壳体 → 新能源汽车生产 0.917 stays out of 机动车)
@@ -138,6 +140,7 @@ class EligibilitySettings(BaseModel):
     # 中小企业 …) and the profile is none of them
     qualification_unmet: float = -1.5  # a law's clause names a qualification (高新技术企业, 退役军人…) the profile's
     # stated qualifications lack: it relieves someone else
+    lead_in_follow: float = 0.95  # a lead-in scores at most this share of its best item (half its own without one)
     lead_in_share: float = 0.5  # a list item's similarity is the mean of its own and its lead-in's at this share
     min_score: float = 1.0  # weaker matches are noise, not provisions that apply
     min_relative: float = 0.4  # nor are matches scoring under this share of the best one

@@ -236,12 +236,13 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
             if v in p.needs and (norm(n.id) in norm(v) or any(norm(s) in norm(v) for s in n.serves)):
                 f.needs.setdefault(n.id, v)
     # Classes from what the enterprise is and makes, not from the description, which names customers and settings
-    # ("在汽车零部件厂房屋顶建光伏" does not make a photovoltaic builder's products 机动车).
+    # ("在汽车零部件厂房屋顶建光伏" does not make a photovoltaic builder's products 机动车); activities name what it
+    # buys or handles ("购置NMP回收装置").
     for fld, value in _values(p):
         if fld == "description":
             continue
         for c in tax.classes:
-            why = _class_evidence(value, c, f, tax)
+            why = _class_evidence(value, c, f, tax, product=fld == "products", whole=fld == "enterprise_type")
             if why:
                 f.classes.setdefault(c.id, f"{FIELD_LABELS[fld]}“{_short(value)}”{why}")
     if p.name:
@@ -261,15 +262,25 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
     return f
 
 
-def _class_evidence(value: str, c: ProductClass, f: Facts, tax: Taxonomy) -> str:
-    """Why a profile value belongs to a class the texts name, or "": its own terms, a member word, a member segment."""
+def _class_evidence(value: str, c: ProductClass, f: Facts, tax: Taxonomy, product: bool = False,
+                    whole: bool = False) -> str:
+    """Why a profile value belongs to a class the texts name, or "": its own terms, a member word, a member segment.
+    A product of a segment outside the class's names a part, not the class: "新能源汽车电机壳体" is no 汽车."""
     v = norm(value)
     hit = find_terms(value, c)
+    if hit and product and c.segments:
+        segs = tag(value, tax.segments)
+        if segs and not set(segs) & set(c.segments):
+            hit = []
     if hit:
         return f"即条款所说的“{hit[0]}”"
+    for x in c.normed_exclude:  # "NMP回收装置" is equipment, not 回收 of resources
+        v = v.replace(x, "□")
     member = next((m for m in c.members if norm(m) in v), None)
     if member:
         return f"含“{member}”，属于{c.id}"
+    if not product and not whole:
+        return ""  # an activity's segment is what it works on ("以旧换新回收" → 回收利用), not what it makes
     seg = next((s for s in tag(value, tax.segments) if s in c.segments), None)
     return f"属于{seg}，即{c.id}" if seg else ""
 
@@ -524,9 +535,26 @@ class Matcher:
                      beneficiaries=_beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [])
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
-        for it in self.items:
+        index_of = {(it.prov.doc_id, it.prov.quote): i for i, it in enumerate(self.items)}
+        self.items_of: dict[int, list[int]] = {}  # a lead-in's provision -> its items' provisions
+        for i, it in enumerate(self.items):
             if it.prov.lead_in:
                 it.lead_row = by_quote.get((it.prov.doc_id, it.prov.lead_in))
+                j = index_of.get((it.prov.doc_id, it.prov.lead_in))
+                if j is not None:
+                    self.items_of.setdefault(j, []).append(i)
+        # A law's article that opens with support lends it to its next sentences ("…可以要求付款方予以确认。付款方应当
+        # 自被要求确认之日起三十日内予以确认。"): such a sentence is read with its article's opening sentence.
+        self.opener_of: dict[int, int] = {}
+        first: dict[tuple[str, int], int] = {}
+        for i, it in enumerate(self.items):
+            if not it.prov.genre or it.prov.genre == "规划" or it.prov.lead_in:
+                continue
+            key = (it.prov.doc_id, it.prov.para_index)
+            if key in first:
+                self.opener_of[i] = first[key]
+            else:
+                first[key] = i
         self.rows = np.array([it.row for it in self.items if it.row is not None], dtype=np.int64)
         self.rarity = _rarity([[*it.prov.segments, *it.prov.context_segments] for it in self.items])
         self.rarity.update(_rarity([list(it.activities) for it in self.items]))
@@ -600,8 +628,9 @@ class Matcher:
                 sc.score += self.w.semantic * s
                 if s >= 0.5:
                     sc.reasons.append("企业简介与条款内容语义相近" if p.description else "档案内容与条款语义相近")
-            if sc.score > 0 and sc.reasons:
-                scored.append(sc)
+            scored.append(sc)
+        self._lead_ins_follow_items(scored)
+        scored = [sc for sc in scored if sc.score > 0 and sc.reasons]
         scored.sort(key=lambda x: (-x.score, x.index))
         floor = max(self.w.min_score, self.w.min_relative * scored[0].score) if scored else 0.0
         matches, per_para = [], {}
@@ -628,6 +657,30 @@ class Matcher:
         return EligibilityResult(matches=matches, note=overall_note(matches), warnings=warnings,
                                  recognized=_recognized(f), latency_ms=_ms(t0))
 
+    def _lead_ins_follow_items(self, scored: list[_Scored]) -> None:
+        """A lead-in ("企业的下列所得，可以免征、减征企业所得税：") relieves only through its items: it ranks just after
+        its best item, and at half its own score when none of them is for the profile. A sentence its article's
+        opening lends support to ranks at least just after that opening."""
+        by_index = {sc.index: sc for sc in scored}
+        for i, j in self.opener_of.items():
+            sc, opener = by_index.get(i), by_index.get(j)
+            if sc is None or opener is None or not opener.reasons:
+                continue
+            follow = self.w.lead_in_follow * opener.score
+            if follow > sc.score:
+                sc.score = follow
+                sc.reasons.append("与本条前句一并适用：" + opener.reasons[0])
+        for j, items in self.items_of.items():
+            lead = by_index.get(j)
+            if lead is None:
+                continue
+            best = max((by_index[i].score for i in items if i in by_index and by_index[i].reasons), default=0.0)
+            lead.score = min(lead.score, self.w.lead_in_follow * best) if best > 0 else lead.score * 0.5
+
+    def warm_up(self) -> None:
+        """Embed the taxonomy's words now (a few seconds once) rather than in the first profile that needs them."""
+        self._anchors()
+
     def _anchors(self) -> tuple[list[str], list[str | None], np.ndarray]:
         """The taxonomy's words with the class each belongs to (None: a segment no class the texts name covers),
         embedded once: the known words a product name is compared with."""
@@ -651,7 +704,7 @@ class Matcher:
         if not self.tax.classes:
             return
         todo = [v for v in ([p.enterprise_type] if p.enterprise_type else []) + p.products
-                if not tag(v, self.tax.segments) and not any(_class_evidence(v, c, f, self.tax)
+                if not tag(v, self.tax.segments) and not any(_class_evidence(v, c, f, self.tax, product=v in p.products, whole=v == p.enterprise_type)
                                                               for c in self.tax.classes)]
         if not todo:
             return
@@ -719,10 +772,10 @@ class Matcher:
             if rel:
                 score += w.qualification * 0.5
                 reasons.append(f"资质“{f.qualifications[f.related_qualifications[rel]]}”：条款提及相关的“{rel}”")
-            if p.qualifications and prov.genre and prov.genre != "规划" \
-                    and any(not q.startswith("~") for q in it.qualifications):
+            if prov.genre and prov.genre != "规划" and any(not q.startswith("~") for q in it.qualifications):
                 # a law relieving 高新技术企业 or 退役军人 relieves them, not an enterprise that lists other titles
-                score += w.qualification_unmet
+                # (half when the profile lists none: unknown)
+                score += w.qualification_unmet * (1.0 if p.qualifications else 0.5)
         region = self._region_score(it, f, reasons)
         score += region
         # Needs and activities: per activity the better of "the provision offers the support it needs" and "the
@@ -810,6 +863,9 @@ class Matcher:
         if classes:
             score += w.product_class
             reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
+            if it.strong and not offered:  # "鼓励…发展可再生能源分布式发电系统" for a photovoltaic builder
+                score += w.encouraged_class
+                reasons.append(f"条款鼓励或支持{classes[0]}")
         elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
             score += w.class_mismatch  # "电动自行车…以旧换新" is not for a battery maker
         return score

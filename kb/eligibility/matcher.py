@@ -625,14 +625,16 @@ class Matcher:
                 s = float(sem[it.row])
                 if it.lead_row is not None:  # "（二）机动车…排放应税污染物的；" means little without "暂予免征环境保护税"
                     s = max(s, (1 - self.w.lead_in_share) * s + self.w.lead_in_share * float(sem[it.lead_row]))
-                sc.score += self.w.semantic * s
+                law = bool(it.prov.genre) and it.prov.genre != "规划"
+                sc.score += (self.w.semantic_law if law else self.w.semantic) * s
                 if s >= 0.5:
                     sc.reasons.append("企业简介与条款内容语义相近" if p.description else "档案内容与条款语义相近")
             scored.append(sc)
         self._lead_ins_follow_items(scored)
         scored = [sc for sc in scored if sc.score > 0 and sc.reasons]
         scored.sort(key=lambda x: (-x.score, x.index))
-        floor = max(self.w.min_score, self.w.min_relative * scored[0].score) if scored else 0.0
+        relative = self.w.min_relative_needs if f.needs else self.w.min_relative
+        floor = max(self.w.min_score, relative * scored[0].score) if scored else 0.0
         matches, per_para = [], {}
         for sc in (x for x in scored if x.score >= floor):
             prov = self.items[sc.index].prov
@@ -851,10 +853,11 @@ class Matcher:
             kind = next(s for s in prov.support_types if s in self.needs_served[n])
             score += w.stated_need * (0.5 if prov.pointer else 1.0)
             reasons.append(f"关注{n}（“{_short(f.needs[n])}”）：条款涉及{kind}")
-        elif (said := next(((n, t) for n in f.needs for t in it.need_words.get(n, [])), None)) \
+        elif (said := next(((n, t) for n in f.needs for t in it.need_words.get(n, []) if len(t) >= 3), None)) \
                 and prov.genre == "规划":
             # A plan's support types are coarse (方向引导): the need's own words in the clause answer it
-            # ("推动老旧汽车更新换代为新能源汽车" for a fleet that wants to replace its old trucks).
+            # ("推动老旧汽车更新换代为新能源汽车" for a fleet that wants to replace its old trucks); words of three
+            # characters or more, as 检验 inside 检验检测 is no vehicle inspection.
             score += w.stated_need
             reasons.append(f"关注{said[0]}（“{_short(f.needs[said[0]])}”）：条款提及“{said[1]}”")
         elif f.needs and prov.genre and prov.genre != "规划" and not it.strong:

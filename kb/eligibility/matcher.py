@@ -684,17 +684,16 @@ class Matcher:
         self._anchors()
 
     def _anchors(self) -> tuple[list[str], list[str | None], np.ndarray]:
-        """The taxonomy's words with the class each belongs to (None: a segment no class the texts name covers),
+        """The taxonomy's words with the class each names (its terms and member words; None: a segment's words),
         embedded once: the known words a product name is compared with."""
         if self._anchor_vectors is None:
             labels: dict[str, str | None] = {}
             for c in self.tax.classes:
                 for w in (c.id, *c.terms, *c.members):
                     labels.setdefault(w, c.id)
-            for seg in self.tax.segments:
-                cls = next((c.id for c in self.tax.classes if seg.id in c.segments), None)
+            for seg in self.tax.segments:  # a segment's words name parts and topics (变速器, 充电): no class
                 for w in (seg.id, *seg.terms):
-                    labels.setdefault(w, cls)
+                    labels.setdefault(w, None)
             self._anchor_words, self._anchor_labels = list(labels), list(labels.values())
             self._anchor_vectors = np.asarray(self.embed_queries(self._anchor_words), dtype=np.float32)
         return self._anchor_words, self._anchor_labels, self._anchor_vectors

@@ -532,7 +532,7 @@ class Matcher:
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
                      spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
                      need_words=tag(p.quote, tax.needs),
-                     beneficiaries=_beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [])
+                     beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [])
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
         index_of = {(it.prov.doc_id, it.prov.quote): i for i, it in enumerate(self.items)}
@@ -608,7 +608,7 @@ class Matcher:
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
         f = understand(p, self.tax, self.w.description_factor)
-        self._classes_by_similarity(p, f)
+        self.classes_by_similarity(p, f)
         warnings = check_profile(p, f, self.tax)
         if p.model_extra:
             warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
@@ -698,7 +698,7 @@ class Matcher:
             self._anchor_vectors = np.asarray(self.embed_queries(self._anchor_words), dtype=np.float32)
         return self._anchor_words, self._anchor_labels, self._anchor_vectors
 
-    def _classes_by_similarity(self, p: Profile, f: Facts) -> None:
+    def classes_by_similarity(self, p: Profile, f: Facts) -> None:
         """Item 3 of issue 14: a product the taxonomy's words do not place ("柴油叉车和正面吊", "硫酸镍") takes the
         class of the nearest taxonomy word by e5 similarity, when that word is close enough and belongs to a class
         the texts name; the nearest word is the reason shown. Products already placed by a segment are left."""
@@ -939,7 +939,7 @@ OBLIGED = "[^，。；：、]{0,8}?(?:应当|不得|必须)"
 NOT_BENEFICIARIES = {"企业", "地方政府", "金融机构", "高校院所", "行业组织"}
 
 
-def _beneficiaries(quote: str, tax: Taxonomy) -> list[str]:
+def beneficiaries(quote: str, tax: Taxonomy) -> list[str]:
     """The specific kinds of actor a law's clause relieves or supports by name (not those it obliges)."""
     out = []
     for actor, terms in tag(quote, tax.actors).items():

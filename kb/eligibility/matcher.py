@@ -861,6 +861,8 @@ class Matcher:
             reasons.append(f"关注{said[0]}（“{_short(f.needs[said[0]])}”）：条款提及“{said[1]}”")
         elif f.needs and prov.genre and prov.genre != "规划" and not it.strong:
             score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
+        elif f.needs and prov.support_types == [self.tax.default_support_type]:
+            score += w.unmet_need_plan  # a plan's bare direction ("培育1000家科技型中小企业") for a profile asking for tax
         classes = [c for c in prov.classes if c in f.classes]
         if classes:
             score += w.product_class

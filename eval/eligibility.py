@@ -155,6 +155,8 @@ def run(matcher, scenarios: list[Scenario], k: int = 10, allowed_docs=None,
     """Match every profile (after one warm-up call) and score it. `texts`: doc_id -> (text, genre), for the
     per-genre scores."""
     if scenarios:
+        if hasattr(matcher, "warm_up"):
+            matcher.warm_up()
         matcher.match(scenarios[0].profile, k=k, allowed_docs=allowed_docs)  # first call pays one-off costs
     texts = texts or {}
     scores = []

@@ -88,7 +88,7 @@ LIST_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]$|^\d+[.�
 # Penalties, definitions and commencement are no one's support.
 NOT_SUPPORT_SECTION = re.compile(r"法律责任|罚则")
 NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|处以|吊销|没收|追究|给予处分|依法给予|责令|扣留|暂扣|拘留|本法所称|本条例所称|本办法所称|是指|起施行|"
-                         r"自[^，。；]*之日起施行")
+                         r"自[^，。；]*之日起施行|后的余额，?为")  # "…减除…后的余额，为应纳税额": a definition
 # Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
 GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目", "参照适用", "提供指导")
 PERMITS = re.compile(r"可以[^，。；]{0,12}(?:出售|享受|利用|要求)")  # what a law lets an enterprise do
@@ -97,8 +97,20 @@ POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|�
                      r"国务院批准[^。；]*?的其他情形|(?:人民政府|有关部门)[^。；，]{0,12}可以(?:通过|安排)[^。；，]*|"
                      r"(?:有关部门|人民政府)[^。；，]{0,8}应当制定[^。；，]*(?:优惠政策|扶持政策)")
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
+LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
 PROTECTED = re.compile(r"企业|供应商|投标人|申请人|经营者")
+# A prohibition whose subject is an enterprise or a person is their duty ("报废机动车回收企业不得拆解…", "任何单位或者
+# 个人不得从事…回收活动"), support only when it protects an enterprise named after it ("国有企业不得…迟延支付民营企业…").
+DUTY = re.compile(r"(?:企业|经营者|生产者|销售者|个人)[^，。；]{0,4}不得")
+
+
+def _protects(text: str, article_text: str) -> bool:
+    if FORBIDS not in text:
+        return False
+    if DUTY.search(text):
+        return bool(PROTECTED.search(text[text.find(FORBIDS):]))
+    return bool(PROTECTED.search(article_text))
 
 
 def is_legal(doc: Document, paragraphs: list[Paragraph]) -> bool:
@@ -169,7 +181,7 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
 
     def grants(text: str, article_text: str) -> bool:
         return bool(_relief(text, tax)) or any(v in text for v in SUPPORT_VERBS + GRANT_VERBS) or bool(PERMITS.search(text)) \
-            or (FORBIDS in text and bool(PROTECTED.search(article_text)))
+            or _protects(text, article_text)
 
     by_article: dict[tuple[str, ...], list[Paragraph]] = {}
     for p in ps:
@@ -185,8 +197,14 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
         # An article that opens with support lends it to its other sentences; otherwise only the granting
         # sentences (and the items of a granting lead-in) are provisions ("第九条 申请机动车登记，应当提交…" is not).
         lends = granting[0]
+        duty_list = False  # inside the list of a lead-in that grants nothing ("申请机动车登记，应当提交以下证明、凭证：")
         for (p, sp, quote), g in zip(sentences, granting):
-            item = bool(lead_in) and len(p.section) > len(art) and quote != lead_in
+            is_item = len(p.section) > len(art)
+            if not is_item and LIST_LEAD.search(quote.strip()):
+                duty_list = not g
+            item = bool(lead_in) and is_item and quote != lead_in
+            if is_item and duty_list:
+                continue  # "（四）车辆购置税的完税证明或者免税凭证；" is a paper to hand in, not a tax relief
             if NOT_SUPPORT.search(quote) or LEAD_IN.search(quote.strip()) and not g or not (g or lends or item):
                 continue
             scope = lead_in if item else ""

@@ -221,6 +221,10 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
     for v in p.qualifications:
         for q in tag(v, tax.qualifications):
             f.qualifications.setdefault(q, v)
+    for v in p.qualifications:  # a title says what kind of enterprise it is: 科技型中小企业, 小型微利企业 are SMEs
+        for actor in tag(v, tax.actors):
+            if actor != "企业":
+                f.actors.setdefault(actor, v)
     for q in list(f.qualifications):
         for rel in _entry(tax.qualifications, q).related:
             f.related_qualifications.setdefault(rel, q)
@@ -231,9 +235,14 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
         for n in tax.needs:  # the needs field may name a need by its id or a support type it asks for
             if v in p.needs and (norm(n.id) in norm(v) or any(norm(s) in norm(v) for s in n.serves)):
                 f.needs.setdefault(n.id, v)
+    # Classes from what the enterprise is and makes, not from the description, which names customers and settings
+    # ("在汽车零部件厂房屋顶建光伏" does not make a photovoltaic builder's products 机动车); activities name what it
+    # buys or handles ("购置NMP回收装置").
     for fld, value in _values(p):
+        if fld == "description":
+            continue
         for c in tax.classes:
-            why = _class_evidence(value, c, f, tax)
+            why = _class_evidence(value, c, f, tax, product=fld == "products", whole=fld == "enterprise_type")
             if why:
                 f.classes.setdefault(c.id, f"{FIELD_LABELS[fld]}“{_short(value)}”{why}")
     if p.name:
@@ -253,15 +262,25 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
     return f
 
 
-def _class_evidence(value: str, c: ProductClass, f: Facts, tax: Taxonomy) -> str:
-    """Why a profile value belongs to a class the texts name, or "": its own terms, a member word, a member segment."""
+def _class_evidence(value: str, c: ProductClass, f: Facts, tax: Taxonomy, product: bool = False,
+                    whole: bool = False) -> str:
+    """Why a profile value belongs to a class the texts name, or "": its own terms, a member word, a member segment.
+    A product of a segment outside the class's names a part, not the class: "新能源汽车电机壳体" is no 汽车."""
     v = norm(value)
     hit = find_terms(value, c)
+    if hit and product and c.segments:
+        segs = tag(value, tax.segments)
+        if segs and not set(segs) & set(c.segments):
+            hit = []
     if hit:
         return f"即条款所说的“{hit[0]}”"
+    for x in c.normed_exclude:  # "NMP回收装置" is equipment, not 回收 of resources
+        v = v.replace(x, "□")
     member = next((m for m in c.members if norm(m) in v), None)
     if member:
         return f"含“{member}”，属于{c.id}"
+    if not product and not whole:
+        return ""  # an activity's segment is what it works on ("以旧换新回收" → 回收利用), not what it makes
     seg = next((s for s in tag(value, tax.segments) if s in c.segments), None)
     return f"属于{seg}，即{c.id}" if seg else ""
 
@@ -476,6 +495,8 @@ class _Indexed:
     strong: bool
     spread: float  # 1 + focus·(distinct chains named − 1)
     lead_row: int | None = None  # a list item's lead-in sentence vector
+    need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
+    beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
 
 
 @dataclass
@@ -492,8 +513,13 @@ class Matcher:
     def __init__(self, provisions: list[Provision], titles: dict[str, str], embed_query: Callable[[str], np.ndarray],
                  sentence_vectors: np.ndarray, sentence_rows: dict[tuple[str, int], int],
                  taxonomy: Taxonomy | None = None, settings: EligibilitySettings | None = None,
-                 documents: dict[str, tuple[str, str]] | None = None):
+                 documents: dict[str, tuple[str, str]] | None = None,
+                 embed_queries: Callable[[list[str]], np.ndarray] | None = None):
         self.tax = tax = taxonomy or load_taxonomy()
+        self.embed_queries = embed_queries or (lambda texts: np.stack([embed_query(t) for t in texts]))
+        self._anchor_words: list[str] = []
+        self._anchor_labels: list[str | None] = []
+        self._anchor_vectors: np.ndarray | None = None
         self.w = w = settings or EligibilitySettings()
         self.titles = titles
         self.documents = documents or {}  # doc_id -> (level, doc_type)
@@ -504,12 +530,31 @@ class Matcher:
                      activities=tag(p.quote, tax.activities), qualifications=self._quals(p.quote),
                      cities=self._cities(p.regions), conditions=[analyse(c, tax) for c in p.conditions],
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
-                     spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1))
+                     spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
+                     need_words=tag(p.quote, tax.needs),
+                     beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [])
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
-        for it in self.items:
+        index_of = {(it.prov.doc_id, it.prov.quote): i for i, it in enumerate(self.items)}
+        self.items_of: dict[int, list[int]] = {}  # a lead-in's provision -> its items' provisions
+        for i, it in enumerate(self.items):
             if it.prov.lead_in:
                 it.lead_row = by_quote.get((it.prov.doc_id, it.prov.lead_in))
+                j = index_of.get((it.prov.doc_id, it.prov.lead_in))
+                if j is not None:
+                    self.items_of.setdefault(j, []).append(i)
+        # A law's article that opens with support lends it to its next sentences ("…可以要求付款方予以确认。付款方应当
+        # 自被要求确认之日起三十日内予以确认。"): such a sentence is read with its article's opening sentence.
+        self.opener_of: dict[int, int] = {}
+        first: dict[tuple[str, int], int] = {}
+        for i, it in enumerate(self.items):
+            if not it.prov.genre or it.prov.genre == "规划" or it.prov.lead_in:
+                continue
+            key = (it.prov.doc_id, it.prov.para_index)
+            if key in first:
+                self.opener_of[i] = first[key]
+            else:
+                first[key] = i
         self.rows = np.array([it.row for it in self.items if it.row is not None], dtype=np.int64)
         self.rarity = _rarity([[*it.prov.segments, *it.prov.context_segments] for it in self.items])
         self.rarity.update(_rarity([list(it.activities) for it in self.items]))
@@ -526,8 +571,10 @@ class Matcher:
         titles = {d: doc.meta.title for d, doc in data.documents.items()}
         documents = {d: (doc.meta.level, doc.meta.doc_type) for d, doc in data.documents.items()}
         settings = getattr(getattr(kb, "settings", None), "eligibility", None)
+        embedder = getattr(kb, "embedder", None)
         return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows,
-                   settings=settings, documents=documents)
+                   settings=settings, documents=documents,
+                   embed_queries=getattr(embedder, "embed_queries", None))
 
     def _root(self, seg: str) -> str:
         return ([seg] + self.tax.ancestors(seg))[-1]
@@ -561,6 +608,7 @@ class Matcher:
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
         f = understand(p, self.tax, self.w.description_factor)
+        self.classes_by_similarity(p, f)
         warnings = check_profile(p, f, self.tax)
         if p.model_extra:
             warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
@@ -577,13 +625,16 @@ class Matcher:
                 s = float(sem[it.row])
                 if it.lead_row is not None:  # "（二）机动车…排放应税污染物的；" means little without "暂予免征环境保护税"
                     s = max(s, (1 - self.w.lead_in_share) * s + self.w.lead_in_share * float(sem[it.lead_row]))
-                sc.score += self.w.semantic * s
+                law = bool(it.prov.genre) and it.prov.genre != "规划"
+                sc.score += (self.w.semantic_law if law else self.w.semantic) * s
                 if s >= 0.5:
                     sc.reasons.append("企业简介与条款内容语义相近" if p.description else "档案内容与条款语义相近")
-            if sc.score > 0 and sc.reasons:
-                scored.append(sc)
+            scored.append(sc)
+        self._lead_ins_follow_items(scored)
+        scored = [sc for sc in scored if sc.score > 0 and sc.reasons]
         scored.sort(key=lambda x: (-x.score, x.index))
-        floor = max(self.w.min_score, self.w.min_relative * scored[0].score) if scored else 0.0
+        relative = self.w.min_relative_needs if f.needs else self.w.min_relative
+        floor = max(self.w.min_score, relative * scored[0].score) if scored else 0.0
         matches, per_para = [], {}
         for sc in (x for x in scored if x.score >= floor):
             prov = self.items[sc.index].prov
@@ -607,6 +658,66 @@ class Matcher:
             warnings.append("未找到与档案相符的条款，请补充产品、业务活动或企业简介。")
         return EligibilityResult(matches=matches, note=overall_note(matches), warnings=warnings,
                                  recognized=_recognized(f), latency_ms=_ms(t0))
+
+    def _lead_ins_follow_items(self, scored: list[_Scored]) -> None:
+        """A lead-in ("企业的下列所得，可以免征、减征企业所得税：") relieves only through its items: it ranks just after
+        its best item, and at half its own score when none of them is for the profile. A sentence its article's
+        opening lends support to ranks at least just after that opening."""
+        by_index = {sc.index: sc for sc in scored}
+        for i, j in self.opener_of.items():
+            sc, opener = by_index.get(i), by_index.get(j)
+            if sc is None or opener is None or not opener.reasons:
+                continue
+            follow = self.w.lead_in_follow * opener.score
+            if follow > sc.score:
+                sc.score = follow
+                sc.reasons.append("与本条前句一并适用：" + opener.reasons[0])
+        for j, items in self.items_of.items():
+            lead = by_index.get(j)
+            if lead is None:
+                continue
+            best = max((by_index[i].score for i in items if i in by_index and by_index[i].reasons), default=0.0)
+            lead.score = min(lead.score, self.w.lead_in_follow * best) if best > 0 else lead.score * 0.5
+
+    def warm_up(self) -> None:
+        """Embed the taxonomy's words now (a few seconds once) rather than in the first profile that needs them."""
+        self._anchors()
+
+    def _anchors(self) -> tuple[list[str], list[str | None], np.ndarray]:
+        """The taxonomy's words with the class each names (its terms and member words; None: a segment's words),
+        embedded once: the known words a product name is compared with."""
+        if self._anchor_vectors is None:
+            labels: dict[str, str | None] = {}
+            for c in self.tax.classes:
+                for w in (c.id, *c.terms, *c.members):
+                    labels.setdefault(w, c.id)
+            for seg in self.tax.segments:  # a segment's words name parts and topics (变速器, 充电): no class
+                for w in (seg.id, *seg.terms):
+                    labels.setdefault(w, None)
+            self._anchor_words, self._anchor_labels = list(labels), list(labels.values())
+            self._anchor_vectors = np.asarray(self.embed_queries(self._anchor_words), dtype=np.float32)
+        return self._anchor_words, self._anchor_labels, self._anchor_vectors
+
+    def classes_by_similarity(self, p: Profile, f: Facts) -> None:
+        """Item 3 of issue 14: a product the taxonomy's words do not place ("柴油叉车和正面吊", "硫酸镍") takes the
+        class of the nearest taxonomy word by e5 similarity, when that word is close enough and belongs to a class
+        the texts name; the nearest word is the reason shown. Products already placed by a segment are left."""
+        if not self.tax.classes:
+            return
+        todo = [v for v in ([p.enterprise_type] if p.enterprise_type else []) + p.products
+                if not tag(v, self.tax.segments) and not any(_class_evidence(v, c, f, self.tax, product=v in p.products, whole=v == p.enterprise_type)
+                                                              for c in self.tax.classes)]
+        if not todo:
+            return
+        words, labels, vectors = self._anchors()
+        for v in todo:
+            sims = vectors @ np.asarray(self.embed_query(v), dtype=np.float32)
+            best = int(np.argmax(sims))
+            cls = labels[best]
+            if cls and sims[best] >= self.w.class_similarity:
+                label = "企业类型" if v == p.enterprise_type else "产品"
+                f.classes.setdefault(cls, f"{label}“{_short(v)}”与“{words[best]}”语义最接近（e5 相似度"
+                                          f"{sims[best]:.2f}），属于{cls}")
 
     def _semantic(self, p: Profile) -> np.ndarray | None:
         """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
@@ -650,6 +761,8 @@ class Matcher:
             score += w.enterprise
         elif specific and f.government and "地方政府" not in specific:
             score += w.actor_mismatch
+        elif it.beneficiaries and f.actors and not set(it.beneficiaries) & set(f.actors):
+            score += w.beneficiary_mismatch  # "国家鼓励机动车生产企业从事报废机动车回收" is not for an independent dismantler
         for q, v in f.qualifications.items():
             if q in it.qualifications:
                 score += w.qualification
@@ -660,6 +773,10 @@ class Matcher:
             if rel:
                 score += w.qualification * 0.5
                 reasons.append(f"资质“{f.qualifications[f.related_qualifications[rel]]}”：条款提及相关的“{rel}”")
+            if prov.genre and prov.genre != "规划" and any(not q.startswith("~") for q in it.qualifications):
+                # a law relieving 高新技术企业 or 退役军人 relieves them, not an enterprise that lists other titles
+                # (half when the profile lists none: unknown)
+                score += w.qualification_unmet * (1.0 if p.qualifications else 0.5)
         region = self._region_score(it, f, reasons)
         score += region
         # Needs and activities: per activity the better of "the provision offers the support it needs" and "the
@@ -668,9 +785,12 @@ class Matcher:
         # enterprise type or region.
         on_topic = bool(topical and f.segments or matched or region)
         gains = []
+        stated = {s for n in f.needs for s in self.needs_served[n]}
         for a, value in f.activities.items():
             need, act = 0.0, 0.0
             support = self.needs.get(a)
+            if support in stated:
+                continue  # an activity that is a need the profile also states (融资 from "贷款") counts once, as stated
             if support in prov.support_types:
                 # a rare activity named verbatim ("上路测试") is itself on topic; 示范/试点 words are not
                 named = a in it.activities and self.rarity.get(a, 1.0) >= w.specific_activity
@@ -732,12 +852,26 @@ class Matcher:
             kind = next(s for s in prov.support_types if s in self.needs_served[n])
             score += w.stated_need * (0.5 if prov.pointer else 1.0)
             reasons.append(f"关注{n}（“{_short(f.needs[n])}”）：条款涉及{kind}")
+        elif (said := next(((n, t) for n in f.needs for t in it.need_words.get(n, []) if len(t) >= 3), None)) \
+                and prov.genre == "规划":
+            # A plan's support types are coarse (方向引导): the need's own words in the clause answer it
+            # ("推动老旧汽车更新换代为新能源汽车" for a fleet that wants to replace its old trucks); words of three
+            # characters or more, as 检验 inside 检验检测 is no vehicle inspection.
+            score += w.stated_need
+            reasons.append(f"关注{said[0]}（“{_short(f.needs[said[0]])}”）：条款提及“{said[1]}”")
         elif f.needs and prov.genre and prov.genre != "规划" and not it.strong:
             score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
+        elif f.needs and prov.support_types == [self.tax.default_support_type]:
+            score += w.unmet_need_plan  # a plan's bare direction ("培育1000家科技型中小企业") for a profile asking for tax
         classes = [c for c in prov.classes if c in f.classes]
         if classes:
             score += w.product_class
             reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
+            if it.strong and not offered:  # "鼓励…发展可再生能源分布式发电系统" for a photovoltaic builder
+                score += w.encouraged_class
+                reasons.append(f"条款鼓励或支持{classes[0]}")
+        elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
+            score += w.class_mismatch  # "电动自行车…以旧换新" is not for a battery maker
         return score
 
     def _source(self, seg: str, f: Facts) -> str:
@@ -799,6 +933,23 @@ def overall_note(matches: list[Match]) -> str:
     if any(m.pointer for m in matches):
         notes.append("标为“授权规定”的条款只授权其他机关另行规定，本身不给予减免或支持。")
     return "".join(notes)
+
+
+# Who a clause obliges rather than relieves: the actor is the subject of 应当/不得/必须 ("电网企业应当…全额收购" relieves
+# the generator, not the grid company). Actors that a law's clause addresses only as the obliged or the helper.
+OBLIGED = "[^，。；：、]{0,8}?(?:应当|不得|必须)"
+NOT_BENEFICIARIES = {"企业", "地方政府", "金融机构", "高校院所", "行业组织"}
+
+
+def beneficiaries(quote: str, tax: Taxonomy) -> list[str]:
+    """The specific kinds of actor a law's clause relieves or supports by name (not those it obliges)."""
+    out = []
+    for actor, terms in tag(quote, tax.actors).items():
+        if actor in NOT_BENEFICIARIES:
+            continue
+        if any(not re.search(re.escape(t) + OBLIGED, quote) for t in terms if t in quote):
+            out.append(actor)
+    return out
 
 
 def _rarity(tag_lists: list[list[str]]) -> dict[str, float]:

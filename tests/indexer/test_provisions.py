@@ -213,3 +213,16 @@ def test_every_genre_scenario_expects_extracted_provisions(law_provisions, provi
     missing = [(s.id, e) for s in load_scenarios(GENRES_DATASET) for e in s.evidence
                if not any(e in q for q in quotes)]
     assert missing == []
+
+
+def test_duties_computations_and_paper_lists_are_not_relief(law_provisions):
+    quotes = [p.quote for _, provs in law_provisions.values() for p in provs]
+    # the items of "申请机动车登记，应当提交以下证明、凭证：" are papers to hand in, though one names a 免税凭证
+    assert not any("车辆购置税的完税证明或者免税凭证" in q for q in quotes)
+    # how the tax is computed is no relief, though it names 减免 and 抵免
+    assert not any("企业的应纳税所得额乘以适用税率" in q for q in quotes)
+    # a prohibition whose subject is the enterprise is its duty
+    assert not any("报废机动车回收企业不得拆解" in q for q in quotes)
+    # one that protects an enterprise named after the prohibition is support
+    law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020",
+            "不得在约定的付款方式之外以承兑汇票等形式延长付款期限")

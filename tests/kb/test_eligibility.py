@@ -269,3 +269,36 @@ def test_a_pointer_is_labelled_in_the_cli_and_never_relief_granted():
     assert "【授权规定】本条只授权其他机关另行规定（具体办法由国务院有关部门另行制定）" in out
     assert "（国家级·行政法规）" in out and "行政法规条款" in res.note and "授权规定" in res.note
     assert json.loads(res.model_dump_json())["matches"][0]["pointer"] is True
+
+
+def test_products_take_the_class_a_law_names():
+    """By the taxonomy's words: a product of another segment names a part, not the class."""
+    tax = load_taxonomy()
+    truck = understand(Profile(products=["纯电动轻型厢式物流车"]), tax)
+    assert "机动车" in truck.classes and "物流车" in truck.classes["机动车"]
+    housing = understand(Profile(products=["新能源汽车电机壳体"]), tax)
+    assert "机动车" not in housing.classes  # a motor housing is no 汽车
+    # the description names customers and settings, not what the enterprise makes
+    roof = understand(Profile(enterprise_type="光伏工程企业", description="在汽车零部件厂房屋顶建光伏"), tax)
+    assert set(roof.classes) == {"可再生能源"}
+
+
+def test_an_unplaced_product_takes_the_class_of_the_nearest_taxonomy_word(matcher):
+    """By e5 similarity, with the nearest word as the reason; a product the words place is left as it is."""
+    matcher.warm_up()
+    p = Profile(products=["废钢"])
+    f = understand(p, matcher.tax)
+    assert not f.classes
+    matcher.classes_by_similarity(p, f)
+    assert "资源综合利用" in f.classes and "e5 相似度" in f.classes["资源综合利用"]
+    assert "资源综合利用" in matcher.match({"products": ["废钢"]}).recognized.get("classes", [])
+
+
+def test_whom_a_law_clause_relieves_by_name():
+    """Real clauses of eval/corpus: the actor a clause obliges (…应当…) is not the one it relieves."""
+    from kb.eligibility.matcher import beneficiaries
+
+    tax = load_taxonomy()
+    assert beneficiaries("国家鼓励机动车生产企业从事报废机动车回收活动。", tax) == ["整车企业"]
+    assert beneficiaries("电网企业应当与可再生能源发电企业签订并网协议，优先调度可再生能源发电。", tax) == []
+    assert "中小企业" in beneficiaries("国家完善中小企业研究开发费用加计扣除政策，支持中小企业技术创新。", tax)

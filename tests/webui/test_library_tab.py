@@ -143,13 +143,15 @@ def test_browser_library_and_eligibility(lib_kb, tmp_path, kb):
             page.get_by_role("tab", name="企业政策匹配").click()
             page.get_by_label("企业类型").fill("零部件企业")
             page.get_by_label("企业简介").fill("从事动力电池包安全测试设备研发制造")
+            page.locator("#elig-needs").get_by_label("税收").check()  # the needs reach the matcher
             page.click("#elig-go")
             page.wait_for_selector("#elig-result .elig-note", timeout=60_000)
             result = page.inner_text("#elig-result")
             # the honesty note for the genres of the documents matched (these fictional 办法 are no plan)
-            expected = eligibility(lib_kb, {"enterprise_type": "零部件企业",
-                                            "description": "从事动力电池包安全测试设备研发制造"}).note
-            assert expected.split("\n")[0].rstrip("。") in result
+            expected = eligibility(lib_kb, {"enterprise_type": "零部件企业", "needs": ["税收"],
+                                            "description": "从事动力电池包安全测试设备研发制造"})
+            assert expected.note.split("\n")[0].rstrip("。") in result
+            assert "关注的支持：税收" in result and "税收" in expected.recognized["needs"]
             page.screenshot(path=str(ARTIFACTS / "app-8-eligibility.png"), full_page=True)
             page.set_viewport_size({"width": 390, "height": 844})  # phone width: still laid out, no overflow
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

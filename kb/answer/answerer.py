@@ -349,7 +349,8 @@ class Answerer:
         """Share of the question's topic weight found in the text (context counts a little less)."""
         if not q.terms:
             return 1.0
-        text, context = normalize(text), normalize(context)
+        # the words of a title the text cites say which document it cites, not what the text says
+        text, context = normalize(CITED_TITLE.sub(" ", text)), normalize(context)
         total = got = 0.0
         for t in q.terms:
             w = self.idf(t)

@@ -56,6 +56,13 @@ GENERIC_DUTIES = frozenset("负责 处理 管理 主管 监管 管 办理 牵头
                            "执行 职责 工作 的 呢 吗 来 进行".split())
 PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任|什么处罚|后果")
 PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
+DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么算|怎么认定|标准是")
+YEARS_ASKED = re.compile(r"(?:几|多少)(?:个)?年(?!级|度)")
+# A clause that leaves the detail to another body or a later rule: it does not state the detail itself.
+DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办法|实施办法|条件和标准)?(?:由|按照)[^，。；]{1,25}(?:规定|制定|确定|执行)"
+                        r"|另行(?:规定|制定)|由[^，。；]{1,30}(?:根据|按照)[^，。；]{0,20}规定制定")
+FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这个 这 条款 里面 文件 法律 法规 条例 办法 规划 本法 有关 "
+                        "是否 有没有 怎么 如何 的 了 呢 吗".split())
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
 ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
@@ -91,11 +98,13 @@ class Need:
     """A pattern a clause must contain, looked for outside the titles it cites: the 2035 of
     《…（2021—2035年）》 is no year the clause sets, and a body named in a cited title does nothing."""
 
-    def __init__(self, pattern: re.Pattern[str]):
+    def __init__(self, pattern: re.Pattern[str], unless: re.Pattern[str] | None = None):
         self.pattern = pattern
+        self.unless = unless  # what does not count even where it matches (a fine, for a subsidy question)
 
     def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(CITED_TITLE.sub(" ", text))
+        text = CITED_TITLE.sub(" ", text)
+        return self.pattern.search(self.unless.sub(" ", text) if self.unless else text)
 
 
 class Answerer:
@@ -262,6 +271,9 @@ class Answerer:
         missing, topic = [], []
         for part in parts:
             qi = self._within(analyze(part, self.seg, self.regions), named)
+            if not [t for t in qi.terms if len(t) > 1 and t not in FRAME_WORDS
+                    and not any(spells_title(t, self._titles[d]) for d in named)]:
+                continue  # "道交法怎么规定的？", "有没有写明？": the frame of the question, asking nothing of its own
             if len([t for t in qi.terms if len(t) > 1]) < 2:  # "情节严重的呢": the topic is the part before
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
@@ -467,6 +479,9 @@ class Answerer:
             if not pool:
                 return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
         need, label = self._need(q)
+        if label in ("相应的处罚规定", "具体罚款数额") and (cited := self._penalty_for([self._trim(q, best, None)])):
+            # "不按规定综合利用…怎么罚": the article that punishes a breach of the best-matching duty, by its number
+            return cited
         if need:
             # The figure/time/actor must come with what the question asks about: "加氢站布局规划什么时候出台" is
             # not answered by the year in "到2025年，建成加氢站30座", which shares only 加氢站 with it.
@@ -512,6 +527,10 @@ class Answerer:
                 quotes.append(self._trim(q, c, need))
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         quotes = self._enumerate(q, quotes)
+        if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and len(quotes) == 1 and (
+                deferred := self._delegation(quotes[0])):
+            # "具体能减免哪些税" answered by "给予税收优惠。具体办法由国务院规定": the detail is not in the document
+            return Verdict(missing=f"{self._topic(q, '', bare=True)}的具体内容（文件规定另行制定）", related=[deferred])
         if len(quotes) == 1 and (article := self._whole_article(quotes[0])):
             quotes = article
         return Verdict(quotes=quotes, conclusion=note)
@@ -519,6 +538,10 @@ class Answerer:
     def _need(self, q: Question) -> tuple[Need | None, str]:
         """What a clause must contain to answer the question (a figure in the asked unit, an amount, a year, a
         body, a time, a place), and how to say that it is missing."""
+        if q.money and FINE_ASKED.search(q.text):  # "晚报了几天要罚多少钱" asks the fine, not the days
+            return Need(FINE), "具体罚款数额"
+        if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
+            return Need(PENALTY), "相应的处罚规定"
         if q.units:
             units = "|".join(map(re.escape, q.units + (["％"] if "%" in q.units else [])))
             # a share is also written in words before its number: 百分之三十
@@ -527,16 +550,28 @@ class Answerer:
             if set(q.units) <= DURATION_UNITS:
                 return Need(unit), "具体期限"
             return Need(unit), f"以“{'/'.join(q.units)}”计的具体数值"
-        if q.money and FINE_ASKED.search(q.text):
-            return Need(FINE), "具体罚款数额"
         if q.money:
-            return Need(MONEY_AMOUNT), NEED_LABEL["money"]
+            # a subsidy, a price or a fund is not answered by the fine of some breach
+            return Need(MONEY_AMOUNT, unless=FINE), NEED_LABEL["money"]
+        if YEARS_ASKED.search(q.text):  # "有效期是几年": a span of years, not a date
+            return Need(DURATION), "具体期限"
         if q.intent == "when" and YEAR_ASKED.search(q.text):
             return Need(A_YEAR), "具体年份"
         if q.intent == "who" and BODY_ASKED.search(q.text):
             return Need(BODY), "明确的负责部门"
         pattern = NEEDS.get(q.intent)
         return (Need(pattern) if pattern else None), NEED_LABEL.get(q.intent, "")
+
+    def _delegation(self, qt: Quote) -> Quote | None:
+        """The sentence of the quote's article (or paragraph) that leaves the details to another body or rule."""
+        label = self._article_label(qt)
+        paras = [p for p in self.data.paragraphs[qt.para.doc_id]
+                 if (label and self._article_label(Quote(p, p.start, p.end, "")) == label) or p is qt.para]
+        for p in paras:
+            for sent in p.sentences:
+                if DELEGATION.search(sent.text):
+                    return Quote(p, sent.start, sent.end, sent.text)
+        return None
 
     def _penalty_for(self, quotes: list[Quote]) -> Verdict | None:
         """The sentence of the same document that punishes a breach of a quoted article: it cites that article

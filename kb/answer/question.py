@@ -35,7 +35,7 @@ QUESTION_WORDS = frozenset(
     达到 实现 建成 建设 完成 多大 是否 有没有 能否 列举 问 个 座 家 辆 项 亿元 万辆 倍 时候 哪几个 几个 指 指的是
     哪一年 哪年 多久 一下 介绍 说明 内容""".split()
 )
-MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:补贴|奖励|补助|投资)多少|多少(?:补贴|奖励|补助|资金|费用)|投资额|预算|罚(?:款)?(?:多少|几)|罚款(?:数额|金额)")
+MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:补贴|奖励|补助|投资)多少|多少[^，。？?]{0,4}(?:补贴|奖励|补助|资金|费用)|投资额|预算|罚(?:款)?(?:多少|几)|罚款(?:数额|金额)")
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
 BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 

@@ -40,7 +40,13 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 
 第九条 依据《虚构省交通发展纲要（2091—2095年）》，鼓励使用新能源电动三轮车。
 
-第十条 本条例自2099年3月1日起施行。
+第十条 对提前淘汰电动三轮车的，给予补贴。具体办法由测试交通局另行制定。
+
+第十一条 所有人应当为电动三轮车配备反光标识。
+
+第十二条 违反本条例第十一条规定的，由测试交通局处警告或者五十元罚款。
+
+第十三条 本条例自2099年3月1日起施行。
 """
 
 
@@ -134,3 +140,23 @@ def test_a_body_named_for_another_duty_does_not_answer_which_body(law_kb):
     assert rec.refused
     rec = law_kb.ask("按电动三轮车管理条例，电动三轮车由哪个部门负责登记？")
     assert not rec.refused and "测试交通局" in rec.answer
+
+
+def test_a_detail_left_to_another_body_is_refused_with_the_clause_that_leaves_it(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，提前淘汰电动三轮车具体能补贴哪些车型？")
+    assert rec.refused and any("另行制定" in c.quote for c in rec.related)
+    # a subsidy amount is not answered by the fine of some breach (第四条, 第七条)
+    rec = law_kb.ask("按电动三轮车管理条例，提前淘汰电动三轮车能拿多少补贴？")
+    assert rec.refused and "罚款" not in rec.answer
+
+
+def test_a_penalty_question_is_answered_by_the_article_citing_the_duty(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，电动三轮车没配反光标识会怎么处罚？")
+    assert not rec.refused and "五十元罚款" in rec.answer and verbatim(law_kb, rec)
+
+
+def test_a_part_that_only_frames_the_question_is_not_answered_on_its_own(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，登记机关多少天内要作出决定？条例里有没有写明？")
+    assert not rec.refused and "十五日内" in rec.answer
+    rec = law_kb.ask("按电动三轮车管理条例，办变更登记要交多少钱？条例里有没有写明？")
+    assert rec.refused

@@ -265,7 +265,8 @@ def recall_text(d: dict) -> str:
     if "sweep" not in d:
         return f"{d['recall']:.3f} (exact index)"
     sweep = ", ".join(f"{k}: {v['recall']:.3f} / {v['dense_ms']:.1f} ms" for k, v in d["sweep"].items())
-    return f"{d['recall']:.3f} at nprobe {d['nprobe']} of {d['nlist']} lists (nprobe: recall / dense ms — {sweep})"
+    return (f"{d['recall']:.3f} at nprobe {d['nprobe']} of {d['nlist']} lists, {d['rescore_rows_per_chunk']} rows "
+            f"re-scored per chunk (nprobe×rows: recall / dense ms — {sweep})")
 
 
 def scale_rows(r: dict) -> list[tuple[str, str, str, str]]:

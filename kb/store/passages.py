@@ -38,6 +38,9 @@ class _Source:
             return json.loads(fh.readline())["index_text"]
 
 
+_SPAN_FIELDS = {"start", "end", "text"}
+
+
 class StoredParagraph(Paragraph):
     """A loaded Paragraph: `text` and `sentences` are read from the document on access."""
 
@@ -50,7 +53,7 @@ class StoredParagraph(Paragraph):
             row = d["_row"]
             bounds = src.sent_bounds[src.para_sents[row] : src.para_sents[row + 1]].tolist()
             text = src.documents[d["doc_id"]].text
-            return [Span.model_construct(start=s, end=e, text=text[s:e]) for s, e in bounds]
+            return [_bare(Span, {"start": s, "end": e, "text": text[s:e]}, _SPAN_FIELDS) for s, e in bounds]
         return super().__getattr__(name)
 
 
@@ -66,15 +69,21 @@ class StoredChunk(Chunk):
         return super().__getattr__(name)
 
 
-def _construct(cls, fields: dict, src: _Source, row: int, fields_set: set):
-    obj = cls.model_construct(**fields)
-    d = obj.__dict__
-    for lazy in ("text", "sentences", "index_text"):  # model_construct fills in defaults (sentences=[])
-        d.pop(lazy, None)
-    d["_src"], d["_row"] = src, row
+def _bare(cls, fields: dict, fields_set: set):
+    """An instance holding exactly `fields`, made as model_construct makes one (no validation) minus its default
+    filling, which inspects each default factory's signature (~1 ms per object) and would set the lazy fields."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
     # One shared set for all: model_construct gives every instance its own (~200 bytes each at 100k+ objects).
     object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+def _construct(cls, fields: dict, src: _Source, row: int, fields_set: set):
+    fields["_src"], fields["_row"] = src, row
+    return _bare(cls, fields, fields_set)
 
 
 def load_passages(documents: dict[str, Document], paras_file: Path,

@@ -63,6 +63,7 @@ class IndexSettings(BaseModel):
 
     flat_max_rows: int = 100_000  # up to this many vectors an exact scan costs ≤ ~15 ms: no approximation at all
     ivf_lists_per_sqrt: float = 4.0  # IVF lists = this × √rows (the usual 1-16 × √N)
+    ivf_train_per_list: int = 64  # k-means training sample: this many rows per list (FAISS warns below 39)
     # Lists scanned per question (read at query time: changing it needs no rebuild); the candidates are then
     # re-scored exactly from the stored vectors. Measured with bench's recall sweep (bench/probes.py,
     # _recall_vs_exact): SYNTHETIC 100k chunks = 348k vectors derived from the eval KB's, 2,360 lists, the 132 dev

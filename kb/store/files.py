@@ -194,7 +194,7 @@ def dense_index(vectors: np.ndarray, p: IndexSettings) -> faiss.Index:
     nlist = max(1, int(p.ivf_lists_per_sqrt * n ** 0.5))
     index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                           faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)
+    sample = np.random.default_rng(0).choice(n, size=min(n, p.ivf_train_per_list * nlist), replace=False)
     index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
     for start in range(0, n, 100_000):  # in blocks: a memory-mapped matrix is never copied whole
         index.add(np.ascontiguousarray(vectors[start : start + 100_000]))

@@ -11,6 +11,7 @@ load, so identity comparisons, `in` and attribute access work as before.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -20,22 +21,25 @@ from kb.core.records import Chunk, Document, Paragraph, Span
 
 
 class _Source:
-    """Where the texts of one load come from: the documents, and chunks.jsonl's line offsets for index_text."""
+    """Where the texts of one load come from: the documents, and chunks.jsonl for index_text, held open from the
+    load on (a rebuild deletes the old build's folder while a process may still answer from it)."""
 
     def __init__(self, documents: dict[str, Document], chunks_file: Path):
         self.documents = documents
-        self.chunks_file = chunks_file
-        self.line_offsets: np.ndarray = np.zeros(0, np.int64)
+        self.fd = os.open(chunks_file, os.O_RDONLY)
+        self.line_offsets: np.ndarray = np.zeros(1, np.int64)  # chunk row -> its line's offset; then the file's end
         self.sent_bounds: np.ndarray = np.zeros((0, 2), np.int64)  # (start, end) of every sentence, by paragraph
         self.para_sents: np.ndarray = np.zeros(1, np.int64)  # paragraph row -> its first sentence; one past the end
+
+    def __del__(self):
+        os.close(self.fd)
 
     def text(self, doc_id: str, start: int, end: int) -> str:
         return self.documents[doc_id].text[start:end]
 
     def index_text(self, row: int) -> str:
-        with open(self.chunks_file, "rb") as fh:
-            fh.seek(int(self.line_offsets[row]))
-            return json.loads(fh.readline())["index_text"]
+        at, end = int(self.line_offsets[row]), int(self.line_offsets[row + 1])
+        return json.loads(os.pread(self.fd, end - at, at))["index_text"]
 
 
 _SPAN_FIELDS = {"start", "end", "text"}
@@ -134,6 +138,7 @@ def load_passages(documents: dict[str, Document], paras_file: Path,
             fields.update(chunk_id=c["chunk_id"], para_index=c["para_index"], start=c["start"], end=c["end"])
             chunks.append(_construct(StoredChunk, fields, src, len(offsets), fields_set))
             offsets.append(at)
+        offsets.append(fh.tell())  # a line runs to the next one's start (blank lines between are whitespace)
     src.line_offsets = np.asarray(offsets, dtype=np.int64)
     return by_doc, chunks
 

@@ -86,3 +86,19 @@ def test_rows_read_what_the_array_holds(tmp_path):
     assert np.allclose(view @ a[0], a[100:] @ a[0]) and np.array_equal(np.ascontiguousarray(r[10:20]), a[10:20])
     with pytest.raises(IndexError):
         r[np.array([1000])]
+
+
+def test_texts_stay_readable_when_the_build_folder_is_deleted(written, tmp_path):
+    """A rebuild deletes the old build's folder while a process may still answer from the KB it loaded."""
+    import shutil
+
+    root, docs = written
+    for name in ("paragraphs.jsonl", "chunks.jsonl"):
+        shutil.copy(root / name, tmp_path / name)
+    np.save(tmp_path / "v.npy", np.eye(4, dtype=np.float32))
+    _, chunks = load_passages(docs, tmp_path / "paragraphs.jsonl", tmp_path / "chunks.jsonl")
+    rows = Rows(tmp_path / "v.npy")
+    whole = read_jsonl(tmp_path / "chunks.jsonl", Chunk)
+    shutil.rmtree(tmp_path)
+    assert [c.index_text for c in chunks] == [c.index_text for c in whole]
+    assert np.array_equal(rows[np.array([1, 2])], np.eye(4, dtype=np.float32)[1:3])

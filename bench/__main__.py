@@ -8,6 +8,9 @@ project's own. Results: a Markdown table on stdout and <out>/bench-<timestamp>.{
 `python -m bench load [--clients 20] [--questions 10] [--out FILE]` is the web app's load test (bench/load.py);
 `python -m bench library [--out FILE]` times adding and removing a document (bench/library.py);
 `python -m bench soak [--clients 20] [--minutes 5] [--out FILE]` is the soak run (bench/soak.py).
+The 1M-chunk scale is a separate probe (~15 min of IVF training on 2 cores, so not in every run):
+`python -m bench.probes million --n 1000000 --kb TMP --seed-kb KB --bm25-kb SYNTHETIC_100K_KB --questions eval/dev.jsonl
+--train-per-list 40 --out FILE` (bench/probes.py, probe_million, says what it measures and what it does not).
 """
 from __future__ import annotations
 
@@ -265,7 +268,8 @@ def recall_text(d: dict) -> str:
     if "sweep" not in d:
         return f"{d['recall']:.3f} (exact index)"
     sweep = ", ".join(f"{k}: {v['recall']:.3f} / {v['dense_ms']:.1f} ms" for k, v in d["sweep"].items())
-    return f"{d['recall']:.3f} at nprobe {d['nprobe']} of {d['nlist']} lists (nprobe: recall / dense ms — {sweep})"
+    return (f"{d['recall']:.3f} at nprobe {d['nprobe']} of {d['nlist']} lists, {d['rescore_rows_per_chunk']} rows "
+            f"re-scored per chunk (nprobe×rows: recall / dense ms — {sweep})")
 
 
 def scale_rows(r: dict) -> list[tuple[str, str, str, str]]:

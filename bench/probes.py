@@ -302,25 +302,26 @@ def probe_scale_query(a) -> dict:
         qvecs[q] = embedder.embed_query(q)
         embed_ms.append((time.perf_counter() - t) * 1000)
     out["query_embed_ms"] = percentiles(embed_ms)
-    retriever = HybridRetriever(data, kb.segmenter, qvecs.__getitem__)
+    retriever = HybridRetriever(data, kb.segmenter, qvecs.__getitem__, params=s.retrieval, index=s.index)
     out.update(_search_timings(retriever, fuse, expanded, embed_ms))
-    out["dense_recall"] = _recall_vs_exact(retriever, data, expanded, qvecs)
     gc.collect()
-    rss["after_queries"] = rss_mb()
+    rss["after_queries"] = rss_mb()  # what serving holds: before the bench's own exact scan below
+    out["dense_recall"] = _recall_vs_exact(retriever, data, expanded, qvecs)
     out.update(rss_mb=rss, peak_rss_mb=peak_rss_mb(), n_chunks=len(data.chunks), faiss_rows=data.faiss_index.ntotal)
     return out
 
 
 def _recall_vs_exact(retriever, data, questions: list[str], qvecs: dict) -> dict:
-    """Mean share of the exact top-10 chunks (every row scanned, in blocks of the memory-mapped vectors) that the
+    """Mean share of the exact top-10 chunks (every row scanned, in blocks of the stored vectors) that the
     KB's dense index returns: 1.0 by construction for a flat index, measured for IVF."""
     import numpy as np
 
     Q = np.stack([qvecs[q] for q in questions]).astype(np.float32)
     best = np.full((len(Q), len(data.chunks)), -np.inf, dtype=np.float32)
-    for start in range(0, len(data.vectors), 200_000):
-        sims = np.asarray(data.vectors[start : start + 200_000]) @ Q.T
-        owners = data.vector_owner[start : start + 200_000]
+    # Blocks read from the file (data.vectors is read by row, not mapped): the scan leaves no pages in the RSS.
+    for start in range(0, len(data.vectors), 50_000):
+        sims = np.asarray(data.vectors[start : start + 50_000]) @ Q.T
+        owners = data.vector_owner[start : start + 50_000]
         for j in range(len(Q)):
             np.maximum.at(best[j], owners, sims[:, j])
     exact = [set(np.argsort(-best[j])[:10].tolist()) for j in range(len(Q))]
@@ -332,15 +333,17 @@ def _recall_vs_exact(retriever, data, questions: list[str], qvecs: dict) -> dict
     index = data.faiss_index
     if not hasattr(index, "nprobe"):
         return {"recall": recall()}
-    chosen, sweep = index.nprobe, {}
-    for nprobe in (8, 16, 32, 64, 128):  # what each setting would give; the KB keeps its own
-        index.nprobe = nprobe
+    chosen, sweep = retriever.ip, {}
+    # What other settings would give (nprobe × candidate rows re-scored per chunk); the KB's own are `chosen`.
+    for nprobe, rows in sorted({(8, 4), (16, 4), (32, 4), (64, 4), (64, 8), (128, 4), (128, 8), (192, 8), (256, 8),
+                                (chosen.nprobe, chosen.rescore_rows_per_chunk)}):
+        retriever.ip = chosen.model_copy(update={"nprobe": nprobe, "rescore_rows_per_chunk": rows})
         t = time.perf_counter()
         r = recall()
-        sweep[nprobe] = {"recall": r, "dense_ms": round((time.perf_counter() - t) * 1000 / len(questions), 2)}
-    index.nprobe = chosen
-    return {"recall": sweep.get(chosen, {}).get("recall", recall()), "nprobe": chosen, "nlist": index.nlist,
-            "sweep": sweep}
+        sweep[f"{nprobe}x{rows}"] = {"recall": r, "dense_ms": round((time.perf_counter() - t) * 1000 / len(questions), 2)}
+    retriever.ip = chosen
+    return {"recall": sweep[f"{chosen.nprobe}x{chosen.rescore_rows_per_chunk}"]["recall"], "nprobe": chosen.nprobe,
+            "rescore_rows_per_chunk": chosen.rescore_rows_per_chunk, "nlist": index.nlist, "sweep": sweep}
 
 
 def _search_timings(retriever, fuse, questions: list[str], embed_ms: list[float]) -> dict:
@@ -366,8 +369,99 @@ def _search_timings(retriever, fuse, questions: list[str], embed_ms: list[float]
     return out
 
 
+def probe_million(a) -> dict:
+    """(6d) The 1M-chunk scale, measured where it fits in minutes: SYNTHETIC dense rows (seed-derived, one per chunk,
+    no sentence rows) in the IVF index kb.store.files writes, searched as HybridRetriever.dense_ranking searches
+    (same settings, real dev-question vectors); and BM25 over the SYNTHETIC 100k KB's index repeated to `n`
+    chunks (jieba on 1M chunks takes ~30 min here), queried with the dev questions' tokens. The rest (texts,
+    sentence rows) is estimated from the 100k serving run by the caller."""
+    import faiss
+    import numpy as np
+    import scipy.sparse as sp
+
+    from kb.core.segment import Segmenter
+    from kb.core.settings import settings
+    from kb.core.timeexpr import expand_years
+    from kb.embed import NanoQueries
+    from kb.retrieval.expand import query_tokens
+    from kb.store import files as store
+    from kb.store.rows import Rows
+
+    out: dict = {"n": a.n}
+    questions = [expand_years(q) for q in dev_questions(Path(a.questions))]
+    nano = NanoQueries()
+    Q = np.stack([nano.embed_query(q) for q in questions]).astype(np.float32)
+    work = Path(a.kb)
+    work.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    vectors = synthetic_vectors(Path(a.seed_kb), a.n, work / "vectors.npy")
+    out["vectors_s"] = _since(t)
+    s = settings()
+    s.index.ivf_train_per_list = a.train_per_list
+    s.index.flat_max_rows = min(s.index.flat_max_rows, a.n - 1)  # the IVF index, even in a small trial run
+    t = time.perf_counter()
+    index = store.dense_index(vectors, s.index)
+    out.update(index_build_s=_since(t), nlist=index.nlist, index_settings=s.index.model_dump())
+    del vectors
+    gc.collect()
+    # What the index holds: one 8-bit code and one id per row, and the centroids.
+    out["dense_index_mb"] = round((index.ntotal * (index.code_size + 8) + index.nlist * index.d * 4) / 2**20, 1)
+    rows = Rows(work / "vectors.npy")
+    owner = np.arange(a.n)
+    depth = s.retrieval.depth
+
+    def dense(q):  # HybridRetriever.dense_ranking's IVF path
+        _, found = index.search(q[None], min(depth * s.index.rescore_rows_per_chunk, a.n),
+                                params=faiss.SearchParametersIVF(nprobe=s.index.nprobe))
+        found = np.sort(found[0][found[0] >= 0])
+        exact = np.asarray(rows[found] @ q, dtype=np.float32)
+        order = np.argsort(-exact, kind="stable")
+        return list(dict.fromkeys(int(owner[r]) for r in found[order]))[:depth]
+
+    for q in Q[:3]:
+        dense(q)
+    ms, got = [], []
+    for q in Q:
+        t = time.perf_counter()
+        got.append(dense(q))
+        ms.append((time.perf_counter() - t) * 1000)
+    out["dense_ms"] = percentiles(ms)
+    best = np.concatenate([np.asarray(b) @ Q.T for b in rows.blocks()])
+    exact = [set(np.argsort(-best[:, j])[:10].tolist()) for j in range(len(Q))]
+    del best
+    out["dense_recall"] = round(float(np.mean([len(exact[j] & set(got[j][:10])) / 10 for j in range(len(Q))])), 4)
+
+    # BM25: the 100k KB's document-term matrix stacked n/100k times (the same postings, n documents).
+    data = store.load(Path(a.bm25_kb))
+    seg = Segmenter(data.meta.terms, dictionary=data.dictionary)
+    small = data.bm25
+    sc = small.scores
+    m = sp.csc_matrix((sc["data"], sc["indices"], sc["indptr"]), shape=(sc["num_docs"], len(sc["indptr"]) - 1))
+    reps = max(1, a.n // sc["num_docs"])
+    big = sp.vstack([m] * reps, format="csc")
+    bm = small  # the loaded index with its postings replaced by the stacked ones
+    bm.scores = {"data": big.data, "indices": big.indices, "indptr": big.indptr, "num_docs": big.shape[0]}
+    del m, big, data
+    gc.collect()
+    out["bm25_docs"] = bm.scores["num_docs"]
+    out["bm25_index_mb"] = round(sum(bm.scores[k].nbytes for k in ("data", "indices", "indptr")) / 2**20, 1)
+    ms = []
+    for q in questions:
+        tokens = query_tokens(q, seg, bm.vocab_dict, s.retrieval.expand)
+        t = time.perf_counter()
+        if tokens:
+            bm.retrieve([tokens], k=depth, show_progress=False, n_threads=1)
+        ms.append((time.perf_counter() - t) * 1000)
+    out["bm25_ms"] = percentiles(ms)
+    out["rss_mb"] = rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
+    (work / "vectors.npy").unlink()
+    return out
+
+
 PROBES = {"store_load": probe_store_load, "open": probe_open, "embed_rate": probe_embed_rate,
-          "scale_build": probe_scale_build, "scale_query": probe_scale_query}
+          "scale_build": probe_scale_build, "scale_query": probe_scale_query,
+          "million": probe_million}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sentences", type=int, default=250)
     p.add_argument("--flat-max-rows", type=int)
     p.add_argument("--seed-kb", help="a real KB whose vectors the SYNTHETIC ones are derived from")
+    p.add_argument("--bm25-kb", help="million: the SYNTHETIC KB whose BM25 index is repeated to --n chunks")
+    p.add_argument("--train-per-list", type=int, default=64, help="million: IVF training rows per list")
     a = p.parse_args(argv)
     result = PROBES[a.probe](a)
     Path(a.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -120,32 +120,24 @@ def build(s: Settings, progress: Progress = say, force: bool = False, embedder=N
 class VectorMemo:
     """Passage vectors already computed for this KB, by text: a revised document (most of a policy is unchanged),
     a repeated paragraph or a rebuilt cache entry re-embeds only new text; when every text is known the model is
-    not even loaded. Kept in <kb>/passage-vectors.sqlite, for one model (cleared when the model changes)."""
+    not even loaded (its id comes from its folder's files, kb.embed.model_id). Kept in
+    <kb>/passage-vectors.sqlite, for one model: cleared when the model or its files change."""
 
     def __init__(self, embedder: LazyEmbedder):
         self.embedder = embedder
         s = embedder.s
         s.kb_dir.mkdir(parents=True, exist_ok=True)
+        self.model_id: str = embedder.model_id
         self.db = sqlite3.connect(s.kb_dir / VECTORS_MEMO)
         self.db.execute("CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
         self.db.execute("CREATE TABLE IF NOT EXISTS model (id TEXT NOT NULL)")
         row = self.db.execute("SELECT id FROM model").fetchone()
-        self._stored_id = row[0] if row else None
-        self._salt = f"{s.embed_model}\0{s.passage_prefix}\0".encode()
-
-    @property
-    def model_id(self) -> str:
-        return self._stored_id if self._stored_id and not self.embedder.loaded else self._model().model_id
-
-    def _model(self):
-        model = self.embedder.get()
-        if self._stored_id != model.model_id:  # another model (or its files changed): nothing here is valid
+        if not row or row[0] != self.model_id:  # another model (or its files changed): nothing here is valid
             with self.db:
                 self.db.execute("DELETE FROM vec")
                 self.db.execute("DELETE FROM model")
-                self.db.execute("INSERT INTO model VALUES (?)", (model.model_id,))
-            self._stored_id = model.model_id
-        return model
+                self.db.execute("INSERT INTO model VALUES (?)", (self.model_id,))
+        self._salt = f"{s.embed_model}\0{s.passage_prefix}\0".encode()
 
     def embed(self, texts: list[str], what: str, progress: Progress) -> np.ndarray:
         """Vectors of `texts` (passage prefix), computing only unknown texts, shortest first in batches of
@@ -156,14 +148,12 @@ class VectorMemo:
             part = keys[i : i + 500]
             rows = self.db.execute(f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(part))})", part)
             known.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
-        if known and self._stored_id is None:
-            known.clear()
         todo = sorted({k: i for i, k in enumerate(keys) if k not in known}.values(), key=lambda i: len(texts[i]))
         reused = len(texts) - len(todo)
         for b in range(0, len(todo), EMBED_BATCH):
             progress(b / max(1, len(todo)), f"计算{what}向量 {b}/{len(todo)}（其余 {reused} 个沿用已有向量）")
             batch = todo[b : b + EMBED_BATCH]
-            vecs = self._model().embed_passages([texts[i] for i in batch], batch_size=EMBED_BATCH)
+            vecs = self.embedder.get().embed_passages([texts[i] for i in batch], batch_size=EMBED_BATCH)
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
                                     [(keys[i], v.astype(np.float32).tobytes()) for i, v in zip(batch, vecs)])
@@ -176,7 +166,7 @@ class VectorMemo:
     @property
     def dim(self) -> int:
         row = self.db.execute("SELECT v FROM vec LIMIT 1").fetchone()
-        return len(row[0]) // 4 if row and self._stored_id else self._model().dim
+        return len(row[0]) // 4 if row else self.embedder.get().dim
 
 
 def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Progress) -> DocArtifacts:

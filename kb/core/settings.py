@@ -68,9 +68,17 @@ class IndexSettings(BaseModel):
 
     flat_max_rows: int = 100_000  # up to this many vectors an exact scan costs ≤ ~15 ms: no approximation at all
     ivf_lists_per_sqrt: float = 4.0  # IVF lists = this × √rows (the usual 1-16 × √N)
-    # Lists scanned per question; candidates are then re-scored exactly from the stored vectors. Bench, SYNTHETIC
-    # 100k chunks (2,360 lists): recall@10 0.923 at 32, 0.951 at 64, 0.967 at 128 (dense search 5.7 ms).
-    nprobe: int = 128
+    ivf_train_per_list: int = 64  # k-means training sample: this many rows per list (FAISS warns below 39)
+    # Lists scanned per question (read at query time: changing it needs no rebuild); the candidates are then
+    # re-scored exactly from the stored vectors. Measured with bench's recall sweep (bench/probes.py,
+    # _recall_vs_exact): SYNTHETIC 100k chunks = 348k vectors derived from the eval KB's, 2,360 lists, the 132 dev
+    # questions, chunk recall@10 against the exact scan: 0.957 at 32, 0.971 at 64, 0.982 at 128, 0.987 at 192,
+    # 0.992 at 256 (dense search 6-9 ms on the shared 2 cores), 0.996 at 384 (~20 ms). (Derived from the corpus
+    # KB's vectors instead, 128 gave 0.967.) 256 keeps recall ≥ 0.98 with a margin for less friendly vectors.
+    nprobe: int = 256
+    # IVF candidate rows re-scored exactly, per chunk wanted (RetrievalSettings.depth). 8 instead of 4 changed no
+    # recall above at any nprobe: the misses are rows in lists not probed, not rows cut off before re-scoring.
+    rescore_rows_per_chunk: int = 4
 
 
 class AnswerSettings(BaseModel):

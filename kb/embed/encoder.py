@@ -1,7 +1,6 @@
 """Query and passage embeddings (float32, L2-normalised) from a local sentence-transformers model on CPU."""
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from pathlib import Path
@@ -11,19 +10,12 @@ import torch
 from sentence_transformers import SentenceTransformer
 from transformers.utils import logging as hf_logging
 
-from kb.core.settings import (  # first: sets HF_HUB_OFFLINE before transformers is imported
-    DEFAULT_MODEL,
-    Settings,
-)
-from kb.embed.convert_e5 import MARKER, ensure_model
+from kb.core.settings import Settings  # first: sets HF_HUB_OFFLINE before transformers is imported
+from kb.embed import EmbedModelError, fingerprint, model_folder
 
 # Loading is local and silent: no weight-loading progress bars or config notices in users' terminals.
 hf_logging.set_verbosity_error()
 hf_logging.disable_progress_bar()
-
-
-class EmbedModelError(RuntimeError):
-    """The EMBED_MODEL setting does not name a usable model."""
 
 
 class Embedder:
@@ -70,22 +62,7 @@ class Embedder:
 
     @classmethod
     def from_settings(cls, s: Settings) -> Embedder:
-        if s.embed_model == DEFAULT_MODEL:
-            folder, name = ensure_model(s.model_cache), DEFAULT_MODEL
-        else:
-            folder = Path(s.embed_model).expanduser()
-            if not folder.is_dir():
-                raise EmbedModelError(
-                    f"EMBED_MODEL={s.embed_model!r} is not a folder. Set EMBED_MODEL to {DEFAULT_MODEL!r} (the default) "
-                    "or to the path of a local sentence-transformers model folder."
-                )
-            if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
-                raise EmbedModelError(
-                    f"EMBED_MODEL={s.embed_model!r}: the folder has neither modules.json nor config.json, "
-                    "so it is not a sentence-transformers or Hugging Face model."
-                )
-            folder = folder.resolve()
-            name = str(folder)
+        folder, name = model_folder(s)
 
         _limit_threads()
         try:
@@ -93,7 +70,7 @@ class Embedder:
         except Exception as e:
             raise EmbedModelError(f"EMBED_MODEL={s.embed_model!r}: cannot load the model in {folder}: {e}") from e
         model.float()  # a folder saved in fp16 would otherwise run in fp16, which is ~4x slower on CPU
-        return cls(model, f"{name}#{_fingerprint(folder)}", s.query_prefix, s.passage_prefix)
+        return cls(model, f"{name}#{fingerprint(folder)}", s.query_prefix, s.passage_prefix)
 
     def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self._encode(texts, self.query_prefix, batch_size)
@@ -124,16 +101,3 @@ def _limit_threads() -> None:
     except (OSError, ValueError):
         pass
     torch.set_num_threads(n)
-
-
-def _fingerprint(folder: Path) -> str:
-    """Hash of the folder's JSON files (config, tokenizer, modules) and conversion marker.
-
-    The weights are not hashed (hundreds of MB on every start); for the converted default model the marker
-    already holds the sha256 of the source weights.
-    """
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*.json")) + sorted(folder.glob(MARKER)):
-        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()[:16]

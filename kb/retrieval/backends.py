@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def make_retriever(s: Settings, data: KBData, segmenter: Segmenter, embed_query):
     """A retriever for this KB: HybridRetriever, or MilvusRetriever after bringing the collection up to date."""
     if s.backend != "milvus":
-        return HybridRetriever(data, segmenter, embed_query, params=s.retrieval)
+        return HybridRetriever(data, segmenter, embed_query, params=s.retrieval, index=s.index)
     from kb.retrieval.milvus import MilvusRetriever
     from kb.store.milvus import open_store
 

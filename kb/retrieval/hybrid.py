@@ -9,7 +9,7 @@ import numpy as np
 
 from kb.core.records import Chunk
 from kb.core.segment import Segmenter
-from kb.core.settings import RetrievalSettings
+from kb.core.settings import IndexSettings, RetrievalSettings
 from kb.core.timeexpr import expand_years
 from kb.retrieval.expand import query_tokens
 from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
@@ -24,8 +24,9 @@ class HybridRetriever:
     llama-index nodes (kb.retrieval.llama, imported only then: answering a question never loads llama-index)."""
 
     def __init__(self, data: KBData, segmenter: Segmenter, embed_query, mode: Mode = "hybrid",
-                 params: RetrievalSettings | None = None):
+                 params: RetrievalSettings | None = None, index: IndexSettings | None = None):
         self.p = params or RetrievalSettings()
+        self.ip = index or IndexSettings()  # an approximate index's search breadth (a flat index ignores it)
         self.data = data
         self.segmenter = segmenter
         self.embed_query = embed_query  # str -> normalised vector; injected so tests can share one model
@@ -36,7 +37,7 @@ class HybridRetriever:
     def restricted(self, docs: set[str] | frozenset[str] | None, filters=None) -> "HybridRetriever":
         """The same retriever over only these documents: a light copy, so concurrent questions never share it.
         (`filters`, the DocFilter that chose `docs`, is for backends that filter by metadata; here docs say it all.)"""
-        other = HybridRetriever(self.data, self.segmenter, self.embed_query, self.mode, self.p)
+        other = HybridRetriever(self.data, self.segmenter, self.embed_query, self.mode, self.p, self.ip)
         other.docs = frozenset(docs) if docs is not None else None
         return other
 
@@ -71,9 +72,10 @@ class HybridRetriever:
             # FAISS skips the other documents' rows during the scan, so a small document is never crowded out.
             sel = faiss.IDSelectorBatch(_vector_rows(self.data, self.docs))
         ivf = isinstance(index, faiss.IndexIVF)
-        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe) if ivf else (
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=self.ip.nprobe) if ivf else (
             faiss.SearchParameters(sel=sel) if sel is not None else None)
-        sims, rows = index.search(vec, min(depth * 4, n), params=params)
+        # Several rows per chunk (its sentences): 4 rows per wanted chunk; more for IVF, whose rows are re-scored.
+        sims, rows = index.search(vec, min(depth * (self.ip.rescore_rows_per_chunk if ivf else 4), n), params=params)
         if ivf:  # quantised scores: re-score the candidates exactly from the memory-mapped rows, then re-sort
             found = rows[0][rows[0] >= 0]
             exact = np.asarray(self.data.vectors[np.sort(found)] @ vec[0], dtype=np.float32)

@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +22,8 @@ from kb.core.settings import IndexSettings, Settings
 from kb.core.taxonomy import Provision
 from kb.store.artifacts import DocArtifacts
 from kb.store.jsonl import read_jsonl, write_jsonl
+from kb.store.passages import SentenceRows, load_passages
+from kb.store.rows import Rows
 from kb.store.tables import write_tables
 
 FORMAT = 6  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
@@ -32,7 +35,7 @@ CHUNKS_FILE = "chunks.jsonl"
 BM25_DIR = "bm25"
 FAISS_FILE = "faiss.index"
 TABLES_FILE = "tables.sqlite"
-VECTORS_FILE = "vectors.npy"  # every vector row, float32, memory-mapped at load (the answerer reads a few rows)
+VECTORS_FILE = "vectors.npy"  # every vector row, float32, read by row at query time (the answerer reads a few)
 OWNER_FILE = "vector_owner.npy"  # FAISS row -> chunk: rows are the chunks, then their sentences
 SENT_KEYS_FILE = "sentences.json"
 PROVISIONS_FILE = "provisions.jsonl"
@@ -142,9 +145,9 @@ class KBData:
     bm25: bm25s.BM25
     faiss_index: faiss.Index
     vector_owner: np.ndarray
-    vectors: np.ndarray  # every row of faiss_index, exact, memory-mapped (an approximate index is re-scored from it)
-    sentence_vectors: np.ndarray  # the sentence rows of `vectors` (a view, not a copy)
-    sentence_rows: dict[tuple[str, int], int]  # (doc_id, sentence start) -> row of sentence_vectors
+    vectors: Rows  # every row of faiss_index, exact, read on demand (an approximate index is re-scored from it)
+    sentence_vectors: Rows  # the sentence rows of `vectors` (a view, not a copy)
+    sentence_rows: Mapping[tuple[str, int], int]  # (doc_id, sentence start) -> row of sentence_vectors
     provisions: list[Provision]  # clauses that support, encourage, pilot or fund someone (eligibility)
     dictionary: tuple[WordFrequencies, int]  # the segmenter's word table (see kb.core.segment.Segmenter)
 
@@ -158,28 +161,25 @@ def load(kb_dir: Path) -> KBData:
     meta = read_meta(kb_dir)
     path = current_dir(kb_dir)
     try:
-        docs = read_jsonl(path / DOCS_FILE, Document)
-        paras = read_jsonl(path / PARAS_FILE, Paragraph)
-        chunks = read_jsonl(path / CHUNKS_FILE, Chunk)
+        documents = {d.meta.doc_id: d for d in read_jsonl(path / DOCS_FILE, Document)}
+        # Paragraph, chunk and sentence texts are read from their document on access (kb.store.passages).
+        paragraphs, chunks = load_passages(documents, path / PARAS_FILE, path / CHUNKS_FILE)
         bm25 = bm25s.BM25.load(str(path / BM25_DIR))
         index = faiss.read_index(str(path / FAISS_FILE))
-        vectors = np.load(path / VECTORS_FILE, mmap_mode="r")
+        vectors = Rows(path / VECTORS_FILE)  # read by row on demand (kb/store/rows.py says why not a memory map)
         owner = np.load(path / OWNER_FILE)
         sent_keys = json.loads((path / SENT_KEYS_FILE).read_text(encoding="utf-8"))
+        sentence_rows = SentenceRows(sent_keys)
         provisions = read_jsonl(path / PROVISIONS_FILE, Provision)
         dictionary = read_dictionary(path / DICT_FILE)
-    except (OSError, ValueError, RuntimeError, json.JSONDecodeError, sqlite3.Error, TypeError) as e:
+    except (OSError, ValueError, RuntimeError, json.JSONDecodeError, sqlite3.Error, TypeError, KeyError) as e:
         raise KBError(f"知识库文件损坏：{path}（{type(e).__name__}: {e}）") from e
     if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + len(sent_keys) or index.d != meta.dim
             or owner.shape != (index.ntotal,) or vectors.shape != (index.ntotal, index.d)):
         raise KBError(f"知识库文件不一致：{path}（段落 {len(chunks)}，向量 {index.ntotal}）")
-    by_doc: dict[str, list[Paragraph]] = {}
-    for p in paras:
-        by_doc.setdefault(p.doc_id, []).append(p)
-    return KBData(path=path, meta=meta, documents={d.meta.doc_id: d for d in docs}, paragraphs=by_doc,
+    return KBData(path=path, meta=meta, documents=documents, paragraphs=paragraphs,
                   chunks=chunks, bm25=bm25, faiss_index=index, vector_owner=owner, vectors=vectors,
-                  sentence_vectors=vectors[len(chunks):],
-                  sentence_rows={(d, start): i for i, (d, start) in enumerate(sent_keys)}, provisions=provisions,
+                  sentence_vectors=vectors[len(chunks):], sentence_rows=sentence_rows, provisions=provisions,
                   dictionary=dictionary)
 
 
@@ -194,7 +194,7 @@ def dense_index(vectors: np.ndarray, p: IndexSettings) -> faiss.Index:
     nlist = max(1, int(p.ivf_lists_per_sqrt * n ** 0.5))
     index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                           faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)
+    sample = np.random.default_rng(0).choice(n, size=min(n, p.ivf_train_per_list * nlist), replace=False)
     index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
     for start in range(0, n, 100_000):  # in blocks: a memory-mapped matrix is never copied whole
         index.add(np.ascontiguousarray(vectors[start : start + 100_000]))

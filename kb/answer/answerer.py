@@ -16,12 +16,12 @@ from kb.answer.address import (
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import list_items
+from kb.answer.legal import article_of, commencement, delegation, penalty_citing
+from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict
-from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY
 from kb.core.national import country
-from kb.core.places import places
 from kb.core.records import (
     SECTION_SEP,
     AnswerRecord,
@@ -42,34 +42,11 @@ from kb.retrieval.outline import part_unit
 from kb.store.files import KBData
 from kb.store.tables import TableStore
 
-# A time or a time limit: a year or month, a period, a deadline, or a span such as 十五日内 (kb.core.figures).
-TIME = re.compile(rf"20\d{{2}}年|\d{{1,2}}月|期间|以前|之前|年底|年内|之日起|当日|起施行|{DURATION.pattern}")
-# A body of the state, for "由哪个部门/机关…" (not 企业, 国家 or 单位, which answer "谁" but name no department).
-BODY = re.compile(r"发展改革委|部门|人民政府|政府|委员会|联席会议|厅|局|机关|国务院|法院|检察院|办公室|海关")
-BODY_ASKED = re.compile(r"(?:哪个|哪些|什么|哪一|哪级|哪一级)(?:部门|机关|政府|单位负责|主管部门)")
-A_YEAR = re.compile(r"20\d{2}\s*年|[〇○零一二三四五六七八九]{4}年")  # "哪一年" is not answered by "十四五"
-# "罚多少钱" asks for the fine, not for the amount in the condition ("违法所得不足5万元的，处5万元以上…罚款").
-FINE_ASKED = re.compile(r"罚(?:款)?(?:多少|几)|怎么罚|如何处罚|处多少")
-FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)?\s*[%％])[^，；。]{{0,14}}罚款"
-                  rf"|罚款(?:{MONEY_AMOUNT.pattern})")
-GENERIC_DUTIES = frozenset("负责 处理 管理 主管 监管 管 办理 牵头 行使 申请 找 去 办 归 统筹 推进 组织 实施 落实 承担 "
-                           "执行 职责 工作 的 呢 吗 来 进行".split())
-PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任|什么处罚|后果")
-PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
+# "具体能减免哪些税", "入园条件是什么": a question for details a clause may leave to another body.
 DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么算|怎么认定|标准是")
-YEARS_ASKED = re.compile(r"(?:几|多少)(?:个)?年(?!级|度)")
-# A clause that leaves the detail to another body or a later rule: it does not state the detail itself.
-DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办法|实施办法|条件和标准)?(?:由|按照)[^，。；]{1,25}(?:规定|制定|确定|执行)"
-                        r"|另行(?:规定|制定)|由[^，。；]{1,30}(?:根据|按照)[^，。；]{0,20}规定制定")
+# Words of a part of a multi-part question that only frames it ("道交法怎么规定的？", "有没有写明？").
 FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这个 这 条款 里面 文件 法律 法规 条例 办法 规划 本法 有关 "
                         "是否 有没有 怎么 如何 的 了 呢 吗".split())
-DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
-YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
-ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
-# Evidence needed in a quote, by what the question asks for.
-LOCATION = re.compile("|".join(places()) + r"|地区|城市|园区|基地|区域|港口|高速|走廊|经济区|小区|社区|停车场|场所|景区|机场")
-NEEDS = {"figure": QUANTITY, "when": TIME, "who": ACTOR, "where": LOCATION}
-NEED_LABEL = {"figure": "具体数值", "when": "具体时间", "who": "明确的责任主体", "where": "具体地点", "money": "具体金额"}
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
 ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定)|由谁|谁(?:印发|发布|制定)"
                       r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布)")
@@ -77,7 +54,6 @@ ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|�
 # article by a fixed drafting convention ("本法自2018年1月1日起施行", "本条例自公布之日起施行").
 IN_FORCE_ASKED = re.compile(r"(?:什么时候|何时|哪天|哪一天|哪年|哪一年|几月|日期|时间|从.{0,6}起).{0,8}(?:施行|生效)"
                             r"|(?:施行|生效)(?:日期|时间|日子)")
-COMMENCEMENT = re.compile(r"自[^。；]{2,30}?起(?:施行|生效)")
 IN_FORCE_WORDS = frozenset("修订 修改 修正 开始 施行 生效 正式 是从 从 起 实施 新 现行 法 条例 办法".split())
 THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:规划|文件|通知|政策)")
 # A statement about the whole country (全国销量…). Not 国家 alone: "国家标准", "按照国家规定" in a provincial
@@ -87,24 +63,10 @@ PROVINCIAL = re.compile(r"全省|我省|省内|本省")
 
 
 TITLE_ONLY = 12  # characters: a quote this short without the needed fact is a heading, not an answer
-ARTICLE_LABEL = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
 ADDRESS_WORD = re.compile(r"第?[零〇一二两三四五六七八九十百千\d]*(?:条|章|节|部分)|专栏\d*")
 # Words that ask about an address as a whole ("讲的是什么", "主要内容"), not about something inside it.
 STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 名称 叫 一共 分 分为 分成 各 列 列了 写 说 涉及 大概 概括 几 哪几 "
                             "几项 几个 几条 几类 包括 包含 哪些 专栏 部分".split())
-
-
-class Need:
-    """A pattern a clause must contain, looked for outside the titles it cites: the 2035 of
-    《…（2021—2035年）》 is no year the clause sets, and a body named in a cited title does nothing."""
-
-    def __init__(self, pattern: re.Pattern[str], unless: re.Pattern[str] | None = None):
-        self.pattern = pattern
-        self.unless = unless  # what does not count even where it matches (a fine, for a subsidy question)
-
-    def search(self, text: str) -> re.Match[str] | None:
-        text = CITED_TITLE.sub(" ", text)
-        return self.pattern.search(self.unless.sub(" ", text) if self.unless else text)
 
 
 class Answerer:
@@ -207,7 +169,7 @@ class Answerer:
 
     @staticmethod
     def _article_label(qt: Quote) -> str:
-        return next((lbl for lbl in reversed(qt.para.section) if ARTICLE_LABEL.fullmatch(lbl)), "")
+        return article_of(qt.para)
 
     # --- addresses: 第N条 / 第N章 / 专栏N / 第N部分, and "一共分几章" ----------------------------------------
     def _address(self, question: str, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None,
@@ -278,10 +240,10 @@ class Answerer:
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
             v = self._extract(qi, hits, q_vec)
-            if PENALTY_ASKED.search(part) and (v.missing or not any(FINE.search(x.text) for x in v.quotes)):
+            if (need := need_for(qi)) and need.punishes and (v.missing or not any(need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
                 # ("违反本条例第十六条第二款规定…"); that article is the answer to this part.
-                v = self._penalty_for(quotes) or v
+                v = next((cited for qt in quotes if (cited := self._penalty_for(qt))), v)
             if v.missing:
                 missing.append(v.missing)
                 continue
@@ -389,7 +351,7 @@ class Answerer:
         c.coverage = self.coverage(q, c.sentence.text, c.context)
         text = c.sentence.text
         bonus = 0.0
-        need, _ = self._need(q)
+        need = need_for(q)
         if need and need.search(text):
             bonus += 0.15
         if q.years and set(q.years) & self._context_years(c.para, text):
@@ -478,8 +440,9 @@ class Answerer:
             pool = [c for c in pool if _mentions(normalize(c.para.text + c.context), term, forms)]
             if not pool:
                 return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
-        need, label = self._need(q)
-        if label in ("相应的处罚规定", "具体罚款数额") and (cited := self._penalty_for([self._trim(q, best, None)])):
+        need = need_for(q)
+        label = need.label if need else ""
+        if need and need.punishes and (cited := self._penalty_for(self._trim(q, best, None))):
             # "不按规定综合利用…怎么罚": the article that punishes a breach of the best-matching duty, by its number
             return cited
         if need:
@@ -501,7 +464,7 @@ class Answerer:
                     pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]
                     if not pool:
                         return refuse(f"{self._topic(q, '', bare=True)}的{label}")
-        if action := self._action(q):
+        if action := duty_asked(q, self.seg.tokens):
             # "由哪个部门认定/验收/审批": a body named for another duty does not answer; the duty must be there.
             pool = [c for c in pool if any(t in normalize(c.para.text) for t in action)]
             if not pool:
@@ -528,82 +491,21 @@ class Answerer:
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         quotes = self._enumerate(q, quotes)
         if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and len(quotes) == 1 and (
-                deferred := self._delegation(quotes[0])):
+                deferred := delegation(self.data.paragraphs[quotes[0].para.doc_id], quotes[0].para)):
             # "具体能减免哪些税" answered by "给予税收优惠。具体办法由国务院规定": the detail is not in the document
-            return Verdict(missing=f"{self._topic(q, '', bare=True)}的具体内容（文件规定另行制定）", related=[deferred])
+            p, s = deferred
+            return Verdict(missing=f"{self._topic(q, '', bare=True)}的具体内容（文件规定另行制定）",
+                           related=[Quote(p, s.start, s.end, s.text)])
         if len(quotes) == 1 and (article := self._whole_article(quotes[0])):
             quotes = article
         return Verdict(quotes=quotes, conclusion=note)
-
-    def _need(self, q: Question) -> tuple[Need | None, str]:
-        """What a clause must contain to answer the question (a figure in the asked unit, an amount, a year, a
-        body, a time, a place), and how to say that it is missing."""
-        if q.money and FINE_ASKED.search(q.text):  # "晚报了几天要罚多少钱" asks the fine, not the days
-            return Need(FINE), "具体罚款数额"
-        if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
-            return Need(PENALTY), "相应的处罚规定"
-        if q.units:
-            units = "|".join(map(re.escape, q.units + (["％"] if "%" in q.units else [])))
-            # a share is also written in words before its number: 百分之三十
-            unit = re.compile(rf"(?:\d(?:\.\d+)?|{CN_NUMBER})\s*[万亿千百]?(?:{units})"
-                              + (rf"|百分之{CN_NUMBER}" if "%" in q.units else ""), re.I)
-            if set(q.units) <= DURATION_UNITS:
-                return Need(unit), "具体期限"
-            return Need(unit), f"以“{'/'.join(q.units)}”计的具体数值"
-        if q.money:
-            # a subsidy, a price or a fund is not answered by the fine of some breach
-            return Need(MONEY_AMOUNT, unless=FINE), NEED_LABEL["money"]
-        if YEARS_ASKED.search(q.text):  # "有效期是几年": a span of years, not a date
-            return Need(DURATION), "具体期限"
-        if q.intent == "when" and YEAR_ASKED.search(q.text):
-            return Need(A_YEAR), "具体年份"
-        if q.intent == "who" and BODY_ASKED.search(q.text):
-            return Need(BODY), "明确的负责部门"
-        pattern = NEEDS.get(q.intent)
-        return (Need(pattern) if pattern else None), NEED_LABEL.get(q.intent, "")
-
-    def _delegation(self, qt: Quote) -> Quote | None:
-        """The sentence of the quote's article (or paragraph) that leaves the details to another body or rule."""
-        label = self._article_label(qt)
-        paras = [p for p in self.data.paragraphs[qt.para.doc_id]
-                 if (label and self._article_label(Quote(p, p.start, p.end, "")) == label) or p is qt.para]
-        for p in paras:
-            for sent in p.sentences:
-                if DELEGATION.search(sent.text):
-                    return Quote(p, sent.start, sent.end, sent.text)
-        return None
-
-    def _penalty_for(self, quotes: list[Quote]) -> Verdict | None:
-        """The sentence of the same document that punishes a breach of a quoted article: it cites that article
-        by number ("违反本条例第十六条…规定的，…罚款")."""
-        for qt in quotes:
-            label = self._article_label(qt)
-            if not label:
-                continue
-            cites = re.compile(rf"违反本\w{{0,3}}{label}(?![零〇一二两三四五六七八九十百千\d])")
-            for p in self.data.paragraphs[qt.para.doc_id]:
-                if p is qt.para or p.kind == "heading":
-                    continue
-                for sent in p.sentences:
-                    if cites.search(sent.text) and PENALTY.search(sent.text):
-                        return Verdict(quotes=[Quote(p, sent.start, sent.end, sent.text)])
-        return None
-
-    def _action(self, q: Question) -> list[str]:
-        """The duty a "哪个部门…" question asks the body of ("由哪个部门负责验收" → 验收); none for the generic
-        ones (负责, 管理, 牵头), which any body named for the matter performs."""
-        if q.intent != "who" or not (m := BODY_ASKED.search(q.text)):
-            return []
-        after = re.split(r"[？?，,。；;！!]", q.text[m.end():], maxsplit=1)[0]
-        return [t for t in self.seg.tokens(after) if len(t) > 1 and t not in GENERIC_DUTIES
-                and t not in QUESTION_WORDS]
 
     def _whole_article(self, qt: Quote) -> list[Quote] | None:
         """A clause of a short article is answered with the whole article (its sentences, in order): in a law the
         article is the unit that answers, and the clause after the one that matched often holds the remedy, the
         exception or the deadline the question is really about."""
-        label = next((lbl for lbl in reversed(qt.para.section) if ARTICLE_LABEL.fullmatch(lbl)), None)
-        if label is None:
+        label = article_of(qt.para)
+        if not label:
             return None
         depth = qt.para.section.index(label)
         scopes = [sc for sc in self._addresses.find(label_address(label, depth), [qt.para.doc_id])
@@ -773,10 +675,15 @@ class Answerer:
         if not doc_ids and THIS_DOCUMENT.search(q.text) and hits:
             doc_ids = [hits[0][0].doc_id]
         for doc_id in doc_ids:
-            for p in reversed(self.data.paragraphs[doc_id]):  # the closing article, not a transitional one
-                s = next((s for s in p.sentences if COMMENCEMENT.search(s.text)), None) if p.kind != "heading" else None
-                if s is not None:
-                    return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
+            if found := commencement(self.data.paragraphs[doc_id]):
+                p, s = found
+                return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
+        return None
+
+    def _penalty_for(self, qt: Quote) -> Verdict | None:
+        if found := penalty_citing(self.data.paragraphs[qt.para.doc_id], qt.para):
+            p, s = found
+            return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
         return None
 
     def _lead_quote(self, p: Paragraph) -> Quote:

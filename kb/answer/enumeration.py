@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from kb.answer.legal import ARTICLE_LABEL
 from kb.answer.verdict import Quote
 from kb.core.records import Paragraph
 from kb.core.text import clauses
 
-ARTICLE = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
 LIST_WORDS = re.compile(r"下列|以下|如下")  # "有下列情形之一的", "用于支持以下事项"
 ITEM_WHOLE = 80  # characters: an item this short is quoted whole, a longer one by its first clause
 
@@ -28,7 +28,7 @@ def list_items(first: Quote, paragraphs: list[Paragraph], list_question: bool, b
             if nxt.kind == "item" and len(nxt.section) == depth + 1:
                 items.append(nxt)
     elif (list_question and para.kind == "item" and not para.lead and len(para.section) > 1
-          and not ARTICLE.match(para.section[-1])):  # articles are items of a law, not entries of a list
+          and not ARTICLE_LABEL.match(para.section[-1])):  # articles are items of a law, not entries of a list
         parent = para.section[:-1]
         items = [p for p in paragraphs if p.kind == "item" and not p.lead and p.section[:-1] == parent
                  and len(p.section) == len(para.section) and p is not para]

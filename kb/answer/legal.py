@@ -1,0 +1,61 @@
+"""Conventions of Chinese legislative drafting that any law, regulation or 办法 follows, which the answerer uses:
+articles are labelled 第N条; the closing article says when the text takes effect ("本法自…起施行"); a penalty
+article cites the duty it punishes by number ("违反本条例第十六条第二款规定的，…"); a clause may leave the details
+to another body ("具体办法由国务院规定"). Nothing here is particular to one document.
+"""
+from __future__ import annotations
+
+import re
+
+from kb.core.records import Paragraph, Span
+
+ARTICLE_LABEL = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
+COMMENCEMENT = re.compile(r"自[^。；]{2,30}?起(?:施行|生效)")
+# A clause that leaves the detail to another body or a later rule: it does not state the detail itself.
+DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办法|实施办法|条件和标准)?(?:由|按照)[^，。；]{1,25}"
+                        r"(?:规定|制定|确定|执行)|另行(?:规定|制定)|由[^，。；]{1,30}(?:根据|按照)[^，。；]{0,20}规定制定")
+PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
+
+
+def article_of(p: Paragraph) -> str:
+    """The article a paragraph belongs to ("第十二条"), or ""."""
+    return next((lbl for lbl in reversed(p.section) if ARTICLE_LABEL.fullmatch(lbl)), "")
+
+
+def commencement(paragraphs: list[Paragraph]) -> tuple[Paragraph, Span] | None:
+    """The sentence that says when the document takes effect: the last one in it that says so (the closing
+    article, not a transitional provision)."""
+    for p in reversed(paragraphs):
+        if p.kind == "heading":
+            continue
+        s = next((s for s in p.sentences if COMMENCEMENT.search(s.text)), None)
+        if s is not None:
+            return p, s
+    return None
+
+
+def penalty_citing(paragraphs: list[Paragraph], para: Paragraph) -> tuple[Paragraph, Span] | None:
+    """The sentence that punishes a breach of the article `para` belongs to, citing it by number."""
+    label = article_of(para)
+    if not label:
+        return None
+    cites = re.compile(rf"违反本\w{{0,3}}{label}(?![零〇一二两三四五六七八九十百千\d])")
+    for p in paragraphs:
+        if p is para or p.kind == "heading":
+            continue
+        for s in p.sentences:
+            if cites.search(s.text) and PENALTY.search(s.text):
+                return p, s
+    return None
+
+
+def delegation(paragraphs: list[Paragraph], para: Paragraph) -> tuple[Paragraph, Span] | None:
+    """The sentence of `para`'s article (or of `para` itself, outside articles) that leaves the details to another
+    body or rule."""
+    label = article_of(para)
+    for p in paragraphs:
+        if p is para or (label and article_of(p) == label):
+            for s in p.sentences:
+                if DELEGATION.search(s.text):
+                    return p, s
+    return None

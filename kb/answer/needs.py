@@ -1,0 +1,92 @@
+"""What a clause must contain to answer a question, by what the question asks: a figure in the asked unit, a fine,
+a penalty, an amount, a year, a span of years, a body of the state, a time, an actor, a place.
+
+A clause without it does not answer, however close its topic: "最高时速是多少" is not answered by the fine in the
+same article, "能拿多少补贴" not by the fine of some breach, "哪一年" not by "十四五", "由哪个部门验收" not by a body
+named for another duty. The patterns are looked for outside the titles a clause cites (《…（2021—2035年）》 sets no
+year and names no body).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.answer.legal import PENALTY
+from kb.answer.question import QUESTION_WORDS, Question
+from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY
+from kb.core.places import places
+from kb.core.timeexpr import CITED_TITLE
+
+# A time or a time limit: a year or month, a period, a deadline, or a span such as 十五日内 (kb.core.figures).
+TIME = re.compile(rf"20\d{{2}}年|\d{{1,2}}月|期间|以前|之前|年底|年内|之日起|当日|起施行|{DURATION.pattern}")
+ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
+LOCATION = re.compile("|".join(places()) + r"|地区|城市|园区|基地|区域|港口|高速|走廊|经济区|小区|社区|停车场|场所|景区|机场")
+# A body of the state, for "由哪个部门/机关…" (not 企业, 国家 or 单位, which answer "谁" but name no department).
+BODY = re.compile(r"发展改革委|部门|人民政府|政府|委员会|联席会议|厅|局|机关|国务院|法院|检察院|办公室|海关")
+BODY_ASKED = re.compile(r"(?:哪个|哪些|什么|哪一|哪级|哪一级)(?:部门|机关|政府|单位负责|主管部门)")
+# Duties any body named for a matter performs: "由哪个部门负责" asks for no particular one.
+GENERIC_DUTIES = frozenset("负责 处理 管理 主管 监管 管 办理 牵头 行使 申请 找 去 办 归 统筹 推进 组织 实施 落实 承担 "
+                           "执行 职责 工作 的 呢 吗 来 进行".split())
+A_YEAR = re.compile(r"20\d{2}\s*年|[〇○零一二三四五六七八九]{4}年")  # "哪一年" is not answered by "十四五"
+YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
+YEARS_ASKED = re.compile(r"(?:几|多少)(?:个)?年(?!级|度)")  # "有效期是几年": a span of years, not a date
+# "罚多少钱" asks for the fine, not for the amount in the condition ("违法所得不足5万元的，处5万元以上…罚款").
+FINE_ASKED = re.compile(r"罚(?:款)?(?:多少|几)|怎么罚|如何处罚|处多少")
+FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)?\s*[%％])[^，；。]{{0,14}}罚款"
+                  rf"|罚款(?:{MONEY_AMOUNT.pattern})")
+PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任"
+                           r"|什么处罚|后果")
+DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
+BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
+             "where": (LOCATION, "具体地点")}
+
+
+@dataclass(frozen=True)
+class Need:
+    kind: str  # fine, penalty, unit, money, years, year, body, or the question's intent
+    label: str  # what the answer says is missing ("文件中未找到…的具体罚款数额")
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None = None  # what does not count where it matches (a fine, for a subsidy)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        text = CITED_TITLE.sub(" ", text)
+        return self.pattern.search(self.unless.sub(" ", text) if self.unless else text)
+
+    @property
+    def punishes(self) -> bool:
+        return self.kind in ("fine", "penalty")
+
+
+def need_for(q: Question) -> Need | None:
+    if q.money and FINE_ASKED.search(q.text):  # "晚报了几天要罚多少钱" asks the fine, not the days
+        return Need("fine", "具体罚款数额", FINE)
+    if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
+        return Need("penalty", "相应的处罚规定", PENALTY)
+    if q.units:
+        units = "|".join(map(re.escape, q.units + (["％"] if "%" in q.units else [])))
+        # a share is also written in words before its number: 百分之三十
+        unit = re.compile(rf"(?:\d(?:\.\d+)?|{CN_NUMBER})\s*[万亿千百]?(?:{units})"
+                          + (rf"|百分之{CN_NUMBER}" if "%" in q.units else ""), re.I)
+        label = "具体期限" if set(q.units) <= DURATION_UNITS else f"以“{'/'.join(q.units)}”计的具体数值"
+        return Need("unit", label, unit)
+    if q.money:  # a subsidy, a price or a fund is not answered by the fine of some breach
+        return Need("money", "具体金额", MONEY_AMOUNT, unless=FINE)
+    if YEARS_ASKED.search(q.text):
+        return Need("years", "具体期限", DURATION)
+    if q.intent == "when" and YEAR_ASKED.search(q.text):
+        return Need("year", "具体年份", A_YEAR)
+    if q.intent == "who" and BODY_ASKED.search(q.text):
+        return Need("body", "明确的负责部门", BODY)
+    if q.intent in BY_INTENT:
+        pattern, label = BY_INTENT[q.intent]
+        return Need(q.intent, label, pattern)
+    return None
+
+
+def duty_asked(q: Question, tokens) -> list[str]:
+    """The duty a "哪个部门…" question asks the body of ("由哪个部门负责验收" → 验收); none for the generic ones
+    (负责, 管理, 牵头). `tokens` segments text (the KB's segmenter)."""
+    if q.intent != "who" or not (m := BODY_ASKED.search(q.text)):
+        return []
+    after = re.split(r"[？?，,。；;！!]", q.text[m.end():], maxsplit=1)[0]
+    return [t for t in tokens(after) if len(t) > 1 and t not in GENERIC_DUTIES and t not in QUESTION_WORDS]

@@ -1,0 +1,75 @@
+"""What a clause must contain for each kind of question (kb/answer/needs.py), and the drafting conventions of laws
+the answerer relies on (kb/answer/legal.py) — on made-up 【测试数据】 clauses, with the real segmenter."""
+from __future__ import annotations
+
+import pytest
+
+from kb.answer.legal import article_of, commencement, delegation, penalty_citing
+from kb.answer.needs import duty_asked, need_for
+from kb.answer.question import analyze
+from kb.core.records import Paragraph, Span
+from kb.core.segment import Segmenter
+
+
+@pytest.fixture(scope="module")
+def seg():
+    return Segmenter()
+
+
+@pytest.mark.parametrize("question, kind, answers, does_not_answer", [
+    ("虚构条例规定电动三轮车最高时速是多少？", "unit", "最高时速不得超过二十五公里", "处五十元以上二百元以下罚款"),
+    ("违法所得不足5万元的，罚多少钱？", "fine", "并处1万元以上3万元以下的罚款", "违法所得不足5万元的"),
+    ("提前淘汰能拿多少补贴？", "money", "每辆补贴五百元", "处五百元罚款"),
+    ("登记机关多少天内要作出决定？", "unit", "自受理之日起十五日内作出决定", "应当及时作出决定"),
+    ("资质认定书有效期是几年？", "years", "有效期为五年", "自2099年起施行"),
+    ("规划要求哪一年全部实现？", "year", "到2095年全部实现", "“十四五”期间全部实现"),
+    ("由哪个部门负责登记？", "body", "由虚构省测试交通局负责登记", "国家鼓励企业登记"),
+    ("没配反光标识会怎么处罚？", "penalty", "由测试交通局处警告", "所有人应当配备反光标识"),
+])
+def test_a_clause_answers_only_with_what_is_asked(seg, question, kind, answers, does_not_answer):
+    need = need_for(analyze(question, seg))
+    assert need is not None and need.kind == kind
+    assert need.search(answers) and not need.search(does_not_answer)
+
+
+def test_a_year_or_body_inside_a_cited_title_does_not_count(seg):
+    need = need_for(analyze("规划要求哪一年全部实现？", seg))
+    assert not need.search("依据《虚构省交通发展纲要（2091—2095年）》，鼓励使用新能源车")
+
+
+def test_the_duty_a_which_body_question_asks_about(seg):
+    assert duty_asked(analyze("太阳能热水系统由哪个部门负责验收？", seg), seg.tokens) == ["验收"]
+    assert duty_asked(analyze("电动三轮车由哪个部门负责？", seg), seg.tokens) == []  # any body named for it
+
+
+def _paras(rows):
+    out, pos = [], 0
+    for i, (section, text) in enumerate(rows):
+        sents, start = [], pos
+        for piece in text.split("。"):
+            if piece:
+                sents.append(Span(start=start, end=start + len(piece) + 1, text=piece + "。"))
+                start += len(piece) + 1
+        out.append(Paragraph(doc_id="d", index=i, kind="item", section=section, start=pos, end=pos + len(text),
+                             text=text, sentences=sents))
+        pos += len(text) + 1
+    return out
+
+
+LAW = _paras([(["第一章", "第十条"], "第十条 对提前淘汰的，给予补贴。具体办法由测试交通局另行制定。"),
+              (["第一章", "第十一条"], "第十一条 所有人应当配备反光标识。"),
+              (["第一章", "第十二条"], "第十二条 违反本条例第十一条规定的，处警告或者五十元罚款。"),
+              (["第一章", "第一百一十一条"], "第一百一十一条 违反本条例第十一条之一规定的，处一百元罚款。"),
+              (["第一章", "第十三条"], "第十三条 本条例自2099年3月1日起施行。")])
+
+
+def test_drafting_conventions():
+    assert article_of(LAW[1]) == "第十一条"
+    p, s = penalty_citing(LAW, LAW[1])
+    assert p is LAW[2] and "五十元罚款" in s.text
+    assert penalty_citing(LAW, LAW[2]) is None  # nothing cites the penalty article itself
+    p, s = delegation(LAW, LAW[0])
+    assert s.text == "具体办法由测试交通局另行制定。"
+    assert delegation(LAW, LAW[1]) is None
+    p, s = commencement(LAW)
+    assert "2099年3月1日" in s.text

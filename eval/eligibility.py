@@ -230,6 +230,8 @@ def evaluate(kb, matcher, datasets: list[Path], k: int = 10) -> tuple[dict[str, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.eligibility", description=__doc__.splitlines()[0])
     ap.add_argument("--kb", help="knowledge-base directory (default data/kb or KB_DIR)")
+    ap.add_argument("--corpus", help="the corpus that KB was built from (default corpus/ or CORPUS_DIR); a KB "
+                                     "opened against another corpus is found stale and rebuilt from it")
     ap.add_argument("--dataset", type=Path, action="append",
                     help="scenario file (repeatable; default eval/eligibility.jsonl and eval/eligibility_genres.jsonl)")
     ap.add_argument("-k", type=int, default=10)
@@ -240,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.eligibility.matcher import Matcher
     from kb.service import KnowledgeBase
 
-    kb = KnowledgeBase.open(kb_dir=args.kb, warm=True)
+    kb = KnowledgeBase.open(kb_dir=args.kb, corpus_dir=args.corpus, warm=True)
     matcher = Matcher.from_kb(kb)
     reports, problems, notes = evaluate(kb, matcher, args.dataset or list(DATASETS), k=args.k)
     if problems:

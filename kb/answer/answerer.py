@@ -408,11 +408,14 @@ class Answerer:
         # the question sets (a year, a place, the province as scope, a figure in a given unit, a time, an actor)
         # must be met by a clause that is nearly as good an answer as the best one, or we say it is not there.
         pool = [c for c in cands if c.score >= best.score - self.p.pool_margin]
-        # The sentence right after a clause in reach continues it ("…予以确认债权债务关系。付款方应当自…三十日内予以
-        # 确认"): what it adds (the time limit, the penalty) is in reach too.
-        starts = {(c.para.doc_id, c.para.index, c.sentence.start) for c in pool}
-        pool += [c for c in cands if c.score < best.score - self.p.pool_margin and c.window > c.own
-                 and (c.para.doc_id, c.para.index, c.follows) in starts]
+        # The sentence right after the best one continues it ("…予以确认债权债务关系。付款方应当自…三十日内予以确认"):
+        # what it adds (the time limit, the penalty) is in reach too, and is judged with the sentence it continues.
+        # (Only after the best: a paragraph's run-in title "有序布局氢能基础设施。" does not make every target below
+        # it a statement about 布局.)
+        def continues_best(c: Candidate) -> bool:
+            return c.para is best.para and c.follows == best.sentence.start
+
+        pool += [c for c in cands if c.score < best.score - self.p.pool_margin and continues_best(c)]
         # Years: answer those the documents speak to, and say which they do not ("2025年和2030年…" → 2025 only).
         unstated: list[str] = []
         if q.years:
@@ -451,7 +454,8 @@ class Answerer:
             # (Only when some clause does say much of the question: for a paraphrase none does, and it is moot.)
             said = max(c.own for c in pool)
             floor = self.p.need_coverage * said if said >= self.p.meaningful_coverage else 0.0
-            pool = [c for c in pool if need.search(c.sentence.text) and c.window >= floor]
+            pool = [c for c in pool if need.search(c.sentence.text)
+                    and (c.own >= floor or (continues_best(c) and c.window >= floor))]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
             if q.intent == "figure" or q.money or q.units:

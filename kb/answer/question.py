@@ -94,6 +94,8 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
     q = expand_years(normalize(question).strip())
     broad = BROAD_PLACES + regions
     intent: Intent = next((name for name, pat in INTENT_PATTERNS if pat.search(q)), "general")
+    if intent == "where" and re.search(r"(?:钱|资金|经费|费用|补贴)[^，。？?]{0,4}从哪", q):
+        intent = "general"  # "换电站的钱从哪里来": the source of the money, not a place
     if intent == "figure" and not re.search(r"多少|多大|多远|比例|占比|倍", q) and YESNO.search(q):
         intent = "yesno"  # "几个朋友合伙开的店，要交企业所得税吗？": 几个 counts the friends, nothing is asked in it
     figures_asked = FIGURES_ASKED.findall(q) if intent != "yesno" else []

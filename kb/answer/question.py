@@ -54,9 +54,10 @@ TASK = re.compile(r"做什么|怎么做|如何|怎样|什么措施|哪些措施|
 
 # A measure the question asks the figure of ("最高时速是多少", "面积有多大") is read in its units: a figure in
 # another unit (the fine in the same article) does not answer it.
-MEASURE_UNITS = {"时速": ["公里", "千米", "km"], "速度": ["公里", "千米", "km"], "车速": ["公里", "千米", "km"],
+# (Not 速度 or 质量: "增长速度", "产品质量" are no speed or mass.)
+MEASURE_UNITS = {"时速": ["公里", "千米", "km"], "车速": ["公里", "千米", "km"],
                  "面积": ["平方米", "平方公里", "亩", "公顷"], "年龄": ["周岁", "岁"], "税率": ["%"],
-                 "重量": ["千克", "公斤", "吨", "kg"], "质量": ["千克", "公斤", "吨", "kg"],
+                 "重量": ["千克", "公斤", "吨", "kg"], "整车质量": ["千克", "公斤", "吨", "kg"],
                  "功率": ["瓦", "千瓦", "kw"], "距离": ["米", "公里", "千米"], "长度": ["米", "公里", "千米"]}
 MEASURE = re.compile("|".join(MEASURE_UNITS))
 

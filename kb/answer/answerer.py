@@ -132,7 +132,7 @@ class Answerer:
         # (a quote's own closing 。 is not repeated before its marker: the answer reads "…罚款[1]。")
         parts, said = [], ("", "")
         for i, qt in enumerate(verdict.quotes, start=1):
-            label = (qt.para.doc_id, self._article_label(qt))
+            label = (qt.para.doc_id, article_of(qt.para))
             prefix = qt.prefix or self._article(qt)
             # One article quoted sentence by sentence is named once, not before each of its sentences.
             # … and a quote that opens with its own label ("第二条 本法所称…") is not prefixed with it again.
@@ -164,12 +164,8 @@ class Answerer:
 
     def _article(self, qt: Quote) -> str:
         """"第十二条：" before a quote from an article (people cite laws by article), unless the quote starts so."""
-        label = self._article_label(qt)
+        label = article_of(qt.para)
         return f"{label}：" if label and not qt.text.startswith(label) else ""
-
-    @staticmethod
-    def _article_label(qt: Quote) -> str:
-        return article_of(qt.para)
 
     # --- addresses: 第N条 / 第N章 / 专栏N / 第N部分, and "一共分几章" ----------------------------------------
     def _address(self, question: str, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None,
@@ -243,7 +239,7 @@ class Answerer:
             if (need := need_for(qi)) and need.punishes and (v.missing or not any(need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
                 # ("违反本条例第十六条第二款规定…"); that article is the answer to this part.
-                v = next((cited for qt in quotes if (cited := self._penalty_for(qt))), v)
+                v = next((cited for qt in quotes if (cited := self._penalty_for(qt.para))), v)
             if v.missing:
                 missing.append(v.missing)
                 continue
@@ -261,7 +257,7 @@ class Answerer:
         groups: list[tuple[str, str]] = []
         kept = []
         for qt in quotes:
-            key = (qt.para.doc_id, self._article_label(qt) or str(qt.para.index))
+            key = (qt.para.doc_id, article_of(qt.para) or str(qt.para.index))
             if key not in groups:
                 if len(groups) > self.p.max_quotes:
                     continue
@@ -347,11 +343,10 @@ class Answerer:
                                      sim=sim))
         return out
 
-    def _score(self, q: Question, c: Candidate, sim_lo: float, sim_hi: float) -> None:
+    def _score(self, q: Question, need: Need | None, c: Candidate, sim_lo: float, sim_hi: float) -> None:
         c.coverage = self.coverage(q, c.sentence.text, c.context)
         text = c.sentence.text
         bonus = 0.0
-        need = need_for(q)
         if need and need.search(text):
             bonus += 0.15
         if q.years and set(q.years) & self._context_years(c.para, text):
@@ -363,9 +358,6 @@ class Answerer:
         # What the sentence itself says counts more than what its headings say: every item of 专栏1 sits under
         # "“三纵三横”核心技术攻关行动", but only one sentence explains 三纵 and 三横.
         own = c.own = self.coverage(q, text)
-        before = [x for x in c.para.sentences if x.end <= c.sentence.start]
-        c.window = max(own, self.coverage(q, before[-1].text + text)) if before else own
-        c.follows = before[-1].start if before else -1
         sim = (c.sim - sim_lo) / (sim_hi - sim_lo) if sim_hi > sim_lo else 1.0
         c.score = 0.5 * own + 0.25 * c.coverage + 0.5 * sim + bonus + 0.1 / (1 + c.rank)
 
@@ -387,9 +379,10 @@ class Answerer:
         cands = self._candidates(hits, q_vec)
         if not cands:
             return Verdict(missing=self._topic(q, "相关内容"))
+        need = need_for(q)
         sims = [c.sim for c in cands]
         for c in cands:
-            self._score(q, c, min(sims), max(sims))
+            self._score(q, need, c, min(sims), max(sims))
         cands.sort(key=lambda c: -c.score)
         best = cands[0]
         # If we refuse, the nearest provisions are the best-scoring sentences, one per paragraph.
@@ -412,10 +405,11 @@ class Answerer:
         # what it adds (the time limit, the penalty) is in reach too, and is judged with the sentence it continues.
         # (Only after the best: a paragraph's run-in title "有序布局氢能基础设施。" does not make every target below
         # it a statement about 布局.)
-        def continues_best(c: Candidate) -> bool:
-            return c.para is best.para and c.follows == best.sentence.start
-
-        pool += [c for c in cands if c.score < best.score - self.p.pool_margin and continues_best(c)]
+        after = next((s for s in best.para.sentences if s.start >= best.sentence.end), None)
+        follower = next((c for c in cands if after is not None and c.para is best.para
+                         and c.sentence.start == after.start), None)
+        if follower is not None and all(c is not follower for c in pool):
+            pool.append(follower)
         # Years: answer those the documents speak to, and say which they do not ("2025年和2030年…" → 2025 only).
         unstated: list[str] = []
         if q.years:
@@ -443,9 +437,8 @@ class Answerer:
             pool = [c for c in pool if _mentions(normalize(c.para.text + c.context), term, forms)]
             if not pool:
                 return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
-        need = need_for(q)
         label = need.label if need else ""
-        if need and need.punishes and (cited := self._penalty_for(self._trim(q, best, None))):
+        if need and need.punishes and (cited := self._penalty_for(best.para)):
             # "不按规定综合利用…怎么罚": the article that punishes a breach of the best-matching duty, by its number
             return cited
         if need:
@@ -455,7 +448,8 @@ class Answerer:
             said = max(c.own for c in pool)
             floor = self.p.need_coverage * said if said >= self.p.meaningful_coverage else 0.0
             pool = [c for c in pool if need.search(c.sentence.text)
-                    and (c.own >= floor or (continues_best(c) and c.window >= floor))]
+                    and (c.own >= floor
+                         or (c is follower and self.coverage(q, best.sentence.text + c.sentence.text) >= floor))]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
             if q.intent == "figure" or q.money or q.units:
@@ -684,8 +678,9 @@ class Answerer:
                 return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
         return None
 
-    def _penalty_for(self, qt: Quote) -> Verdict | None:
-        if found := penalty_citing(self.data.paragraphs[qt.para.doc_id], qt.para):
+    def _penalty_for(self, para: Paragraph) -> Verdict | None:
+        """The sentence that punishes a breach of the article `para` belongs to, as an answer."""
+        if found := penalty_citing(self.data.paragraphs[para.doc_id], para):
             p, s = found
             return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
         return None

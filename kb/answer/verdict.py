@@ -16,10 +16,6 @@ class Candidate:
     context: str = ""  # section path + run-in title, for topic matching
     sim: float = 0.0  # cosine of the question and this sentence (e5 vectors computed at build time)
     own: float = 0.0  # coverage by the sentence alone, without its headings
-    # coverage by the sentence with the one before it in its paragraph: "付款方应当…三十日内予以确认" continues the
-    # sentence that says what is confirmed, and a figure there answers a question about that
-    window: float = 0.0
-    follows: int = -1  # start of the sentence before it in its paragraph (-1: it opens the paragraph)
 
 
 @dataclass

@@ -19,7 +19,9 @@ LABEL = re.compile(r"^第([零〇一二两三四五六七八九十百千\d]+)(�
 BOX = re.compile(r"^专栏\s*(\d+)")
 PART = re.compile(r"^([一二三四五六七八九十]+)、")
 # "一共分几章", "各章是什么", "分为几节", "哪几部分": the question asks for the list of parts of some kind.
-COUNT_PARTS = re.compile(r"(?:几|多少|哪几|各)个?(章|节|部分)")
+COUNT_PARTS = re.compile(r"(?<!第)(?:几|多少|哪几|各)个?(章|节|部分)")
+# "在哪一章", "第几部分", "哪个节": the question asks where something is, i.e. which container holds it.
+WHICH_PART = re.compile(r"(?:第几|哪一?个?)(章|节|部分)")
 TEXT_KINDS = ("body", "item", "notice")
 CONTAINERS = ("章", "节", "部分", "专栏")
 
@@ -70,6 +72,18 @@ class AddressIndex:
     def find(self, address: Address, docs: list[str] | frozenset[str] | None) -> list[Scope]:
         return [sc for (d, a), sc in self._scopes.items() if a == address and (docs is None or d in docs)]
 
+    def containers(self, p: Paragraph, kinds: set[str]) -> list[Paragraph]:
+        """The headings of the containers of `kinds` (章/节/部分) that hold `p`, outermost first."""
+        out = []
+        for depth, label in enumerate(p.section):
+            a = label_address(label, depth)
+            if a is None or a.kind not in kinds:
+                continue
+            sc = self._scopes.get((p.doc_id, a))
+            if sc is not None and sc.depth == depth and (head := sc.heading) is not None:
+                out.append(head)
+        return out
+
     def parts(self, doc_id: str, kind: str, within: Scope | None = None) -> list[Scope]:
         """The document's containers of one kind (章/节/部分/专栏), in order; inside `within` if given."""
         out = [sc for (d, a), sc in self._scopes.items() if d == doc_id and a.kind == kind]
@@ -79,9 +93,11 @@ class AddressIndex:
         return sorted(out, key=lambda sc: sc.paragraphs[0].start if sc.paragraphs else 0)
 
 
-def quote_scope(sc: Scope, budget: int) -> list[Quote]:
+def quote_scope(sc: Scope, budget: int, clause: int = 0) -> list[Quote]:
     """What an address says: an article's paragraphs (whole sentences, within `budget` characters); a container's
-    title, then its sub-parts' titles, or the opening sentence of each of its articles/paragraphs."""
+    title, then its sub-parts' titles, or the opening of each of its articles/paragraphs — the opening sentence,
+    cut after a clause once it has `clause` characters (0: never cut; see `opening`), so that a chapter is
+    summarised by all its articles rather than by the first two quoted whole."""
     if sc.address.kind == "条":
         return _sentences([p for p in sc.paragraphs if p.kind in TEXT_KINDS], budget, prefix=sc.title + "：")
     out: list[Quote] = []
@@ -108,11 +124,28 @@ def quote_scope(sc: Scope, budget: int) -> list[Quote]:
                 continue
             seen.add(key)
             s = p.sentences[0]
-            if used + len(s.text) > budget and used:
+            text = opening(s.text, clause)
+            if used + len(text) > budget and used:
                 break
-            out.append(Quote(p, s.start, s.end, s.text))
-            used += len(s.text)
+            out.append(Quote(p, s.start, s.start + len(text), text))
+            used += len(text)
     return out
+
+
+CLAUSE_END = re.compile(r"[，；：,;:]")
+
+
+def opening(sentence: str, least: int) -> str:
+    """The opening of `sentence` that says something: clause by clause until at least `least` characters, and
+    never ending on a condition or topic clause ("…的，", which only says of whom or what the rest speaks); the
+    whole sentence when it is no longer, or when `least` is 0."""
+    if not least or len(sentence) <= least:
+        return sentence
+    for m in CLAUSE_END.finditer(sentence):
+        b = m.start()
+        if b >= least and not sentence[:b].endswith("的"):
+            return sentence[:b]
+    return sentence
 
 
 def _sentences(paras: list[Paragraph], budget: int, prefix: str = "") -> list[Quote]:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 
 from kb.answer.address import (
     COUNT_PARTS,
+    WHICH_PART,
     AddressIndex,
     label_address,
     outline,
@@ -19,8 +21,8 @@ from kb.answer.enumeration import list_items
 from kb.answer.legal import article_of, commencement, delegation, penalty_citing
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
-from kb.answer.scope import addresses, spells_title
-from kb.answer.verdict import Candidate, Quote, Verdict
+from kb.answer.scope import addresses, named_documents, spells_title
+from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.national import country
 from kb.core.records import (
     SECTION_SEP,
@@ -118,7 +120,12 @@ class Answerer:
         verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or []) or self._computed(q, docs)
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
                    or self._aspects(question, q, hits, q_vec, named or []) or self._extract(q, hits, q_vec))
+        if not verdict.missing and (absent := self._absent_titles(question, verdict)):
+            # "X法和《清洁生产促进法》有什么区别": a document the KB does not hold, and the answer never mentions,
+            # cannot be compared with or quoted from — the nearest clauses are offered, not asserted
+            verdict = Verdict(missing=f"{'、'.join(absent)}的相关内容（知识库中没有这份文件）", related=verdict.quotes)
         if not verdict.missing:
+            verdict = self._placed(question, verdict)
             hits = self._evidence_first(verdict.quotes, hits, verdict.drew_on)
         retrieved = [Retrieved(chunk_id=c.chunk_id, doc_id=c.doc_id, section=c.section_path, text=c.text,
                                score=round(s, 6)) for c, s in hits]
@@ -161,6 +168,23 @@ class Answerer:
         if topic:
             q.terms = topic
         return q
+
+    def _absent_titles(self, question: str, v: Verdict) -> list[str]:
+        """Titles the question names in 《》 that are neither a document of the KB nor cited in the quoted text."""
+        metas = {d: doc.meta for d, doc in self.data.documents.items()}
+        quoted = compact(" ".join(self._text(qt.para.doc_id, qt.start, qt.end) for qt in v.quotes))
+        return [f"《{t}》" for t in dict.fromkeys(re.findall(r"《([^》]+)》", compact(question)))
+                if not named_documents(f"《{t}》", metas) and compact(t) not in quoted]
+
+    def _placed(self, question: str, v: Verdict) -> Verdict:
+        """"…在哪一章？": the answer opens with the heading of the chapter (节, 部分) that holds what it quotes —
+        quoted from the document like any other part of the answer."""
+        kinds = {m.group(1) for m in WHICH_PART.finditer(compact(question))}
+        if not kinds or not v.quotes:
+            return v
+        quoted = {id(qt.para) for qt in v.quotes}
+        heads = [whole(h) for h in self._addresses.containers(v.quotes[0].para, kinds) if id(h) not in quoted]
+        return replace(v, quotes=heads + v.quotes) if heads else v
 
     def _article(self, qt: Quote) -> str:
         """"第十二条：" before a quote from an article (people cite laws by article), unless the quote starts so."""
@@ -208,7 +232,8 @@ class Answerer:
             if not found.missing:
                 found.lead = f"{sc.title}：" if a.kind != "条" else ""
                 return found
-        quotes = quote_scope(sc, self.p.article_budget if a.kind == "条" else self.p.outline_budget)
+        quotes = (quote_scope(sc, self.p.article_budget) if a.kind == "条"
+                  else quote_scope(sc, self.p.outline_budget, self.p.outline_clause))
         if not quotes:
             return None
         v = Verdict(quotes=quotes, drew_on=sc.paragraphs)
@@ -489,7 +514,8 @@ class Answerer:
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         quotes = self._enumerate(q, quotes)
         if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and len(quotes) == 1 and (
-                deferred := delegation(self.data.paragraphs[quotes[0].para.doc_id], quotes[0].para)):
+                deferred := delegation(self.data.paragraphs[quotes[0].para.doc_id], quotes[0].para,
+                                       about=lambda text: self.coverage(q, text) >= self.coverage(q, quotes[0].text))):
             # "具体能减免哪些税" answered by "给予税收优惠。具体办法由国务院规定": the detail is not in the document
             p, s = deferred
             return Verdict(missing=f"{self._topic(q, '', bare=True)}的具体内容（文件规定另行制定）",

@@ -6,6 +6,7 @@ to another body ("具体办法由国务院规定"). Nothing here is particular t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from kb.core.records import Paragraph, Span
 
@@ -14,6 +15,9 @@ COMMENCEMENT = re.compile(r"自[^。；]{2,30}?起(?:施行|生效)")
 # A clause that leaves the detail to another body or a later rule: it does not state the detail itself.
 DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办法|实施办法|条件和标准)?(?:由|按照)[^，。；]{1,25}"
                         r"(?:规定|制定|确定|执行)|另行(?:规定|制定)|由[^，。；]{1,30}(?:根据|按照)[^，。；]{0,20}规定制定")
+# "…的名录及管理办法，由国务院…部门规定": a named list or rule is someone else's to make. It leaves *that* detail
+# out, so it counts only when it is about what the question asks (not another sentence of the same article).
+DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
 PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
 
 
@@ -49,13 +53,14 @@ def penalty_citing(paragraphs: list[Paragraph], para: Paragraph) -> tuple[Paragr
     return None
 
 
-def delegation(paragraphs: list[Paragraph], para: Paragraph) -> tuple[Paragraph, Span] | None:
+def delegation(paragraphs: list[Paragraph], para: Paragraph,
+               about: Callable[[str], bool] = lambda _: False) -> tuple[Paragraph, Span] | None:
     """The sentence of `para`'s article (or of `para` itself, outside articles) that leaves the details to another
-    body or rule."""
+    body or rule; one that names what it leaves out counts only if `about(sentence)` (it is what was asked)."""
     label = article_of(para)
     for p in paragraphs:
         if p is para or (label and article_of(p) == label):
             for s in p.sentences:
-                if DELEGATION.search(s.text):
+                if DELEGATION.search(s.text) or (DELEGATED.search(s.text) and about(s.text)):
                     return p, s
     return None

@@ -9,10 +9,10 @@ year and names no body).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kb.answer.legal import PENALTY
-from kb.answer.question import QUESTION_WORDS, Question
+from kb.answer.question import QUESTION_WORDS, Question, bound_asked
 from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY
 from kb.core.places import places
 from kb.core.timeexpr import CITED_TITLE
@@ -31,11 +31,14 @@ A_YEAR = re.compile(r"20\d{2}\s*年|[〇○零一二三四五六七八九]{4}年
 YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
 YEARS_ASKED = re.compile(r"(?:几|多少)(?:个)?年(?!级|度)")  # "有效期是几年": a span of years, not a date
 # "罚多少钱" asks for the fine, not for the amount in the condition ("违法所得不足5万元的，处5万元以上…罚款").
-FINE_ASKED = re.compile(r"罚(?:款)?(?:多少|几)|怎么罚|如何处罚|处多少")
+FINE_ASKED = re.compile(r"罚(?:款)?(?:是|为|数额是?|金额是?)?(?:多少|几)|怎么罚|如何处罚|处多少")
 FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)?\s*[%％])[^，；。]{{0,14}}罚款"
                   rf"|罚款(?:{MONEY_AMOUNT.pattern})")
 PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任"
                            r"|什么处罚|后果")
+# How a clause states a bound of each direction (not 低于/高于 alone: "最高时速低于七十公里的车辆" sets no minimum).
+BOUNDS = {"low": re.compile(r"最低|最少|最小|下限|至少|不得低于|不低于|不得少于|不少于|以上"),
+          "high": re.compile(r"最高|最多|最大|上限|至多|不得超过|不超过|不得高于|不高于|以下|以内|之内")}
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
              "where": (LOCATION, "具体地点")}
@@ -47,9 +50,12 @@ class Need:
     label: str  # what the answer says is missing ("文件中未找到…的具体罚款数额")
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # what does not count where it matches (a fine, for a subsidy)
+    bound: re.Pattern[str] | None = None  # a bound of the asked direction the clause must state as well
 
     def search(self, text: str) -> re.Match[str] | None:
         text = CITED_TITLE.sub(" ", text)
+        if self.bound is not None and not self.bound.search(text):
+            return None
         return self.pattern.search(self.unless.sub(" ", text) if self.unless else text)
 
     @property
@@ -58,6 +64,13 @@ class Need:
 
 
 def need_for(q: Question) -> Need | None:
+    need = _need(q)
+    if need is not None and need.kind in ("unit", "money", "figure") and (direction := bound_asked(q.text)):
+        need = replace(need, bound=BOUNDS[direction])
+    return need
+
+
+def _need(q: Question) -> Need | None:
     if q.money and FINE_ASKED.search(q.text):  # "晚报了几天要罚多少钱" asks the fine, not the days
         return Need("fine", "具体罚款数额", FINE)
     if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
@@ -79,7 +92,8 @@ def need_for(q: Question) -> Need | None:
         return Need("body", "明确的负责部门", BODY)
     if q.intent in BY_INTENT:
         pattern, label = BY_INTENT[q.intent]
-        return Need(q.intent, label, pattern)
+        # "投放数量上限是多少" is no more answered by the fine in the same article than "补贴多少" is
+        return Need(q.intent, label, pattern, unless=FINE if q.intent == "figure" and "罚" not in q.text else None)
     return None
 
 

@@ -35,7 +35,10 @@ QUESTION_WORDS = frozenset(
     达到 实现 建成 建设 完成 多大 是否 有没有 能否 列举 问 个 座 家 辆 项 亿元 万辆 倍 时候 哪几个 几个 指 指的是
     哪一年 哪年 多久 一下 介绍 说明 内容""".split()
 )
-MONEY = re.compile(r"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:补贴|奖励|补助|投资)多少|多少[^，。？?]{0,4}(?:补贴|奖励|补助|资金|费用)|投资额|预算|罚(?:款)?(?:多少|几)|罚款(?:数额|金额)")
+# Nouns that are sums of money: "税额是多少", "加收多少滞纳金" ask for an amount as "补贴多少" does.
+MONEY_NOUNS = r"补贴|奖励|补助|投资|资金|费用|税额|滞纳金|价款|收费|保费|罚金|电价|价格"
+MONEY = re.compile(rf"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:{MONEY_NOUNS})(?:是|为|有|标准是)?多少"
+                   rf"|多少[^，。？?]{{0,4}}(?:{MONEY_NOUNS})|投资额|预算|罚(?:款)?(?:是|为)?(?:多少|几)|罚款(?:数额|金额)")
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
 BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 
@@ -74,6 +77,18 @@ def units_asked(q: str, figure: bool = False) -> list[str]:
     if not units and re.search(r"多远|多长距离", q):
         units = MEASURE_UNITS["距离"]
     return list(dict.fromkeys(units))
+
+
+# A bound the question asks for: "最低车速", "数量上限", "至少几年" — answered only by a clause that states a bound
+# of that direction (最高时速不得超过… states no minimum).
+LOW_ASKED = re.compile(r"最低|最少|最小|下限|至少|起码")
+HIGH_ASKED = re.compile(r"最高|最多|最大|上限|至多|封顶")
+
+
+def bound_asked(q: str) -> str:
+    """"low", "high" or "" (both, or neither, are asked)."""
+    low, high = bool(LOW_ASKED.search(q)), bool(HIGH_ASKED.search(q))
+    return "low" if low and not high else "high" if high and not low else ""
 
 
 class Question(BaseModel):

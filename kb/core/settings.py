@@ -93,7 +93,8 @@ class AnswerSettings(BaseModel):
     other_doc_margin: float = 0.25  # another document's clause on the same point is quoted too
     pool_margin: float = 0.3  # how much worse than the best clause a clause meeting the constraints may be
     article_budget: int = 300  # characters of an article quoted for "第N条规定了什么" (whole sentences)
-    outline_budget: int = 160  # characters of opening sentences quoted for "第N章讲什么"
+    outline_budget: int = 240  # characters of article openings quoted for "第N章讲什么"
+    outline_clause: int = 28  # an article's opening sentence is cut after the clause that reaches this (0: whole)
     list_budget: int = 260  # characters of a list's items quoted after its lead-in
 
 

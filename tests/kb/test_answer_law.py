@@ -160,3 +160,16 @@ def test_a_part_that_only_frames_the_question_is_not_answered_on_its_own(law_kb)
     assert not rec.refused and "十五日内" in rec.answer
     rec = law_kb.ask("按电动三轮车管理条例，办变更登记要交多少钱？条例里有没有写明？")
     assert rec.refused
+
+
+def test_which_chapter_holds_a_provision(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例里，登记要具备哪些条件规定在哪一章？")
+    assert not rec.refused and rec.answer.startswith("第二章 登记与罚则")
+    assert rec.citations[0].quote.startswith("第二章")  # the heading is quoted and cited like any clause
+    assert "车辆经检验合格" in rec.answer
+
+
+def test_a_document_the_kb_does_not_hold_is_not_compared_with(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例和《虚构摩托车管理条例》在登记条件上有什么区别？")
+    assert rec.refused and "《虚构摩托车管理条例》" in rec.answer
+    assert rec.related  # the nearest clauses of the document it does hold are still offered

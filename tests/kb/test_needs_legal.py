@@ -25,6 +25,15 @@ def seg():
     ("规划要求哪一年全部实现？", "year", "到2095年全部实现", "“十四五”期间全部实现"),
     ("由哪个部门负责登记？", "body", "由虚构省测试交通局负责登记", "国家鼓励企业登记"),
     ("没配反光标识会怎么处罚？", "penalty", "由测试交通局处警告", "所有人应当配备反光标识"),
+    # a sum of money named by its noun: a tax amount or a late fee is not answered by a time limit or a fine
+    ("虚构税每吨税额是多少？", "money", "每吨税额为十二元", "自收到之日起十五日内缴纳"),
+    ("逾期缴纳的，按日加收多少滞纳金？", "money", "按日加收滞纳税款万分之五的滞纳金，计二十元", "处二千元罚款"),
+    ("罚款是多少？", "fine", "处五元以上五十元以下罚款", "超过额定乘员百分之二十的"),
+    # a count is not answered by the fine of the same article
+    ("共享三轮车投放数量是多少？", "figure", "投放数量不超过三千辆", "可以并处二千元以上二万元以下罚款"),
+    # a bound of one direction is not answered by a bound of the other
+    ("测试道路上的最低车速是多少？", "unit", "最低车速不得低于六十公里", "最高车速不得超过一百二十公里"),
+    ("测试三轮车的载重上限是多少吨？", "unit", "载重不得超过二吨", "载重不少于二吨的为重型"),
 ])
 def test_a_clause_answers_only_with_what_is_asked(seg, question, kind, answers, does_not_answer):
     need = need_for(analyze(question, seg))
@@ -57,6 +66,7 @@ def _paras(rows):
 
 
 LAW = _paras([(["第一章", "第十条"], "第十条 对提前淘汰的，给予补贴。具体办法由测试交通局另行制定。"),
+              (["第一章", "第十条之一"], "第十条之一 测试车辆实行登记。测试车辆的分类目录，由测试交通局规定。"),
               (["第一章", "第十一条"], "第十一条 所有人应当配备反光标识。"),
               (["第一章", "第十二条"], "第十二条 违反本条例第十一条规定的，处警告或者五十元罚款。"),
               (["第一章", "第一百一十一条"], "第一百一十一条 违反本条例第十一条之一规定的，处一百元罚款。"),
@@ -64,12 +74,16 @@ LAW = _paras([(["第一章", "第十条"], "第十条 对提前淘汰的，给�
 
 
 def test_drafting_conventions():
-    assert article_of(LAW[1]) == "第十一条"
-    p, s = penalty_citing(LAW, LAW[1])
-    assert p is LAW[2] and "五十元罚款" in s.text
-    assert penalty_citing(LAW, LAW[2]) is None  # nothing cites the penalty article itself
+    assert article_of(LAW[2]) == "第十一条"
+    p, s = penalty_citing(LAW, LAW[2])
+    assert p is LAW[3] and "五十元罚款" in s.text
+    assert penalty_citing(LAW, LAW[3]) is None  # nothing cites the penalty article itself
     p, s = delegation(LAW, LAW[0])
     assert s.text == "具体办法由测试交通局另行制定。"
+    assert delegation(LAW, LAW[2]) is None
+    # a rule that names what it leaves to another body counts only when that is what was asked
     assert delegation(LAW, LAW[1]) is None
+    p, s = delegation(LAW, LAW[1], about=lambda text: "分类目录" in text)
+    assert s.text == "测试车辆的分类目录，由测试交通局规定。"
     p, s = commencement(LAW)
     assert "2099年3月1日" in s.text

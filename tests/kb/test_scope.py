@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer.address import AddressIndex, label_address, outline, quote_scope
+from kb.answer.address import AddressIndex, label_address, opening, outline, quote_scope
 from kb.answer.scope import Address, addresses, named_documents
 from kb.core.records import DocMeta, Paragraph, Span
 
@@ -110,3 +110,28 @@ def test_a_lead_in_cut_before_its_colon_still_brings_its_items_and_articles_are_
     # an article quoted for a list question does not bring the other articles of its chapter
     assert list_items(Quote(paras[3], paras[3].start, paras[3].end, paras[3].text), paras, True, 260) == []
 
+
+
+def test_an_articles_opening_ends_on_a_clause_that_says_something():
+    s = "第九条 虚构测试设备的价格，由虚构价格局根据不同地区的情况确定，并适时调整。"
+    assert opening(s, 16) == "第九条 虚构测试设备的价格，由虚构价格局根据不同地区的情况确定"  # too short to say anything
+    assert opening("第十条 排放低于标准百分之三十的，减按百分之七十五征收虚构税，另行公布。", 8) == \
+        "第十条 排放低于标准百分之三十的，减按百分之七十五征收虚构税"  # a condition "…的，" is never the end
+    assert opening(s, 0) == s and opening(s, 200) == s
+
+
+def test_a_chapter_is_outlined_by_every_articles_opening_within_the_budget():
+    rows = [("heading", ["第一章 测试"], "第一章 测试")]
+    for n, name in enumerate("一二三四", 1):
+        rows.append(("item", ["第一章 测试", f"第{name}条"],
+                     f"第{name}条 虚构事项{name}由虚构局负责办理，并在虚构期限内向社会公布办理结果。"))
+    paras, pos = [], 0
+    for i, (kind, section, text) in enumerate(rows):
+        paras.append(_para(i, kind, section, text, pos))
+        pos += len(text) + 1
+    (chapter,) = AddressIndex({"d": paras}).find(Address("章", 1), None)
+    whole_sentences = quote_scope(chapter, budget=90)
+    openings = quote_scope(chapter, budget=90, clause=12)
+    assert len(whole_sentences) == 3  # the heading and two whole articles
+    assert [q.text for q in openings[1:]] == [f"第{n}条 虚构事项{n}由虚构局负责办理" for n in "一二三四"]
+    assert all(q.start == q.para.start for q in openings[1:])  # quotes point at the article's own text

@@ -58,19 +58,26 @@ class Scope:
 
 class AddressIndex:
     def __init__(self, paragraphs: dict[str, list[Paragraph]]):
-        self._scopes: dict[tuple[str, Address], Scope] = {}
+        # Keyed by the path above the label too: sections are numbered afresh in each chapter (第二章 and 第三章
+        # may both have a 第一节), while articles, numbered through the document, still get one scope each.
+        self._scopes: dict[tuple[str, tuple[str, ...], Address], Scope] = {}
         for doc_id, paras in paragraphs.items():
             for p in paras:
                 for depth, label in enumerate(p.section):
                     a = label_address(label, depth)
                     if a is None:
                         continue
-                    sc = self._scopes.setdefault((doc_id, a), Scope(doc_id, a, depth, []))
+                    above = tuple(p.section[:depth]) if a.kind == "节" else ()
+                    sc = self._scopes.setdefault((doc_id, above, a), Scope(doc_id, a, depth, []))
                     if sc.depth == depth:
                         sc.paragraphs.append(p)
 
-    def find(self, address: Address, docs: list[str] | frozenset[str] | None) -> list[Scope]:
-        return [sc for (d, a), sc in self._scopes.items() if a == address and (docs is None or d in docs)]
+    def find(self, address: Address, docs: list[str] | frozenset[str] | None,
+             within: Scope | None = None) -> list[Scope]:
+        """Every scope with this address in `docs` (several 第一节 of one document, one per chapter); inside
+        `within` only, if given."""
+        out = [sc for (d, _, a), sc in self._scopes.items() if a == address and (docs is None or d in docs)]
+        return [sc for sc in out if _inside(sc, within)] if within is not None else out
 
     def containers(self, p: Paragraph, kinds: set[str]) -> list[Paragraph]:
         """The headings of the containers of `kinds` (章/节/部分) that hold `p`, outermost first."""
@@ -79,18 +86,21 @@ class AddressIndex:
             a = label_address(label, depth)
             if a is None or a.kind not in kinds:
                 continue
-            sc = self._scopes.get((p.doc_id, a))
+            sc = self._scopes.get((p.doc_id, tuple(p.section[:depth]) if a.kind == "节" else (), a))
             if sc is not None and sc.depth == depth and (head := sc.heading) is not None:
                 out.append(head)
         return out
 
     def parts(self, doc_id: str, kind: str, within: Scope | None = None) -> list[Scope]:
         """The document's containers of one kind (章/节/部分/专栏), in order; inside `within` if given."""
-        out = [sc for (d, a), sc in self._scopes.items() if d == doc_id and a.kind == kind]
+        out = [sc for (d, _, a), sc in self._scopes.items() if d == doc_id and a.kind == kind]
         if within is not None:
-            inside = {id(p) for p in within.paragraphs}
-            out = [sc for sc in out if sc.paragraphs and id(sc.paragraphs[0]) in inside]
+            out = [sc for sc in out if _inside(sc, within)]
         return sorted(out, key=lambda sc: sc.paragraphs[0].start if sc.paragraphs else 0)
+
+
+def _inside(sc: Scope, within: Scope) -> bool:
+    return bool(sc.paragraphs) and sc.doc_id == within.doc_id and any(p is sc.paragraphs[0] for p in within.paragraphs)
 
 
 def quote_scope(sc: Scope, budget: int, clause: int = 0) -> list[Quote]:

@@ -11,6 +11,7 @@ from kb.answer.address import (
     COUNT_PARTS,
     WHICH_PART,
     AddressIndex,
+    Scope,
     label_address,
     outline,
     quote_scope,
@@ -207,8 +208,19 @@ class Answerer:
         if not scopes:
             where = "".join(f"《{self.data.documents[d].meta.title}》" for d in named[:1])
             return Verdict(missing=f"{where}{a.label}（文件中没有这一部分）")
+        # Several scopes (a 第一节 in each chapter, the same article number in several laws): the one retrieval
+        # ranks a passage of first, else the one of the best-ranked document.
         ranked = [c.doc_id for c, _ in hits]
-        sc = min(scopes, key=lambda x: ranked.index(x.doc_id) if x.doc_id in ranked else len(ranked))
+
+        def rank(x: Scope) -> int:
+            inside = {(p.doc_id, p.index) for p in x.paragraphs}
+            return next((i for i, (c, _) in enumerate(hits) if (c.doc_id, c.para_index) in inside),
+                        len(hits) + (ranked.index(x.doc_id) if x.doc_id in ranked else len(ranked)))
+
+        sc = min(scopes, key=rank)
+        for b in addrs[1:]:  # "第三章第二节": the 第二节 of that chapter
+            if inner := self._addresses.find(b, [sc.doc_id], within=sc):
+                sc, a = min(inner, key=rank), b
         parts: list[Verdict] = []
         if count:
             within = None if count.group(1) == a.kind else sc
@@ -513,7 +525,9 @@ class Answerer:
                 quotes.append(self._trim(q, c, need))
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         quotes = self._enumerate(q, quotes)
-        if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and len(quotes) == 1 and (
+        # (not when the quote already states what is needed: "罚款标准是多少" answered by the fine itself)
+        if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and len(quotes) == 1 and not (
+                need and need.search(quotes[0].text)) and (
                 deferred := delegation(self.data.paragraphs[quotes[0].para.doc_id], quotes[0].para,
                                        about=lambda text: self.coverage(q, text) >= self.coverage(q, quotes[0].text))):
             # "具体能减免哪些税" answered by "给予税收优惠。具体办法由国务院规定": the detail is not in the document

@@ -19,7 +19,10 @@ from kb.core.timeexpr import CITED_TITLE
 
 # A time or a time limit: a year or month, a period, a deadline, or a span such as 十五日内 (kb.core.figures).
 TIME = re.compile(rf"20\d{{2}}年|\d{{1,2}}月|期间|以前|之前|年底|年内|之日起|当日|起施行|{DURATION.pattern}")
-ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院")
+# The parties laws name by role (销售者, 所有人, 纳税人 …) are actors as much as bodies are: "三包责任由谁承担" is
+# answered by "由销售者依法承担".
+ACTOR = re.compile(r"发展改革委|部门|政府|协会|联盟|专家组|委员会|联席会议|厅|局|集团|企业|高校|院所|机构|银行|机关|国务院|法院|检察院"
+                   r"|[产售营修造用买托运]者|所有人|管理人|驾驶人|纳税人|义务人|承运人|经营者|单位|个人")
 LOCATION = re.compile("|".join(places()) + r"|地区|城市|园区|基地|区域|港口|高速|走廊|经济区|小区|社区|停车场|场所|景区|机场")
 # A body of the state, for "由哪个部门/机关…" (not 企业, 国家 or 单位, which answer "谁" but name no department).
 BODY = re.compile(r"发展改革委|部门|人民政府|政府|委员会|联席会议|厅|局|机关|国务院|法院|检察院|办公室|海关")
@@ -31,7 +34,7 @@ A_YEAR = re.compile(r"20\d{2}\s*年|[〇○零一二三四五六七八九]{4}年
 YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
 YEARS_ASKED = re.compile(r"(?:几|多少)(?:个)?年(?!级|度)")  # "有效期是几年": a span of years, not a date
 # "罚多少钱" asks for the fine, not for the amount in the condition ("违法所得不足5万元的，处5万元以上…罚款").
-FINE_ASKED = re.compile(r"罚(?:款)?(?:是|为|数额是?|金额是?)?(?:多少|几)|怎么罚|如何处罚|处多少")
+FINE_ASKED = re.compile(r"罚(?:款)?(?:是|为|数额是?|金额是?)?(?:多少|几)|多少(?:的)?罚款|罚款(?:标准|幅度)|怎么罚|如何处罚|处多少")
 FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)?\s*[%％])[^，；。]{{0,14}}罚款"
                   rf"|罚款(?:{MONEY_AMOUNT.pattern})")
 PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任"

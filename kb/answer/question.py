@@ -38,16 +38,17 @@ QUESTION_WORDS = frozenset(
 # Nouns that are sums of money: "税额是多少", "加收多少滞纳金" ask for an amount as "补贴多少" does.
 MONEY_NOUNS = r"补贴|奖励|补助|投资|资金|费用|税额|滞纳金|价款|收费|保费|罚金|电价|价格"
 MONEY = re.compile(rf"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:{MONEY_NOUNS})(?:是|为|有|标准是)?多少"
-                   rf"|多少[^，。？?]{{0,4}}(?:{MONEY_NOUNS})|投资额|预算|罚(?:款)?(?:是|为)?(?:多少|几)|罚款(?:数额|金额)")
+                   rf"|多少[^，。？?]{{0,4}}(?:{MONEY_NOUNS})|投资额|预算|罚(?:款)?(?:是|为)?(?:多少|几)|多少(?:的)?罚款|罚款(?:数额|金额|标准|幅度)")
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
 BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 
 
 # A unit the question names ("多少万辆", "每公斤多少元", "多少Wh/kg") must be the unit of the answer's figure.
-# 个 is the all-purpose classifier ("多少个项目" is answered in 项), so it constrains nothing.
-UNIT_ASKED = re.compile(r"(?:多少|几)\s*(?:[万亿千百]?)(个月|个工作日|工作日|日|天|小时|辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成"
+# 个 is the all-purpose classifier ("多少个项目" is answered in 项), so it constrains nothing. "哪几件事" lists, it counts
+# nothing: 哪几/第几 are no figure.
+UNIT_ASKED = re.compile(r"(?:多少|(?<![哪第])几)\s*(?:[万亿千百]?)(个月|个工作日|工作日|日|天|小时|辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成"
                         r"|分|平方米|公里|千米|周岁|岁|人|名)"
-                        r"|(?:多少|几)\s*([a-z]+/[a-z]+)")
+                        r"|(?:多少|(?<![哪第])几)\s*([a-z]+/[a-z]+)")
 UNIT_SYNONYMS = {"天": ["日", "天", "个工作日", "工作日"], "日": ["日", "天", "个工作日", "工作日"],
                  "工作日": ["个工作日", "工作日"], "个月": ["个月", "月"], "度": ["千瓦时"], "成": ["%"], "gwh": ["GWh", "G瓦时"], "kwh": ["千瓦时"], "mpa": ["MPa"]}
 ASKS = re.compile(r"多少|几[个座家辆项万亿条种台根成]|哪|什么|谁|如何|怎么|怎样|是否|有没有")

@@ -29,6 +29,10 @@ def seg():
     ("虚构税每吨税额是多少？", "money", "每吨税额为十二元", "自收到之日起十五日内缴纳"),
     ("逾期缴纳的，按日加收多少滞纳金？", "money", "按日加收滞纳税款万分之五的滞纳金，计二十元", "处二千元罚款"),
     ("罚款是多少？", "fine", "处五元以上五十元以下罚款", "超过额定乘员百分之二十的"),
+    ("销售没有标识的翻新轮胎，规定了多少罚款？", "fine", "可以处五千元以上五万元以下的罚款", "责令限期改正"),
+    ("没买保险的，罚款标准是多少？", "fine", "并处保险费的二倍罚款", "扣留车辆至依照规定投保后"),
+    # a party named by its role answers "由谁" as a body does
+    ("虚构三轮车的包修责任由谁承担？", "who", "包修责任由销售者依法承担", "应当及时修理并保持车况良好"),
     # a count is not answered by the fine of the same article
     ("共享三轮车投放数量是多少？", "figure", "投放数量不超过三千辆", "可以并处二千元以上二万元以下罚款"),
     # a bound of one direction is not answered by a bound of the other
@@ -39,6 +43,12 @@ def test_a_clause_answers_only_with_what_is_asked(seg, question, kind, answers, 
     need = need_for(analyze(question, seg))
     assert need is not None and need.kind == kind
     assert need.search(answers) and not need.search(does_not_answer)
+
+
+def test_which_few_asks_for_a_list_not_a_count(seg):
+    q = analyze("销售者交车时要做到哪几件事？", seg)
+    assert q.units == [] and q.intent == "list"
+    assert analyze("要办几件事？", seg).units == ["件"]
 
 
 def test_a_year_or_body_inside_a_cited_title_does_not_count(seg):

@@ -135,3 +135,26 @@ def test_a_chapter_is_outlined_by_every_articles_opening_within_the_budget():
     assert len(whole_sentences) == 3  # the heading and two whole articles
     assert [q.text for q in openings[1:]] == [f"第{n}条 虚构事项{n}由虚构局负责办理" for n in "一二三四"]
     assert all(q.start == q.para.start for q in openings[1:])  # quotes point at the article's own text
+
+
+def test_sections_are_numbered_afresh_in_each_chapter():
+    rows = [("heading", ["第一章 甲"], "第一章 甲"),
+            ("heading", ["第一章 甲", "第一节 甲一"], "第一节 甲一"),
+            ("item", ["第一章 甲", "第一节 甲一", "第一条"], "第一条 虚构甲一的规定。"),
+            ("heading", ["第二章 乙"], "第二章 乙"),
+            ("heading", ["第二章 乙", "第一节 乙一"], "第一节 乙一"),
+            ("item", ["第二章 乙", "第一节 乙一", "第二条"], "第二条 虚构乙一的规定。"),
+            ("heading", ["第二章 乙", "第二节 乙二"], "第二节 乙二"),
+            ("item", ["第二章 乙", "第二节 乙二", "第三条"], "第三条 虚构乙二的规定。")]
+    paras, pos = [], 0
+    for i, (kind, section, text) in enumerate(rows):
+        paras.append(_para(i, kind, section, text, pos))
+        pos += len(text) + 1
+    index = AddressIndex({"d": paras})
+    first = index.find(Address("节", 1), None)
+    assert {sc.title for sc in first} == {"第一节 甲一", "第一节 乙一"}  # one per chapter, never merged
+    (chapter2,) = index.find(Address("章", 2), None)
+    assert [sc.title for sc in index.parts("d", "节", chapter2)] == ["第一节 乙一", "第二节 乙二"]
+    (inner,) = index.find(Address("节", 1), None, within=chapter2)
+    assert [p.text for p in inner.paragraphs][-1] == "第二条 虚构乙一的规定。"
+    assert [h.text for h in index.containers(paras[5], {"章", "节"})] == ["第二章 乙", "第一节 乙一"]

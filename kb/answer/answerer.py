@@ -18,7 +18,7 @@ from kb.answer.address import (
 )
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
-from kb.answer.enumeration import list_items
+from kb.answer.enumeration import lead_in, list_items
 from kb.answer.legal import article_of, commencement, delegation, penalty_citing
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
@@ -487,6 +487,13 @@ class Answerer:
             pool = [c for c in pool if need.search(c.sentence.text)
                     and (c.own >= floor
                          or (c is follower and self.coverage(q, best.sentence.text + c.sentence.text) >= floor))]
+            if not pool and (found := lead_in(best.para, self.data.paragraphs[best.para.doc_id])) \
+                    and need.search(found[1].text):
+                # the entry of a list answers with its lead-in: "有下列行为之一的，…并处一万元以上五万元以下罚款：
+                # （一）未取得…运输证…" — the fine of the lead-in is the fine of the entry
+                p, s = found
+                return Verdict(quotes=[Quote(p, s.start, s.end, s.text),
+                                       Quote(best.para, best.sentence.start, best.sentence.end, best.sentence.text)])
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
             if q.intent == "figure" or q.money or q.units:

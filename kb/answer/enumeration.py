@@ -6,11 +6,26 @@ import re
 
 from kb.answer.legal import ARTICLE_LABEL
 from kb.answer.verdict import Quote
-from kb.core.records import Paragraph
+from kb.core.records import Paragraph, Span
 from kb.core.text import clauses
 
 LIST_WORDS = re.compile(r"下列|以下|如下")  # "有下列情形之一的", "用于支持以下事项"
 ITEM_WHOLE = 80  # characters: an item this short is quoted whole, a longer one by its first clause
+
+
+def lead_in(item: Paragraph, paragraphs: list[Paragraph]) -> tuple[Paragraph, Span] | None:
+    """The sentence that introduces the list `item` is an entry of ("有下列行为之一的，…处一万元以上五万元以下罚款："):
+    what it says (the penalty, the relief, the duty) holds for every entry."""
+    if item.kind != "item" or len(item.section) < 2 or ARTICLE_LABEL.fullmatch(item.section[-1]):
+        return None
+    parent = item.section[:-1]
+    for p in reversed(paragraphs[:item.index]):
+        if p.section == parent and p.sentences:
+            s = p.sentences[-1]
+            return (p, s) if s.text.rstrip().endswith(("：", ":")) or LIST_WORDS.search(s.text) else None
+        if len(p.section) < len(parent) or p.section[:len(parent)] != parent:
+            return None
+    return None
 
 
 def list_items(first: Quote, paragraphs: list[Paragraph], list_question: bool, budget: int) -> list[Quote]:

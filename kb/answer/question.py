@@ -36,7 +36,7 @@ QUESTION_WORDS = frozenset(
     哪一年 哪年 多久 一下 介绍 说明 内容""".split()
 )
 # Nouns that are sums of money: "税额是多少", "加收多少滞纳金" ask for an amount as "补贴多少" does.
-MONEY_NOUNS = r"补贴|奖励|补助|投资|资金|费用|税额|滞纳金|价款|收费|保费|罚金|电价|价格"
+MONEY_NOUNS = r"补贴|奖励|补助|投资|资金|费用|税额|滞纳金|价款|收费|保费|罚金|电价|价格|起步价|运价|运费|车费"
 MONEY = re.compile(rf"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:{MONEY_NOUNS})(?:是|为|有|标准是)?多少"
                    rf"|多少[^，。？?]{{0,4}}(?:{MONEY_NOUNS})|投资额|预算|罚(?:款)?(?:是|为)?(?:多少|几)|多少(?:的)?罚款|罚款(?:数额|金额|标准|幅度)")
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.

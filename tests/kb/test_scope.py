@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kb.answer.address import AddressIndex, label_address, opening, outline, quote_scope
+from kb.answer.enumeration import lead_in
 from kb.answer.scope import Address, addresses, named_documents
 from kb.core.records import DocMeta, Paragraph, Span
 
@@ -158,3 +159,17 @@ def test_sections_are_numbered_afresh_in_each_chapter():
     (inner,) = index.find(Address("节", 1), None, within=chapter2)
     assert [p.text for p in inner.paragraphs][-1] == "第二条 虚构乙一的规定。"
     assert [h.text for h in index.containers(paras[5], {"章", "节"})] == ["第二章 乙", "第一节 乙一"]
+
+
+def test_a_list_entry_takes_what_its_lead_in_says():
+    rows = [("item", ["第一章 测试", "第九条"], "第九条 有下列行为之一的，由虚构局责令改正，处一千元以上五千元以下罚款："),
+            ("item", ["第一章 测试", "第九条", "（一）"], "（一）未取得虚构运输证从事经营的；"),
+            ("item", ["第一章 测试", "第九条", "（二）"], "（二）擅自转让虚构经营权的。"),
+            ("item", ["第一章 测试", "第十条"], "第十条 本条例自2099年1月1日起施行。")]
+    paras, pos = [], 0
+    for i, (kind, section, text) in enumerate(rows):
+        paras.append(_para(i, kind, section, text, pos))
+        pos += len(text) + 1
+    p, s = lead_in(paras[2], paras)
+    assert p is paras[0] and "一千元以上五千元以下罚款" in s.text
+    assert lead_in(paras[0], paras) is None and lead_in(paras[3], paras) is None  # articles are no list entries

@@ -181,7 +181,7 @@ class KnowledgeBase:
             return rec
         # A question that names a document ("道交法第九十条…", "《企业所得税法》…") is answered from that document.
         metas = {d: doc.meta for d, doc in data.documents.items() if docs is None or d in docs}
-        named = named_documents(q, metas) if len(metas) > 1 else []
+        named = named_documents(q, metas, {d: data.documents[d].text for d in metas}) if len(metas) > 1 else []
         if named:
             docs = frozenset(named)
         if docs is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import lru_cache
 
 from kb.core.figures import cn_to_int
@@ -60,9 +61,11 @@ def spells_title(fragment: str, title: str) -> bool:
     return _subsequence(unquote(compact(fragment)), unquote(compact(title)))
 
 
-def named_documents(question: str, docs: dict[str, DocMeta]) -> list[str]:
+def named_documents(question: str, docs: dict[str, DocMeta], texts: Mapping[str, str] | None = None) -> list[str]:
     """The doc_ids the question names, best first ([] when it names none). A name in 《》 must match a title;
-    otherwise the longest fragment of the question that is an in-order short form of a title wins."""
+    otherwise the longest fragment of the question that is an in-order short form of a title wins; failing that
+    (with `texts`), a short form with the document's own key word in it (三包规定 for a 规定 on 修理更换退货 that
+    says 三包 throughout)."""
     q = unquote(compact(question))
     titles = {d: unquote(compact(m.title)) for d, m in docs.items()}
     quoted = re.findall(r"《([^》]+)》", q)
@@ -89,7 +92,41 @@ def named_documents(question: str, docs: dict[str, DocMeta]) -> list[str]:
                     best = max(best, len(frag) / len(core) + (0.5 if frag in core else 0.0))
             if best >= MIN_SHARE:
                 scored[d] = best
+    if not scored and texts:
+        scored = _named_by_key_word(q, docs, texts)
     return [d for d, _ in sorted(scored.items(), key=lambda kv: -kv[1])]
+
+
+KEY_WORD_USES = 5  # times a document must use a word for the word to name it
+
+
+def _named_by_key_word(q: str, docs: dict[str, DocMeta], texts: Mapping[str, str]) -> dict[str, float]:
+    """"家用汽车三包规定": characters of a title in order (家用汽车…规定) around one word that is not in the title but
+    that the document itself uses throughout (三包)."""
+    scored: dict[str, float] = {}
+    for d, meta in docs.items():
+        core = unquote(compact(meta.title)).removeprefix(country())
+        genre = _genre(core)
+        if not genre or d not in texts:
+            continue
+        for m in re.finditer(re.escape(genre), q):
+            run = re.search(r"[\u4e00-\u9fff]{0,14}$", q[:m.start()]).group()
+            run = run[next((i for i, ch in enumerate(run) if ch in core), len(run)):]
+            # greedy in-order match against the title; what the title lacks must be one contiguous word
+            matched, pos, pieces = 0, 0, [""]
+            for ch in run:
+                k = core.find(ch, pos)
+                if k >= 0:
+                    matched, pos = matched + 1, k + 1
+                    if pieces[-1]:
+                        pieces.append("")
+                else:
+                    pieces[-1] += ch
+            words = [w for w in pieces if w]
+            if matched >= 4 and len(words) == 1 and 2 <= len(words[0]) <= 4 \
+                    and texts[d].count(words[0]) >= KEY_WORD_USES:
+                scored[d] = max(scored.get(d, 0.0), (matched + len(genre)) / len(core))
+    return scored
 
 
 @lru_cache(maxsize=1)

@@ -173,3 +173,12 @@ def test_a_list_entry_takes_what_its_lead_in_says():
     p, s = lead_in(paras[2], paras)
     assert p is paras[0] and "一千元以上五千元以下罚款" in s.text
     assert lead_in(paras[0], paras) is None and lead_in(paras[3], paras) is None  # articles are no list entries
+
+
+def test_a_document_named_by_its_own_key_word():
+    docs = dict(DOCS, cars=DocMeta(doc_id="cars", file="cars.md", title="虚构家用汽车产品修理更换退货责任规定"))
+    texts = {d: "" for d in docs} | {"cars": "虚构三包责任由销售者承担。" * 6}
+    assert named_documents("虚构家用汽车三包规定第五十条规定了什么？", docs, texts) == ["cars"]
+    assert named_documents("虚构家用汽车三包规定第五十条规定了什么？", docs) == []  # without the texts: unknown
+    assert named_documents("三包规定里谁承担责任？", docs, texts) == []  # too little of the title to name it
+    assert named_documents("虚构家用汽车保修规定是什么？", docs, texts) == []  # a word the document never uses

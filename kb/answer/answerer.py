@@ -120,7 +120,7 @@ class Answerer:
         # then extraction from the retrieved passages.
         verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or []) or self._computed(q, docs)
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
-                   or self._aspects(question, q, hits, q_vec, named or []) or self._extract(q, hits, q_vec))
+                   or self._aspects(question, q, hits, q_vec, named or [], docs) or self._extract(q, hits, q_vec))
         if not verdict.missing and (absent := self._absent_titles(question, verdict)):
             # "X法和《清洁生产促进法》有什么区别": a document the KB does not hold, and the answer never mentions,
             # cannot be compared with or quoted from — the nearest clauses are offered, not asserted
@@ -255,7 +255,7 @@ class Answerer:
 
     # --- multi-part questions: each part answered, each with its citation ---------------------------------
     def _aspects(self, question: str, q: Question, hits: list[tuple[Chunk, float]],
-                 q_vec: np.ndarray, named: list[str]) -> Verdict | None:
+                 q_vec: np.ndarray, named: list[str], docs: frozenset[str] | None = None) -> Verdict | None:
         """Answer the whole question, then each part the answer does not yet cover, each with its citation; a
         part the documents do not answer is named."""
         parts = split_aspects(question)
@@ -273,6 +273,14 @@ class Answerer:
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
             v = self._extract(qi, hits, q_vec)
+            if v.missing or self.coverage(qi, v.quotes[0].text) < self.p.part_coverage:
+                # the passages retrieved for the whole question are those of its dominant part: a part they do
+                # not answer well is looked up on its own, and its own answer kept if it says more of the part
+                retriever = self.retriever.restricted(docs) if docs is not None else self.retriever
+                alone = self._extract(qi, retriever.search(part, k=len(hits) or 10), retriever.query_vector(part))
+                if not alone.missing and (v.missing or self.coverage(qi, alone.quotes[0].text)
+                                          > self.coverage(qi, v.quotes[0].text)):
+                    v = alone
             if (need := need_for(qi)) and need.punishes and (v.missing or not any(need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
                 # ("违反本条例第十六条第二款规定…"); that article is the answer to this part.

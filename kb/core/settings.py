@@ -95,6 +95,7 @@ class AnswerSettings(BaseModel):
     article_budget: int = 300  # characters of an article quoted for "第N条规定了什么" (whole sentences)
     outline_budget: int = 240  # characters of article openings quoted for "第N章讲什么"
     outline_clause: int = 28  # an article's opening sentence is cut after the clause that reaches this (0: whole)
+    part_coverage: float = 0.5  # a part of a multi-part question answered below this is looked up on its own
     list_budget: int = 260  # characters of a list's items quoted after its lead-in
 
 

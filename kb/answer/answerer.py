@@ -65,6 +65,8 @@ NATIONAL = re.compile(r"我国|全国")
 PROVINCIAL = re.compile(r"全省|我省|省内|本省")
 
 
+# Question words that count or negate, never name what is asked about (第一次, 一次, 五万, 不到, 没到, 未满).
+NOT_TOPIC = re.compile(r"第?[零〇一二两三四五六七八九十百千万亿\d]+[次个万亿千百元年天日月岁辆]?$|[不没未][到满够足过]$")
 TITLE_ONLY = 12  # characters: a quote this short without the needed fact is a heading, not an answer
 ADDRESS_WORD = re.compile(r"第?[零〇一二两三四五六七八九十百千\d]*(?:条|章|节|部分)|专栏\d*")
 # Words that ask about an address as a whole ("讲的是什么", "主要内容"), not about something inside it.
@@ -508,7 +510,8 @@ class Answerer:
                 # A figure answers only if it is a figure of what is asked: a rare word of the question (加计扣除,
                 # 面积, 补贴) must be where the figure is, not just a figure of something else in the same law.
                 # (an everyday word counts where the documents' own word for it is: 上牌 where 登记 is)
-                rare = [t for t in q.terms if len(t) > 1 and self._is_specific(t)]
+                # (Counts and negations are no topic: "第一次", "五万", "不到", "没到" say how much or whether.)
+                rare = [t for t in q.terms if len(t) > 1 and self._is_specific(t) and not NOT_TOPIC.match(t)]
                 forms = [f for t in rare for f in [t, *expansions(t)]]
                 if rare:
                     pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]

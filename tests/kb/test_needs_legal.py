@@ -97,3 +97,10 @@ def test_drafting_conventions():
     assert s.text == "测试车辆的分类目录，由测试交通局规定。"
     p, s = commencement(LAW)
     assert "2099年3月1日" in s.text
+
+
+def test_counts_and_negations_are_no_topic_words():
+    from kb.answer.answerer import NOT_TOPIC
+
+    assert all(NOT_TOPIC.match(w) for w in ["第一次", "一次", "五万", "30", "不到", "没到", "未满"])
+    assert not any(NOT_TOPIC.match(w) for w in ["车速", "楼道", "货款", "一次性", "不到位", "万元户"])

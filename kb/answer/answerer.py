@@ -469,6 +469,10 @@ class Answerer:
             pool = [c for c in pool if place in c.para.text or place in c.context]
             if not pool:
                 return refuse(f"针对{place}{self._topic(q, '的具体规定', bare=True)}")
+        for name in q.names:  # an enterprise or brand the question names must be named where the answer is
+            pool = [c for c in pool if name in c.para.text or name in c.context]
+            if not pool:
+                return refuse(f"关于“{name}”的内容")
         if q.provincial:
             # A provincial question is not answered by a provincial document's statement about the whole country
             # (its national context); a national document's rule is the rule in every province.

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from kb.core.places import places_in
+from kb.core.places import organisations_in, places_in
 from kb.core.segment import Segmenter
 from kb.core.text import normalize
 from kb.core.timeexpr import YEAR, expand_years
@@ -97,6 +97,7 @@ class Question(BaseModel):
     intent: Intent
     years: list[str]
     places: list[str]
+    names: list[str] = []  # enterprises or brands it names (kb/data/organisations.txt)
     money: bool
     units: list[str]  # units the answer's figure must have
     provincial: bool  # the question is about the province (浙江/全省), not the country
@@ -126,7 +127,7 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
     terms = [t for t in dict.fromkeys(seg.tokens(topic))
              if t not in drop and not re.fullmatch(r"\d{1,3}", t) and (len(t) > 1 or t.isascii())]
     box = re.search(r"专栏\s*(\d+)", q)
-    return Question(text=q, intent=intent, years=years, places=named, money=bool(MONEY.search(q)),
+    return Question(text=q, intent=intent, years=years, places=named, names=organisations_in(q), money=bool(MONEY.search(q)),
                     units=units_asked(q, intent == "figure"), provincial=any(b in q for b in broad)
                     and not re.search(r"全国|我国|国家", q),
                     broad=intent in ("task", "general", "list", "yesno") or bool(TASK.search(q))

@@ -1,4 +1,5 @@
-"""Place names a question or clause may be limited to (kb/data/places.txt: the lexicon, with its origin noted)."""
+"""Place names a question or clause may be limited to (kb/data/places.txt), and enterprises or brands it may name
+(kb/data/organisations.txt): lexicons, each with its origin noted."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -20,4 +21,21 @@ def places_in(text: str) -> list[str]:
         if p in rest:
             found.append(p)
             rest = rest.replace(p, "")
+    return found
+
+
+@lru_cache(maxsize=1)
+def organisations() -> tuple[str, ...]:
+    lines = (DATA_DIR / "organisations.txt").read_text(encoding="utf-8").splitlines()
+    names = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def organisations_in(text: str) -> list[str]:
+    """The enterprises and brands named in `text` (longest names first, none counted twice)."""
+    found, rest = [], text
+    for o in organisations():
+        if o in rest:
+            found.append(o)
+            rest = rest.replace(o, "")
     return found

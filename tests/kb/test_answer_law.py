@@ -173,3 +173,8 @@ def test_a_document_the_kb_does_not_hold_is_not_compared_with(law_kb):
     rec = law_kb.ask("电动三轮车管理条例和《虚构摩托车管理条例》在登记条件上有什么区别？")
     assert rec.refused and "《虚构摩托车管理条例》" in rec.answer
     assert rec.related  # the nearest clauses of the document it does hold are still offered
+
+
+def test_an_enterprise_no_clause_names_is_refused(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例对比亚迪生产的电动三轮车登记有什么特别规定？")
+    assert rec.refused and "比亚迪" in rec.answer

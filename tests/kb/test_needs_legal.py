@@ -104,3 +104,8 @@ def test_counts_and_negations_are_no_topic_words():
 
     assert all(NOT_TOPIC.match(w) for w in ["第一次", "一次", "五万", "30", "不到", "没到", "未满"])
     assert not any(NOT_TOPIC.match(w) for w in ["车速", "楼道", "货款", "一次性", "不到位", "万元户"])
+
+
+def test_an_enterprise_the_question_names_is_found(seg):
+    assert analyze("规划对比亚迪在本省的项目有什么安排？", seg).names == ["比亚迪"]
+    assert analyze("规划对整车企业有什么安排？", seg).names == []

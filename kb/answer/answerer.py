@@ -19,7 +19,7 @@ from kb.answer.address import (
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import lead_in, list_items
-from kb.answer.legal import article_of, commencement, delegation, penalty_citing
+from kb.answer.legal import DELEGATION, article_of, commencement, delegation, penalty_citing
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
 from kb.answer.scope import addresses, named_documents, spells_title
@@ -548,7 +548,9 @@ class Answerer:
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         quotes = self._enumerate(q, quotes)
         # (not when the quote already states what is needed: "罚款标准是多少" answered by the fine itself)
-        if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and len(quotes) == 1 and not (
+        # (one quote, or a first quote that is itself the rule leaving the detail to another body)
+        if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and (
+                len(quotes) == 1 or DELEGATION.search(quotes[0].text)) and not (
                 need and need.search(quotes[0].text)) and (
                 deferred := delegation(self.data.paragraphs[quotes[0].para.doc_id], quotes[0].para,
                                        about=lambda text: self.coverage(q, text) >= self.coverage(q, quotes[0].text))):

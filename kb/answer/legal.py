@@ -17,7 +17,7 @@ DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办�
                         r"(?:规定|制定|确定|执行)|另行(?:规定|制定)|由[^，。；]{1,30}(?:根据|按照)[^，。；]{0,20}规定制定")
 # "…的名录及管理办法，由国务院…部门规定": a named list or rule is someone else's to make. It leaves *that* detail
 # out, so it counts only when it is about what the question asks (not another sentence of the same article).
-DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
+DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
 PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
 
 

@@ -81,8 +81,9 @@ class LibraryTab:
             return self._refreshed(_msg("请先选择要上传的文件。", ok=False))
         meta = {k: (v or "").strip() for (k, _), v in zip(META_FIELDS, values)} | {"level": level or ""}
         try:
+            # The app's own encoder: its full model loads at the first upload and stays for the next ones.
             m = add_document(self.kb.settings, path, name=path.name, meta=meta, replace=replace or None,
-                             progress=lambda f, msg: progress(f, desc=msg))
+                             progress=lambda f, msg: progress(f, desc=msg), embedder=self.kb.embedder)
         except LibraryError as e:
             return self._refreshed(_msg(f"未加入：{e}（文档库和索引均未改变）", ok=False))
         except Exception as e:  # the library rolled back; say so rather than show a stack trace
@@ -99,7 +100,8 @@ class LibraryTab:
         if not confirm:
             return self._refreshed(_msg("请勾选“确认删除”后再删除。", ok=False))
         try:
-            m = remove_document(self.kb.settings, doc_id, progress=lambda f, msg: progress(f, desc=msg))
+            m = remove_document(self.kb.settings, doc_id, progress=lambda f, msg: progress(f, desc=msg),
+                                embedder=self.kb.embedder)
         except LibraryError as e:
             return self._refreshed(_msg(f"未删除：{e}", ok=False))
         except Exception as e:

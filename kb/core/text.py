@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from kb.core.records import Span
 
@@ -20,6 +21,13 @@ _WS = re.compile(r"\s+")
 def normalize(text: str) -> str:
     """NFKC (full-width digits and letters → ASCII) and lower-cased Latin: the form terms are matched in.
     Length may change (NFKC), so offsets into it are not offsets into the original."""
+    # The answerer normalises the same sentences and headings for every candidate of every question: short texts
+    # are remembered (a bounded cache; whole documents are not kept).
+    return _normalize_short(text) if len(text) <= 512 else unicodedata.normalize("NFKC", text).lower()
+
+
+@lru_cache(maxsize=4096)
+def _normalize_short(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 

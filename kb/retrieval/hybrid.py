@@ -51,7 +51,8 @@ class HybridRetriever:
             return []
         k = min(depth or self.p.depth, len(self.data.chunks))
         mask = _chunk_mask(self.data, self.docs) if self.docs is not None else None
-        ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1, weight_mask=mask)
+        # n_threads=0: bm25s scores in this thread (any other value starts a thread pool for each question).
+        ids, scores = self.data.bm25.retrieve([tokens], k=k, show_progress=False, n_threads=0, weight_mask=mask)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
 
     def query_vector(self, question: str):

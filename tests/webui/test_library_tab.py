@@ -66,6 +66,24 @@ def test_an_uploaded_file_is_removed_once_used(lib_kb, tmp_path):
     assert outside.exists() and root.exists()
 
 
+def test_upload_and_delete_use_the_apps_encoder(lib_kb, tmp_path, monkeypatch):
+    """The app's encoder already holds the full model (it built the KB): an upload embeds with it instead of
+    loading the model again for every document."""
+    from kb.embed.encoder import Embedder
+
+    loads = []
+    real = Embedder.from_settings.__func__
+    monkeypatch.setattr(Embedder, "from_settings", classmethod(lambda cls, s: loads.append(s) or real(cls, s)))
+    tab = LibraryTab(lib_kb, Admin(USER, PASSWORD))
+    src = tmp_path / "encoder-check-2099.txt"
+    src.write_text(NEW_DOC.replace("77辆", "66辆").replace("2座", "3座"), encoding="utf-8")
+    msg, *_ = tab.upload(str(src), "", "", "", "", "", "", "", "", True)
+    assert "已加入" in msg and "encoder-check-2099" in lib_kb.documents
+    msg, *_ = tab.delete("encoder-check-2099", True, True)
+    assert "已删除" in msg and "encoder-check-2099" not in lib_kb.documents
+    assert loads == []
+
+
 def test_admin_is_off_without_credentials(lib_kb):
     tab = LibraryTab(lib_kb, Admin("", ""))
     ok, msg, _, ticket = tab.login("", "")

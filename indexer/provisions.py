@@ -88,7 +88,11 @@ LIST_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]$|^\d+[.�
 # Penalties, definitions and commencement are no one's support.
 NOT_SUPPORT_SECTION = re.compile(r"法律责任|罚则")
 NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|处以|吊销|没收|追究|给予处分|依法给予|责令|扣留|暂扣|拘留|本法所称|本条例所称|本办法所称|是指|起施行|"
-                         r"自[^，。；]*之日起施行|后的余额，?为")  # "…减除…后的余额，为应纳税额": a definition
+                         r"自[^，。；]*之日起施行|后的余额，?为"  # "…减除…后的余额，为应纳税额": a definition
+                         # A denial withholds support ("对…列入淘汰名录的…企业，金融机构不得提供任何形式的授信支持"), and a
+                         # sentence that only states an exception ("中小企业无法提供的商品和服务除外。") grants nothing.
+                         r"|(?:不得|不予)[^，。；]{0,6}(?:提供|给予|享受|安排)[^，。；]{0,10}(?:支持|授信|贷款|补贴|补助|优惠|资金)"
+                         r"|^[^，。；]*除外[。；]?$")
 # Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
 GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目", "参照适用", "提供指导")
 PERMITS = re.compile(r"可以[^，。；]{0,12}(?:出售|享受|利用|要求)")  # what a law lets an enterprise do
@@ -123,6 +127,21 @@ def is_legal(doc: Document, paragraphs: list[Paragraph]) -> bool:
 
 def _relief(text: str, tax: Taxonomy) -> list[str]:
     return [e.id for e in tax.support_types if e.relief and e.id in tag(text, [e])]
+
+
+def _support_verbs(text: str, tax: Taxonomy, verbs: tuple[str, ...] = SUPPORT_VERBS) -> list[str]:
+    """The verbs found outside the phrases the support types exclude for them: "应当…优先选择采用易回收…的材料" is a
+    designer's duty, not a preference (优先选择 is excluded from 优先/优惠); 支持 in "优先支持" still counts."""
+    excluded = [x for e in tax.support_types for x in e.exclude]
+    out = []
+    for v in verbs:
+        t = text
+        for x in excluded:
+            if v in x:
+                t = t.replace(x, "□" * len(x))
+        if v in t:
+            out.append(v)
+    return out
 
 
 def is_background(p: Paragraph) -> bool:
@@ -180,8 +199,8 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
           and not any(NOT_SUPPORT_SECTION.search(s) for s in p.section)]
 
     def grants(text: str, article_text: str) -> bool:
-        return bool(_relief(text, tax)) or any(v in text for v in SUPPORT_VERBS + GRANT_VERBS) or bool(PERMITS.search(text)) \
-            or _protects(text, article_text)
+        return bool(_relief(text, tax)) or bool(_support_verbs(text, tax, SUPPORT_VERBS + GRANT_VERBS)) \
+            or bool(PERMITS.search(text)) or _protects(text, article_text)
 
     by_article: dict[tuple[str, ...], list[Paragraph]] = {}
     for p in ps:
@@ -209,7 +228,7 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
                 continue
             scope = lead_in if item else ""
             support = _relief(quote, tax) or _relief(scope, tax) or _relief(art[-1] if art else "", tax) \
-                or (["鼓励/支持"] if any(v in quote for v in SUPPORT_VERBS) else []) \
+                or (["鼓励/支持"] if _support_verbs(quote, tax) else []) \
                 or list(tag(quote, tax.support_types)) or [tax.default_support_type]
             points_to = _pointer(quote)
             if points_to and "授权规定" not in support:
@@ -217,13 +236,15 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
             elif not points_to and "授权规定" in support:
                 support = [s for s in support if s != "授权规定"] or [tax.default_support_type]
             conditions = extract_conditions(quote)
+            granted = _support_verbs(quote, tax)
             out.append(Provision(
                 doc_id=doc.meta.doc_id, para_index=p.index, start=sp.start, end=sp.end, quote=quote,
                 section=p.section, lead=p.lead, targets=_targets(quote + scope, tax),
                 enterprises=[e for e in tax.enterprises if e in quote], segments=list(tag(quote, tax.segments)),
                 context_segments=[s for s in tag(scope, tax.segments) if s not in tag(quote, tax.segments)],
                 regions=places_in(quote, tax), support_types=support, conditions=conditions,
-                verbs=verbs_in(quote), genre=doc.meta.doc_type, lead_in=scope,
+                verbs=[v for v in verbs_in(quote) if v not in SUPPORT_VERBS or v in granted], genre=doc.meta.doc_type,
+                lead_in=scope,
                 classes=list(tag(quote + scope, tax.classes)), pointer=bool(points_to), points_to=points_to))
     return sorted(out, key=lambda x: x.start)
 

@@ -226,3 +226,16 @@ def test_duties_computations_and_paper_lists_are_not_relief(law_provisions):
     # one that protects an enterprise named after the prohibition is support
     law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020",
             "不得在约定的付款方式之外以承兑汇票等形式延长付款期限")
+
+
+def test_denials_exceptions_and_a_duty_to_prefer_are_not_support(law_provisions):
+    quotes = [p.quote for _, provs in law_provisions.values() for p in provs]
+    # a denial withholds support from the enterprises it names
+    assert not any("金融机构不得提供任何形式的授信支持" in q for q in quotes)
+    # a sentence that only states an exception grants nothing of its own
+    assert not any(q.strip() == "中小企业无法提供的商品和服务除外。" for q in quotes)
+    # "应当…优先选择采用…" is a designer's duty (优先选择 is excluded from 优先/优惠), not a preference for anyone
+    assert not any("优先选择采用易回收、易拆解" in q for q in quotes)
+    # a preference in force ("优先调度") and a protection ("不得再违法要求…") are still support
+    law_one(law_provisions, "zhejiang-renewable-energy-regulations-2021", "优先调度可再生能源发电")
+    law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020", "银行业金融机构不得再违法要求")

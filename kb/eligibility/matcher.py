@@ -154,6 +154,7 @@ class Facts:
     names: list[str] = field(default_factory=list)  # enterprises named in the plan that the profile's name contains
     needs: dict[str, str] = field(default_factory=dict)  # need id -> the profile words that state it
     classes: dict[str, str] = field(default_factory=dict)  # product class -> why ("产品“柴油集卡”含“集卡”")
+    class_values: dict[str, list[str]] = field(default_factory=dict)  # product class -> the profile values in it
     region: Region | None = None
     government: bool = False
     enterprise: bool | None = None  # None: the profile does not say
@@ -241,10 +242,17 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
     for fld, value in _values(p):
         if fld == "description":
             continue
+        # A class named only inside another class's longer term is not the value's: "报废机动车回收拆解企业" handles
+        # 报废机动车, it does not make 机动车.
+        terms = {c.id: find_terms(value, c) for c in tax.classes}
         for c in tax.classes:
+            if terms[c.id] and all(any(norm(t) in norm(u) and t != u for d, us in terms.items() if d != c.id
+                                       for u in us) for t in terms[c.id]):
+                continue
             why = _class_evidence(value, c, f, tax, product=fld == "products", whole=fld == "enterprise_type")
             if why:
                 f.classes.setdefault(c.id, f"{FIELD_LABELS[fld]}“{_short(value)}”{why}")
+                f.class_values.setdefault(c.id, []).append(norm(value))
     if p.name:
         f.names = [e for e in tax.enterprises if norm(e) in norm(p.name)]
     if p.region:
@@ -497,6 +505,7 @@ class _Indexed:
     lead_row: int | None = None  # a list item's lead-in sentence vector
     need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
     beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
+    class_words: dict[str, list[str]] = field(default_factory=dict)  # class -> the normalised words naming it here
 
 
 @dataclass
@@ -532,7 +541,8 @@ class Matcher:
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
                      spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
                      need_words=tag(p.quote, tax.needs),
-                     beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [])
+                     beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
+                     class_words={c: [norm(t) for t in ts] for c, ts in tag(p.quote + p.lead_in, tax.classes).items()})
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
         index_of = {(it.prov.doc_id, it.prov.quote): i for i, it in enumerate(self.items)}
@@ -564,7 +574,7 @@ class Matcher:
         self.needs_served = {n.id: n.serves for n in tax.needs}
 
     @classmethod
-    def from_kb(cls, kb, provisions: list[Provision] | None = None) -> "Matcher":
+    def from_kb(cls, kb, provisions: list[Provision] | None = None) -> Matcher:
         """From an open KnowledgeBase and its stored provisions (or those given)."""
         data = kb.data
         provisions = provisions if provisions is not None else data.provisions
@@ -718,6 +728,7 @@ class Matcher:
                 label = "企业类型" if v == p.enterprise_type else "产品"
                 f.classes.setdefault(cls, f"{label}“{_short(v)}”与“{words[best]}”语义最接近（e5 相似度"
                                           f"{sims[best]:.2f}），属于{cls}")
+                f.class_values.setdefault(cls, []).append(norm(v))
 
     def _semantic(self, p: Profile) -> np.ndarray | None:
         """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
@@ -867,9 +878,13 @@ class Matcher:
         if classes:
             score += w.product_class
             reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
-            if it.strong and not offered:  # "鼓励…发展可再生能源分布式发电系统" for a photovoltaic builder
+            # A clause that encourages the class by the profile's own word ("国家鼓励单位和个人安装和使用…太阳能光伏发电
+            # 系统" for a 光伏 builder) counts more; one that names it only by a broader word ("国家鼓励和推进废物回收体系
+            # 建设" for a lithium recycler: 废物) encourages a whole field, not this enterprise.
+            said = [c for c in classes if any(t in v for t in it.class_words.get(c, ()) for v in f.class_values.get(c, ()))]
+            if it.strong and not offered and said:
                 score += w.encouraged_class
-                reasons.append(f"条款鼓励或支持{classes[0]}")
+                reasons.append(f"条款鼓励或支持{said[0]}")
         elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
             score += w.class_mismatch  # "电动自行车…以旧换新" is not for a battery maker
         return score

@@ -42,7 +42,7 @@ MODIFIED = re.compile(rf"的([^，。；：、的“”]{{0,12}}?(?:{HEADS}))")
 CONDITION_CUES = re.compile(r"具备|符合|满足|有能力|有条件|参与|基础好|基础强|基础较好|丰富|潜力|条件优|优势|"
                             r"含量高|作用强|效益好|稳定|领先|先进水平|竞争力|影响力|引领性")
 # Where the modifier starts: after punctuation or after the verb/preposition that introduces the qualifying noun.
-LEFT_STOPS = re.compile(r".*(?:[，。；：（(]|重点支持|打造|支持|鼓励|引导|推动|推进一批|推进|引进|引育一批|引育|招引|培育|选择|"
+LEFT_STOPS = re.compile(r".*(?:^[（(][一二三四五六七八九十]+[）)]|[，。；：（(]|重点支持|打造|支持|鼓励|引导|推动|推进一批|推进|引进|引育一批|引育|招引|培育|选择|"
                         r"立足|优先在|一批|等|在|对|以|加强对)")
 ON_CONDITION = re.compile(r"在满足[^，。；]*?的条件下")
 PROVINCE_ONLY = re.compile(r"省内(?:[^，。；：、的和及]{0,14}?)企业")  # "省内整车企业": only enterprises in the province
@@ -95,11 +95,17 @@ NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|�
                          r"|^[^，。；]*除外[。；]?$")
 # Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
 GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目", "参照适用", "提供指导")
+# A power of an authority is no grant to anyone: "税务机关有权按照合理方法调整", "有权处理的部门应当…调查处理".
+AUTHORITY_POWER = re.compile(r"(?:机关|部门|人民政府|交通警察)[^，。；]{0,4}有权|有权处理")
 PERMITS = re.compile(r"可以[^，。；]{0,12}(?:出售|享受|利用|要求)")  # what a law lets an enterprise do
 # A clause that only empowers another body to set the relief: the phrase saying where it is to be set.
 POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|另行制定[^。；，]*|另行规定|由国务院[^。；，]{0,4}规定|"
                      r"国务院批准[^。；]*?的其他情形|(?:人民政府|有关部门)[^。；，]{0,12}可以(?:通过|安排)[^。；，]*|"
                      r"(?:有关部门|人民政府)[^。；，]{0,8}应当制定[^。；，]*(?:优惠政策|扶持政策)")
+# A law's clause that applies only "if X": "建设光伏或者光热发电项目利用太阳能的，可以…申请…补助", "中小企业的固定资产由于
+# 技术进步等原因，确需加速折旧的，可以…" (after the article's label; not a lead-in's "…的，准予扣除：").
+SUBJECT = re.compile(r"^(?:第[一二三四五六七八九十百零〇]+条\s*)?(?:但是，)?([^。；：]{4,80}?的)，")
+ITEM_CASE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。；：]{4,80}?的)[；。]$")
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
 LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
@@ -133,6 +139,7 @@ def _support_verbs(text: str, tax: Taxonomy, verbs: tuple[str, ...] = SUPPORT_VE
     """The verbs found outside the phrases the support types exclude for them: "应当…优先选择采用易回收…的材料" is a
     designer's duty, not a preference (优先选择 is excluded from 优先/优惠); 支持 in "优先支持" still counts."""
     excluded = [x for e in tax.support_types for x in e.exclude]
+    text = AUTHORITY_POWER.sub(lambda m: "□" * len(m.group(0)), text)
     out = []
     for v in verbs:
         t = text
@@ -236,6 +243,12 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
             elif not points_to and "授权规定" in support:
                 support = [s for s in support if s != "授权规定"] or [tax.default_support_type]
             conditions = extract_conditions(quote)
+            subject = SUBJECT.match(quote)
+            if item:  # "（二）机动车、铁路机车…流动污染源排放应税污染物的；": the case the lead-in's relief is for
+                subject = ITEM_CASE.match(quote.strip())
+            if subject and not LEAD_IN.search(quote.strip()) \
+                    and not any(subject.group(1) in c or c in subject.group(1) for c in conditions):
+                conditions.insert(0, subject.group(1))
             granted = _support_verbs(quote, tax)
             out.append(Provision(
                 doc_id=doc.meta.doc_id, para_index=p.index, start=sp.start, end=sp.end, quote=quote,

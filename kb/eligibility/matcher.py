@@ -367,14 +367,25 @@ class CondSpec:
     activities: list[str]
     province: bool  # "省内…": only enterprises in Zhejiang
     uncheckable: str  # e.g. "具备国际竞争力"; "" when every requirement is checkable
+    classes: list[str] = field(default_factory=list)  # product classes, alternatives ("机动车、…非道路移动机械…的")
+    own: bool = False  # a law's clause applies only in this case ("X的，可以…", a list item): who or what it is for
 
     @property
     def specific(self) -> bool:
         """Asks more than "an enterprise in the province"."""
-        return bool(self.qualifications or self.segments or self.activities or set(self.actors) - {"企业", "地方政府"})
+        return bool(self.qualifications or self.segments or self.activities or self.classes
+                    or set(self.actors) - {"企业", "地方政府"})
+
+    @property
+    def decisive(self) -> bool:
+        """Met, it makes the clause the profile's: a specific condition; for a law's own case, what kind of product,
+        title or operator it names (its activity, "企业生产的机动车型", is often someone else's)."""
+        if self.own:
+            return bool(self.qualifications or self.classes or set(self.actors) - {"企业", "地方政府"})
+        return self.specific
 
 
-def analyse(cond: str, tax: Taxonomy) -> CondSpec:
+def analyse(cond: str, tax: Taxonomy, own: bool = False) -> CondSpec:
     if cond.endswith(PLACE_HEADS):
         # about the place or project itself ("产业基础好、氢气资源丰富…的地区"), not about the enterprise's segments
         return CondSpec(text=cond, qualifications=[], actors=[], segments=[], activities=[], province=False,
@@ -395,7 +406,7 @@ def analyse(cond: str, tax: Taxonomy) -> CondSpec:
     m = UNCHECKABLE.search(rest)
     return CondSpec(text=cond, qualifications=found["qualifications"], actors=actors, segments=found["segments"],
                     activities=found["activities"], province="省内" in cond,
-                    uncheckable=_clean(rest) if m else "")
+                    uncheckable=_clean(rest) if m else "", classes=list(tag(cond, tax.classes)), own=own)
 
 
 def judge(c: CondSpec, p: Profile, f: Facts) -> Condition:
@@ -446,6 +457,15 @@ def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
             parts.append(("unmet", "所填业务活动不含" + "、".join(c.activities)))
         else:
             parts.append(("unknown", "档案未填业务活动"))
+    if c.classes:  # alternatives ("机动车、铁路机车、非道路移动机械…排放应税污染物的"): one is enough
+        hit = [x for x in c.classes if x in f.classes]
+        if hit:
+            parts.append(("met", f"档案的产品属于{hit[0]}"))
+        elif p.products or f.classes:
+            parts.append(("unmet", "档案的产品不属于" + "、".join(c.classes)))
+            hard = hard or c.own  # "拆解的报废机动车…零部件…可以出售" is for whoever handles 报废机动车
+        else:
+            parts.append(("unknown", "档案未说明产品类别"))
     if c.province:
         parts.append(_in_province(f))
         hard = hard or parts[-1][0] == "unmet"
@@ -456,6 +476,15 @@ def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
         basis = ("条件针对地区、平台或项目本身，需对照实际情况" if c.text.endswith(PLACE_HEADS)
                  else "条件无法从档案判断，以实施细则为准")
     return Condition(text=c.text, status=status, basis=basis), hard and status == "unmet"
+
+
+# A law's clause opens with its article label or a list item's number before the case it applies to.
+OPENING = re.compile(r"^\s*(?:第[一二三四五六七八九十百零〇]+条\s*|[（(][一二三四五六七八九十]+[）)]\s*)?(?:但是，)?")
+
+
+def _is_own(cond: str, prov: Provision) -> bool:
+    """Whether a condition is the case a law's clause applies to: its opening words ("X的，…", a list item)."""
+    return bool(prov.genre) and prov.genre != "规划" and prov.quote[OPENING.match(prov.quote).end():].startswith(cond)
 
 
 def evaluate(cond: str, p: Profile, f: Facts, tax: Taxonomy) -> Condition:
@@ -537,7 +566,8 @@ class Matcher:
         self.items = [
             _Indexed(prov=p, row=sentence_rows.get((p.doc_id, p.start)), norm_quote=norm(p.quote),
                      activities=tag(p.quote, tax.activities), qualifications=self._quals(p.quote),
-                     cities=self._cities(p.regions), conditions=[analyse(c, tax) for c in p.conditions],
+                     cities=self._cities(p.regions),
+                     conditions=[analyse(c, tax, own=_is_own(c, p)) for c in p.conditions],
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
                      spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
                      need_words=tag(p.quote, tax.needs),
@@ -826,7 +856,7 @@ class Matcher:
         if prov.lead_in:  # the list item is relief only as its lead-in says ("企业的下列支出，可以…加计扣除：")
             conditions.insert(0, Condition(text=prov.lead_in.strip(), status="unknown",
                                            basis="本项适用于引导语所述情形，须同时符合引导语的条件"))
-        met = [c for c, spec in zip(conditions, it.conditions) if c.status == "met" and spec.specific]
+        met = [c for (c, _), spec in zip(judged, it.conditions) if c.status == "met" and spec.decisive]
         if met:
             score += w.condition_met
             reasons.append(f"满足条款条件“{met[0].text}”（{met[0].basis}）")

@@ -239,3 +239,22 @@ def test_denials_exceptions_and_a_duty_to_prefer_are_not_support(law_provisions)
     # a preference in force ("优先调度") and a protection ("不得再违法要求…") are still support
     law_one(law_provisions, "zhejiang-renewable-energy-regulations-2021", "优先调度可再生能源发电")
     law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020", "银行业金融机构不得再违法要求")
+
+
+def test_a_law_clause_states_the_case_it_applies_to_as_its_condition(law_provisions):
+    pv = law_one(law_provisions, "zhejiang-renewable-energy-regulations-2021", "光伏或者光热发电项目利用太阳能的")
+    assert pv.conditions[0] == "建设光伏或者光热发电项目利用太阳能的"
+    item = law_one(law_provisions, "environmental-protection-tax-law-2018", "非道路移动机械")
+    assert item.conditions[0] == "机动车、铁路机车、非道路移动机械、船舶和航空器等流动污染源排放应税污染物的"
+    # an item's own number is no part of a condition
+    assert law_one(law_provisions, "enterprise-income-tax-law-2018", "符合条件的居民企业之间").conditions == [
+        "符合条件的居民企业"]
+    for doc, provs in law_provisions.values():
+        assert all(c in p.quote for p in provs for c in p.conditions)
+
+
+def test_an_authoritys_power_is_no_grant(law_provisions):
+    quotes = [p.quote for _, provs in law_provisions.values() for p in provs]
+    assert not any("税务机关有权按照合理方法调整" in q for q in quotes)
+    assert not any("有权处理的部门应当及时依法调查处理" in q for q in quotes)
+    law_one(law_provisions, "sme-promotion-law-2017", "中小企业有权要求拖欠方支付拖欠款")  # an enterprise's right is

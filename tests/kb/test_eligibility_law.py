@@ -50,3 +50,28 @@ def test_an_encouragement_counts_only_for_the_class_it_names_by_the_profiles_wor
     waste = scored(law_matcher, {"enterprise_type": "资源综合利用企业", "products": ["电池级碳酸锂"]},
                    "国家鼓励和推进废物回收体系建设")
     assert waste is None or not any(r.startswith("条款鼓励或支持") for r in waste.reasons)
+
+
+def test_the_case_a_law_clause_applies_to_is_judged_against_the_profile():
+    from kb.eligibility.matcher import analyse, judge
+
+    tax = load_taxonomy()
+    case = analyse("机动车、铁路机车、非道路移动机械、船舶和航空器等流动污染源排放应税污染物的", tax, own=True)
+    fleet = Profile(enterprise_type="物流运输企业", products=["纯电动轻型厢式物流车"])
+    assert judge(case, fleet, understand(fleet, tax)).status == "met"
+    cells = Profile(enterprise_type="电池企业", products=["磷酸铁锂动力电芯"])
+    c = judge(case, cells, understand(cells, tax))
+    assert c.status == "unmet" and "不属于" in c.basis
+    silent = Profile(description="想了解环保税")
+    assert judge(case, silent, understand(silent, tax)).status == "unknown"
+
+
+def test_a_clause_for_another_class_ranks_below_the_one_for_the_profiles(law_matcher):
+    """The environmental-tax exemption for mobile sources is the fleet's case and not a battery maker's."""
+    needle = "流动污染源排放应税污染物的"
+    fleet = scored(law_matcher, {"enterprise_type": "物流运输企业", "products": ["纯电动轻型厢式物流车"],
+                                 "needs": ["税收"]}, needle)
+    cells = scored(law_matcher, {"enterprise_type": "电池企业", "products": ["磷酸铁锂动力电芯"],
+                                 "needs": ["税收"]}, needle)
+    assert fleet is not None and any(c.status == "met" and needle in c.text for c in fleet.conditions)
+    assert cells is None or cells.score < fleet.score

@@ -27,6 +27,15 @@ from kb.core.taxonomy import (
     tag,
 )
 from kb.core.timeexpr import PERIOD_NAME, YEAR_NUMBER
+from kb.eligibility.thresholds import (
+    Amount,
+    Threshold,
+    compare,
+    describe,
+    load_measures,
+    profile_figures,
+    thresholds,
+)
 
 NOTE = "本规划为方向性支持，具体申报条件以实施细则为准。"
 # What a match from each genre is, honestly: a plan directs, a law or regulation states the rule but its application
@@ -155,6 +164,7 @@ class Facts:
     needs: dict[str, str] = field(default_factory=dict)  # need id -> the profile words that state it
     classes: dict[str, str] = field(default_factory=dict)  # product class -> why ("产品“柴油集卡”含“集卡”")
     class_values: dict[str, list[str]] = field(default_factory=dict)  # product class -> the profile values in it
+    figures: dict[str, Amount] = field(default_factory=dict)  # measure -> the figure the profile states (六十来个人)
     region: Region | None = None
     government: bool = False
     enterprise: bool | None = None  # None: the profile does not say
@@ -253,6 +263,8 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
             if why:
                 f.classes.setdefault(c.id, f"{FIELD_LABELS[fld]}“{_short(value)}”{why}")
                 f.class_values.setdefault(c.id, []).append(norm(value))
+    # Figures as the profile states them (the description, or an activity such as "年营收5亿元"), for thresholds.
+    f.figures = profile_figures("；".join([*p.activities, *p.qualifications, p.description or ""]))
     if p.name:
         f.names = [e for e in tax.enterprises if norm(e) in norm(p.name)]
     if p.region:
@@ -487,6 +499,13 @@ def _is_own(cond: str, prov: Provision) -> bool:
     return bool(prov.genre) and prov.genre != "规划" and prov.quote[OPENING.match(prov.quote).end():].startswith(cond)
 
 
+def _figure_condition(t: Threshold, f: Facts) -> Condition:
+    amount = f.figures.get(t.measure)
+    unit = next((m.unit for m in load_measures() if m.id == t.measure), "")
+    status = compare(t, amount) if amount else "unknown"
+    return Condition(text=t.text, status=status, basis=describe(t, amount, unit))
+
+
 def evaluate(cond: str, p: Profile, f: Facts, tax: Taxonomy) -> Condition:
     return judge(analyse(cond, tax), p, f)
 
@@ -535,6 +554,7 @@ class _Indexed:
     need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
     beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
     class_words: dict[str, list[str]] = field(default_factory=dict)  # class -> the normalised words naming it here
+    thresholds: list[Threshold] = field(default_factory=list)  # numeric conditions ("从业人数不超过300人")
 
 
 @dataclass
@@ -572,7 +592,8 @@ class Matcher:
                      spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
                      need_words=tag(p.quote, tax.needs),
                      beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
-                     class_words={c: [norm(t) for t in ts] for c, ts in tag(p.quote + p.lead_in, tax.classes).items()})
+                     class_words={c: [norm(t) for t in ts] for c, ts in tag(p.quote + p.lead_in, tax.classes).items()},
+                     thresholds=thresholds(p.quote))
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
         index_of = {(it.prov.doc_id, it.prov.quote): i for i, it in enumerate(self.items)}
@@ -857,10 +878,15 @@ class Matcher:
             conditions.insert(0, Condition(text=prov.lead_in.strip(), status="unknown",
                                            basis="本项适用于引导语所述情形，须同时符合引导语的条件"))
         met = [c for (c, _), spec in zip(judged, it.conditions) if c.status == "met" and spec.decisive]
+        # Thresholds (从业人数不超过300人, 浓度值低于…标准百分之三十) against the figures the profile states: a figure on
+        # the wrong side is a hard condition; none stated, unknown.
+        figures = [_figure_condition(t, f) for t in it.thresholds]
+        conditions += figures
+        met += [c for c in figures if c.status == "met"]
         if met:
             score += w.condition_met
             reasons.append(f"满足条款条件“{met[0].text}”（{met[0].basis}）")
-        if any(hard for _, hard in judged):
+        if any(hard for _, hard in judged) or any(c.status == "unmet" for c in figures):
             score += w.condition_unmet
         if reasons and it.strong:
             score += w.support_verb

@@ -165,6 +165,7 @@ class EligibilitySettings(BaseModel):
     min_relative_needs: float = 0.6  # the same when the profile states what support it wants: the best matches
     # answer it, and a match far below them offers something else
     per_paragraph: int = 3  # at most this many sentences of one paragraph, so the top k spans more provisions
+    encode_cache: int = 512  # query vectors of profile texts and product names kept per loaded KB
 
 
 class LoginSettings(BaseModel):

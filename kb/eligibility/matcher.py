@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -578,6 +580,8 @@ class Matcher:
         self._anchor_words: list[str] = []
         self._anchor_labels: list[str | None] = []
         self._anchor_vectors: np.ndarray | None = None
+        self._encoded: OrderedDict[str, np.ndarray] = OrderedDict()  # query text -> vector, most recent last
+        self._encoded_lock = threading.Lock()
         self.w = w = settings or EligibilitySettings()
         self.titles = titles
         self.documents = documents or {}  # doc_id -> (level, doc_type)
@@ -623,6 +627,22 @@ class Matcher:
         self.support_rarity = _rarity([it.prov.support_types for it in self.items])
         self.needs = {a.id: a.support for a in tax.activities if a.support}
         self.needs_served = {n.id: n.serves for n in tax.needs}
+        # Which provisions each fact of a profile can give evidence on: a profile's candidates are the union over its
+        # facts (plus the semantically close ones), so the ~60% of provisions without any evidence are not scored.
+        self._index: dict[tuple[str, str], set[int]] = {}
+        for i, it in enumerate(self.items):
+            prov = it.prov
+            keys = [("segment", x) for x in [*prov.segments, *prov.context_segments]]
+            keys += [("actor", x) for x in prov.targets] + [("qualification", x) for x in it.qualifications]
+            keys += [("activity", x) for x in it.activities] + [("support", x) for x in prov.support_types]
+            keys += [("class", x) for x in prov.classes] + [("enterprise", x) for x in prov.enterprises]
+            keys += [("need", x) for x in it.need_words]
+            if prov.regions:
+                keys.append(("region", ""))
+            if it.conditions or it.thresholds:
+                keys.append(("conditions", ""))
+            for key in keys:
+                self._index.setdefault(key, set()).add(i)
 
     @classmethod
     def from_kb(cls, kb, provisions: list[Provision] | None = None) -> Matcher:
@@ -669,23 +689,31 @@ class Matcher:
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
         f = understand(p, self.tax, self.w.description_factor)
-        self.classes_by_similarity(p, f)
+        text, todo = self.profile_text(p), self.unplaced(p, f)
+        vectors = self.encode([*([text] if text else []), *todo])
+        self.classes_by_similarity(p, f, vectors)
         warnings = check_profile(p, f, self.tax)
         if p.model_extra:
             warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
                             "products、activities、qualifications、needs、description）。")
         if not p.has_content() and not f.names:
             warnings.append(EMPTY_PROFILE)
-        sem = self._semantic(p)
-        scored = []
+        sem = self._semantic(vectors.get(text))
+        similar = {}
         for i, it in enumerate(self.items):
-            if allowed_docs is not None and it.prov.doc_id not in allowed_docs:
-                continue
-            sc = self._field_score(i, it, p, f)
             if sem is not None and it.row is not None:
                 s = float(sem[it.row])
                 if it.lead_row is not None:  # "（二）机动车…排放应税污染物的；" means little without "暂予免征环境保护税"
                     s = max(s, (1 - self.w.lead_in_share) * s + self.w.lead_in_share * float(sem[it.lead_row]))
+                similar[i] = s
+        scored = []
+        for i in sorted(self._candidates(f, {i for i, s in similar.items() if s >= 0.5})):
+            it = self.items[i]
+            if allowed_docs is not None and it.prov.doc_id not in allowed_docs:
+                continue
+            sc = self._field_score(i, it, p, f)
+            if i in similar:
+                s = similar[i]
                 law = bool(it.prov.genre) and it.prov.genre != "规划"
                 sc.score += (self.w.semantic_law if law else self.w.semantic) * s
                 if s >= 0.5:
@@ -719,6 +747,27 @@ class Matcher:
             warnings.append("未找到与档案相符的条款，请补充产品、业务活动或企业简介。")
         return EligibilityResult(matches=matches, note=overall_note(matches), warnings=warnings,
                                  recognized=_recognized(f), latency_ms=_ms(t0))
+
+    def _candidates(self, f: Facts, similar: set[int]) -> set[int]:
+        """The provisions on which the profile's facts can give evidence (a reason), and those semantically close:
+        the others would score nothing to show and are left out before scoring. A sentence whose article's opening
+        is a candidate is one too (it may follow that opening)."""
+        keys = [("segment", x) for x in f.segments] + [("actor", x) for x in f.actors]
+        keys += [("qualification", x) for x in f.qualifications]
+        keys += [("qualification", "~" + x) for x in f.related_qualifications]
+        keys += [("activity", x) for x in f.activities] + [("support", self.needs[a]) for a in f.activities
+                                                           if a in self.needs]
+        keys += [("support", x) for n in f.needs for x in self.needs_served[n]] + [("need", n) for n in f.needs]
+        keys += [("class", x) for x in f.classes] + [("enterprise", x) for x in f.names] + [("conditions", "")]
+        if f.region and f.region.place and f.region.kind != "outside":
+            keys.append(("region", ""))
+        out = set(similar)
+        for key in keys:
+            out |= self._index.get(key, set())
+        if f.terms:
+            out |= {i for i, it in enumerate(self.items) if any(t in it.norm_quote for t in f.terms)}
+        out |= {i for i, j in self.opener_of.items() if j in out}
+        return out
 
     def _lead_ins_follow_items(self, scored: list[_Scored]) -> None:
         """A lead-in ("企业的下列所得，可以免征、减征企业所得税：") relieves only through its items: it ranks just after
@@ -759,20 +808,47 @@ class Matcher:
             self._anchor_vectors = np.asarray(self.embed_queries(self._anchor_words), dtype=np.float32)
         return self._anchor_words, self._anchor_labels, self._anchor_vectors
 
-    def classes_by_similarity(self, p: Profile, f: Facts) -> None:
+    def unplaced(self, p: Profile, f: Facts) -> list[str]:
+        """The type and products that neither a segment nor a class's words place: compared with the taxonomy's
+        words by e5 (classes_by_similarity)."""
+        if not self.tax.classes:
+            return []
+        # An enterprise type that names a kind of operator ("民营中小企业", "地方政府") says who, not what it makes.
+        typ = p.enterprise_type if p.enterprise_type and not (set(tag(p.enterprise_type, self.tax.actors)) - {"企业"}
+                                                              or f.government) else None
+        return [v for v in ([typ] if typ else []) + p.products
+                if not tag(v, self.tax.segments)
+                and not any(_class_evidence(v, c, f, self.tax, product=v in p.products, whole=v == p.enterprise_type)
+                            for c in self.tax.classes)]
+
+    def encode(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Query vectors of `texts`, those not cached in one batch (the encoder reads its weights once per call, so a
+        profile's text and its products cost one call); the last `encode_cache` texts are kept per KB."""
+        with self._encoded_lock:  # the web app matches profiles in several threads
+            out = {t: self._encoded[t] for t in texts if t in self._encoded}
+        todo = list(dict.fromkeys(t for t in texts if t not in out))
+        if todo:
+            out.update(zip(todo, np.asarray(self.embed_queries(todo), dtype=np.float32)))
+        with self._encoded_lock:
+            for t in dict.fromkeys(texts):
+                self._encoded[t] = out[t]
+                self._encoded.move_to_end(t)
+            while len(self._encoded) > self.w.encode_cache:
+                self._encoded.popitem(last=False)
+        return out
+
+    def classes_by_similarity(self, p: Profile, f: Facts, vectors: dict[str, np.ndarray] | None = None) -> None:
         """Item 3 of issue 14: a product the taxonomy's words do not place ("柴油叉车和正面吊", "硫酸镍") takes the
         class of the nearest taxonomy word by e5 similarity, when that word is close enough and belongs to a class
-        the texts name; the nearest word is the reason shown. Products already placed by a segment are left."""
-        if not self.tax.classes:
-            return
-        todo = [v for v in ([p.enterprise_type] if p.enterprise_type else []) + p.products
-                if not tag(v, self.tax.segments) and not any(_class_evidence(v, c, f, self.tax, product=v in p.products, whole=v == p.enterprise_type)
-                                                              for c in self.tax.classes)]
+        the texts name; the nearest word is the reason shown. Products already placed by a segment are left.
+        `vectors`: the products' query vectors when already encoded."""
+        todo = self.unplaced(p, f)
         if not todo:
             return
-        words, labels, vectors = self._anchors()
+        given = vectors or self.encode(todo)
+        words, labels, anchors = self._anchors()
         for v in todo:
-            sims = vectors @ np.asarray(self.embed_query(v), dtype=np.float32)
+            sims = anchors @ given[v]
             best = int(np.argmax(sims))
             cls = labels[best]
             if cls and sims[best] >= self.w.class_similarity:
@@ -781,13 +857,17 @@ class Matcher:
                                           f"{sims[best]:.2f}），属于{cls}")
                 f.class_values.setdefault(cls, []).append(norm(v))
 
-    def _semantic(self, p: Profile) -> np.ndarray | None:
+    @staticmethod
+    def profile_text(p: Profile) -> str:
+        """What the profile's e5 similarity is computed from: every field but the name and the region."""
+        return "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
+                                     "、".join(p.qualifications), "、".join(p.needs), p.description] if x)[:500]
+
+    def _semantic(self, query: np.ndarray | None) -> np.ndarray | None:
         """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
-        text = "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
-                                     "、".join(p.qualifications), "、".join(p.needs), p.description] if x)
-        if not text or not len(self.rows):
+        if query is None or not len(self.rows):
             return None
-        sims = self.vectors @ np.asarray(self.embed_query(text[:500]), dtype=np.float32)
+        sims = self.vectors @ query
         ref = sims[self.rows]
         lo, hi = float(np.median(ref)), float(ref.max())
         return np.clip((sims - lo) / max(hi - lo, 1e-6), 0.0, 1.0)

@@ -2,6 +2,7 @@
 with the real query encoder for products the taxonomy's words do not place."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +18,31 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def law_matcher() -> Matcher:
+def law_inputs():
     from kb.embed import NanoQueries
 
     docs = load_corpus(REPO / "eval" / "corpus")
-    provisions = [p for d in docs for p in extract_provisions(d, parse(d))]
-    q = NanoQueries()
+    return docs, [p for d in docs for p in extract_provisions(d, parse(d))], NanoQueries()
+
+
+def new_matcher(law_inputs) -> Matcher:
+    docs, provisions, q = law_inputs
     return Matcher(provisions, {d.meta.doc_id: d.meta.title for d in docs}, q.embed_query,
                    np.zeros((0, q.dim), np.float32), {},
                    documents={d.meta.doc_id: (d.meta.level, d.meta.doc_type) for d in docs},
                    embed_queries=q.embed_queries)
+
+
+@pytest.fixture(scope="module")
+def law_matcher(law_inputs) -> Matcher:
+    return new_matcher(law_inputs)
+
+
+@pytest.fixture(scope="module")
+def law_matcher_warm(law_matcher) -> Matcher:
+    """With the taxonomy's words embedded (seconds on a quiet machine): for products they do not place."""
+    law_matcher.warm_up()
+    return law_matcher
 
 
 def scored(m: Matcher, profile: dict, needle: str):
@@ -75,3 +91,38 @@ def test_a_clause_for_another_class_ranks_below_the_one_for_the_profiles(law_mat
                                  "needs": ["税收"]}, needle)
     assert fleet is not None and any(c.status == "met" and needle in c.text for c in fleet.conditions)
     assert cells is None or cells.score < fleet.score
+
+
+PROFILES = [
+    {"enterprise_type": "物流运输企业", "products": ["纯电动轻型厢式物流车"], "needs": ["税收", "运营"]},
+    {"enterprise_type": "民营中小企业", "region": "台州市温岭市", "activities": ["融资"],
+     "description": "想拿应收账款做抵押贷款"},
+    {"enterprise_type": "资源综合利用企业", "products": ["电池级碳酸锂", "硫酸镍"], "qualifications": ["高新技术企业"]},
+    {"enterprise_type": "地方政府", "region": "湖州市"},
+    {"products": ["纯电动重卡"], "description": "一千多名职工"},
+]
+
+
+def test_only_provisions_a_fact_can_reach_are_scored_and_nothing_changes(law_matcher):
+    """The candidate index is exact: scoring every provision gives the same matches, scores and reasons."""
+    everything = copy.copy(law_matcher)
+    everything._candidates = lambda f, similar: set(range(len(everything.items)))
+    for profile in PROFILES:
+        fast, full = law_matcher.match(profile, k=50), everything.match(profile, k=50)
+        assert [(m.quote, m.score, m.reasons) for m in fast.matches] == \
+               [(m.quote, m.score, m.reasons) for m in full.matches]
+
+
+def test_a_profiles_text_and_unplaced_products_are_encoded_in_one_call_and_kept(law_matcher_warm):
+    law_matcher = law_matcher_warm
+    calls = []
+    real = law_matcher.embed_queries
+    law_matcher.embed_queries = lambda texts: calls.append(list(texts)) or real(texts)
+    try:
+        profile = {"enterprise_type": "港口装卸企业", "products": ["正面吊"], "description": "想换电动的"}
+        law_matcher.match(profile)
+        assert len(calls) == 1 and len(calls[0]) >= 2  # the profile's text and its unplaced products together
+        law_matcher.match(profile)
+        assert len(calls) == 1  # kept for the next request on this KB
+    finally:
+        law_matcher.embed_queries = real

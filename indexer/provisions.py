@@ -19,6 +19,7 @@ from kb.core.taxonomy import (
     load_taxonomy,
     places_in,
     tag,
+    tag_outermost,
 )
 
 # Sections that describe the past or the principles, not what will be supported.
@@ -258,7 +259,7 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
                 regions=places_in(quote, tax), support_types=support, conditions=conditions,
                 verbs=[v for v in verbs_in(quote) if v not in SUPPORT_VERBS or v in granted], genre=doc.meta.doc_type,
                 lead_in=scope,
-                classes=list(tag(quote + scope, tax.classes)), pointer=bool(points_to), points_to=points_to))
+                classes=list(tag_outermost(quote + scope, tax.classes)), pointer=bool(points_to), points_to=points_to))
     return sorted(out, key=lambda x: x.start)
 
 

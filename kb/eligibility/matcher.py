@@ -27,6 +27,7 @@ from kb.core.taxonomy import (
     norm,
     places_in,
     tag,
+    tag_outermost,
 )
 from kb.core.timeexpr import PERIOD_NAME, YEAR_NUMBER
 from kb.eligibility.thresholds import (
@@ -256,10 +257,9 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
             continue
         # A class named only inside another class's longer term is not the value's: "报废机动车回收拆解企业" handles
         # 报废机动车, it does not make 机动车.
-        terms = {c.id: find_terms(value, c) for c in tax.classes}
+        named, outermost = tag(value, tax.classes), tag_outermost(value, tax.classes)
         for c in tax.classes:
-            if terms[c.id] and all(any(norm(t) in norm(u) and t != u for d, us in terms.items() if d != c.id
-                                       for u in us) for t in terms[c.id]):
+            if c.id in named and c.id not in outermost:
                 continue
             why = _class_evidence(value, c, f, tax, product=fld == "products", whole=fld == "enterprise_type")
             if why:
@@ -420,7 +420,7 @@ def analyse(cond: str, tax: Taxonomy, own: bool = False) -> CondSpec:
     m = UNCHECKABLE.search(rest)
     return CondSpec(text=cond, qualifications=found["qualifications"], actors=actors, segments=found["segments"],
                     activities=found["activities"], province="省内" in cond,
-                    uncheckable=_clean(rest) if m else "", classes=list(tag(cond, tax.classes)), own=own)
+                    uncheckable=_clean(rest) if m else "", classes=list(tag_outermost(cond, tax.classes)), own=own)
 
 
 def judge(c: CondSpec, p: Profile, f: Facts) -> Condition:
@@ -428,9 +428,10 @@ def judge(c: CondSpec, p: Profile, f: Facts) -> Condition:
     return _judge(c, p, f)[0]
 
 
-def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
-    """The condition judged, and whether it is unmet on a hard ground (qualification, 政府 vs 企业, outside the
-    province) rather than on the enterprise type, which a sentence naming several actors varies clause by clause."""
+def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool, bool]:
+    """The condition judged; whether it is unmet on a hard ground (qualification, 政府 vs 企业, outside the
+    province) rather than on the enterprise type, which a sentence naming several actors varies clause by clause;
+    and whether all it asks that a profile can show is met (true also when the rest stays unknown)."""
     parts: list[tuple[Status, str]] = []
     hard = False
     for q in c.qualifications:
@@ -461,6 +462,7 @@ def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
             parts.append(("met", f"档案涉及{s}"))
         elif f.segments:
             parts.append(("unmet", f"档案未涉及{s}"))
+            hard = hard or c.own  # "拆解的报废机动车…零部件…可以出售" is a case of 回收利用, not of a fleet
         else:
             parts.append(("unknown", f"档案未说明是否涉及{s}"))
     if c.activities:  # alternatives ("主导或参与…标准制定、…国产化配套"): one is enough
@@ -484,12 +486,13 @@ def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
         parts.append(_in_province(f))
         hard = hard or parts[-1][0] == "unmet"
     status, basis = _combine(parts)
+    checked = status == "met"  # everything the profile can show is met
     if status == "met" and c.uncheckable:
         status, basis = "unknown", f"{basis}；但“{c.uncheckable}”无法从档案判断"
     if not parts:
         basis = ("条件针对地区、平台或项目本身，需对照实际情况" if c.text.endswith(PLACE_HEADS)
                  else "条件无法从档案判断，以实施细则为准")
-    return Condition(text=c.text, status=status, basis=basis), hard and status == "unmet"
+    return Condition(text=c.text, status=status, basis=basis), hard and status == "unmet", checked
 
 
 # A law's clause opens with its article label or a list item's number before the case it applies to.
@@ -589,14 +592,15 @@ class Matcher:
         self.vectors = sentence_vectors
         self.items = [
             _Indexed(prov=p, row=sentence_rows.get((p.doc_id, p.start)), norm_quote=norm(p.quote),
-                     activities=tag(p.quote, tax.activities), qualifications=self._quals(p.quote),
+                     activities=tag(_without_actors(p.quote, tax), tax.activities), qualifications=self._quals(p.quote),
                      cities=self._cities(p.regions),
                      conditions=[analyse(c, tax, own=_is_own(c, p)) for c in p.conditions],
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
                      spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
                      need_words=tag(p.quote, tax.needs),
                      beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
-                     class_words={c: [norm(t) for t in ts] for c, ts in tag(p.quote + p.lead_in, tax.classes).items()},
+                     class_words={c: [norm(t) for t in ts]
+                                  for c, ts in tag_outermost(p.quote + p.lead_in, tax.classes).items()},
                      thresholds=thresholds(p.quote))
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
@@ -953,11 +957,14 @@ class Matcher:
             score += w.name
             reasons.append(f"企业名称“{p.name}”：条款点名{names[0]}")
         judged = [_judge(c, p, f) for c in it.conditions]
-        conditions = [c for c, _ in judged]
+        conditions = [c for c, _, _ in judged]
         if prov.lead_in:  # the list item is relief only as its lead-in says ("企业的下列支出，可以…加计扣除：")
             conditions.insert(0, Condition(text=prov.lead_in.strip(), status="unknown",
                                            basis="本项适用于引导语所述情形，须同时符合引导语的条件"))
-        met = [c for (c, _), spec in zip(judged, it.conditions) if c.status == "met" and spec.decisive]
+        met = [c for (c, _, _), spec in zip(judged, it.conditions) if c.status == "met" and spec.decisive]
+        # a case met on all the profile can show, the rest unknown ("拆解的报废机动车…具备再制造条件的") counts half
+        partly = [c for (c, _, checked), spec in zip(judged, it.conditions)
+                  if checked and c.status == "unknown" and spec.decisive and spec.own]
         # Thresholds (从业人数不超过300人, 浓度值低于…标准百分之三十) against the figures the profile states: a figure on
         # the wrong side is a hard condition; none stated, unknown.
         figures = [_figure_condition(t, f) for t in it.thresholds]
@@ -966,7 +973,13 @@ class Matcher:
         if met:
             score += w.condition_met
             reasons.append(f"满足条款条件“{met[0].text}”（{met[0].basis}）")
-        if any(hard for _, hard in judged) or any(c.status == "unmet" for c in figures):
+        elif partly:
+            score += 0.5 * w.condition_met
+            reasons.append(f"符合条款条件“{partly[0].text}”中可从档案判断的部分（{partly[0].basis}）")
+        if any(hard and spec.own for (_, hard, _), spec in zip(judged, it.conditions)) \
+                or any(c.status == "unmet" for c in figures):
+            score += w.case_unmet  # the clause is for a case the profile is not in: another kind of operator
+        elif any(hard for _, hard, _ in judged):
             score += w.condition_unmet
         if reasons and it.strong:
             score += w.support_verb
@@ -1018,7 +1031,9 @@ class Matcher:
             # 系统" for a 光伏 builder) counts more; one that names it only by a broader word ("国家鼓励和推进废物回收体系
             # 建设" for a lithium recycler: 废物) encourages a whole field, not this enterprise.
             said = [c for c in classes if any(t in v for t in it.class_words.get(c, ()) for v in f.class_values.get(c, ()))]
-            if it.strong and not offered and said:
+            # (not when it encourages another kind of operator by name: "国家鼓励机动车生产企业从事报废机动车回收活动")
+            other = bool(it.beneficiaries) and bool(f.actors) and not set(it.beneficiaries) & set(f.actors)
+            if it.strong and not offered and said and not other:
                 score += w.encouraged_class
                 reasons.append(f"条款鼓励或支持{said[0]}")
         elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
@@ -1090,6 +1105,14 @@ def overall_note(matches: list[Match]) -> str:
 # the generator, not the grid company). Actors that a law's clause addresses only as the obliged or the helper.
 OBLIGED = "[^，。；：、]{0,8}?(?:应当|不得|必须)"
 NOT_BENEFICIARIES = {"企业", "地方政府", "金融机构", "高校院所", "行业组织"}
+
+
+def _without_actors(quote: str, tax: Taxonomy) -> str:
+    """The quote with the names of kinds of actor masked: the 生产 of "机动车生产企业" is a name, not an activity."""
+    for terms in tag(quote, tax.actors).values():
+        for t in terms:
+            quote = quote.replace(t, "□" * len(t))
+    return quote
 
 
 def beneficiaries(quote: str, tax: Taxonomy) -> list[str]:

@@ -126,3 +126,40 @@ def test_a_profiles_text_and_unplaced_products_are_encoded_in_one_call_and_kept(
         assert len(calls) == 1  # kept for the next request on this KB
     finally:
         law_matcher.embed_queries = real
+
+
+def test_a_class_term_inside_a_longer_one_names_only_the_longer_class():
+    from kb.core.taxonomy import tag_outermost
+
+    tax = load_taxonomy()
+    assert set(tag_outermost("拆解的报废机动车“五大总成”", tax.classes)) == {"报废机动车"}
+    assert "机动车" in tag_outermost("机动车、铁路机车、非道路移动机械", tax.classes)
+
+
+DISMANTLER = {"enterprise_type": "报废机动车回收拆解企业", "products": ["报废机动车回用件"],
+              "activities": ["报废机动车拆解", "整车制造"]}
+FLEET = {"enterprise_type": "物流运输企业", "products": ["纯电动轻型厢式物流车"], "activities": ["车队运营"]}
+
+
+def test_an_encouragement_of_another_kind_of_operator_is_not_the_profiles(law_matcher):
+    # the 生产 of "机动车生产企业" is part of a name, not the activity 制造; the clause encourages carmakers
+    m = scored(law_matcher, DISMANTLER, "国家鼓励机动车生产企业从事报废机动车回收活动")
+    assert m is not None
+    assert not any("条款涉及“生产”" in r or r.startswith("条款鼓励或支持") for r in m.reasons)
+
+
+def test_a_clause_for_the_dismantlers_case_is_not_a_fleets(law_matcher):
+    from kb.eligibility.matcher import analyse, judge
+
+    tax = load_taxonomy()
+    case = analyse("拆解的报废机动车“五大总成”以外的零部件符合保障人身和财产安全等强制性国家标准，能够继续使用的", tax,
+                   own=True)
+    fleet = Profile.model_validate(FLEET)
+    c = judge(case, fleet, understand(fleet, tax))
+    assert c.status == "unmet" and "回收利用" in c.basis
+    needle = "拆解的报废机动车“五大总成”以外的零部件"
+    dismantler = scored(law_matcher, DISMANTLER, needle)
+    assert dismantler is not None
+    assert next(x for x in dismantler.conditions if x.text.startswith("拆解的报废机动车")).status == "met"
+    for_fleet = scored(law_matcher, FLEET, needle)
+    assert for_fleet is None or for_fleet.score < dismantler.score  # cut, or well below

@@ -558,6 +558,7 @@ class _Indexed:
     lead_row: int | None = None  # a list item's lead-in sentence vector
     need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
     beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
+    obliged: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it only obliges (…应当…)
     class_words: dict[str, list[str]] = field(default_factory=dict)  # class -> the normalised words naming it here
     thresholds: list[Threshold] = field(default_factory=list)  # numeric conditions ("从业人数不超过300人")
 
@@ -599,6 +600,7 @@ class Matcher:
                      spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
                      need_words=tag(p.quote, tax.needs),
                      beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
+                     obliged=obliged(p.quote, tax) if p.genre and p.genre != "规划" else [],
                      class_words={c: [norm(t) for t in ts]
                                   for c, ts in tag_outermost(p.quote + p.lead_in, tax.classes).items()},
                      thresholds=thresholds(p.quote))
@@ -896,7 +898,8 @@ class Matcher:
             reasons.append("产品用语“" + "、".join(terms) + "”见于条款原文")
         # whom it names
         specific = [a for a in prov.targets if a != "企业"]
-        matched = [a for a in specific if a in f.actors]
+        # a law's "中小企业应当依法经营，遵守…" is the profile's duty, not support for it
+        matched = [a for a in specific if a in f.actors and a not in it.obliged]
         # On topic: the provision names one of the profile's segments or a sub-segment (its parent alone — 整车 for a
         # 港口牵引车 maker — is not enough), or the profile names no segment at all.
         topical = not f.segments or any(s in f.on_topic for s in [*prov.segments, *prov.context_segments])
@@ -1113,6 +1116,12 @@ def _without_actors(quote: str, tax: Taxonomy) -> str:
         for t in terms:
             quote = quote.replace(t, "□" * len(t))
     return quote
+
+
+def obliged(quote: str, tax: Taxonomy) -> list[str]:
+    """The kinds of actor a law's clause names only as the subject of a duty (应当/不得/必须)."""
+    return [actor for actor, terms in tag(quote, tax.actors).items()
+            if actor != "企业" and all(re.search(re.escape(t) + OBLIGED, quote) for t in terms if t in quote)]
 
 
 def beneficiaries(quote: str, tax: Taxonomy) -> list[str]:

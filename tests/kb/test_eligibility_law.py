@@ -163,3 +163,24 @@ def test_a_clause_for_the_dismantlers_case_is_not_a_fleets(law_matcher):
     assert next(x for x in dismantler.conditions if x.text.startswith("拆解的报废机动车")).status == "met"
     for_fleet = scored(law_matcher, FLEET, needle)
     assert for_fleet is None or for_fleet.score < dismantler.score  # cut, or well below
+
+
+def test_a_duty_of_the_profiles_kind_is_not_support_for_it(law_matcher):
+    from kb.eligibility.matcher import obliged
+
+    tax = load_taxonomy()
+    assert obliged("第四条 中小企业应当依法经营，遵守国家劳动用工、安全生产、职业卫生、社会保障、资源环境、质量标准、"
+                   "知识产权、财政税收等方面的法律、法规，遵循诚信原则，规范内部管理，提高经营管理水平；不得损害劳动者合法权益，"
+                   "不得损害社会公共利益。", tax) == ["中小企业"]
+    assert obliged("国家鼓励中小企业及付款方通过应收账款融资服务平台确认债权债务关系，提高融资效率，降低融资成本。", tax) == []
+    sme = {"enterprise_type": "民营中小企业", "products": ["减速器齿轮"]}
+    duty = scored(law_matcher, sme, "中小企业应当依法经营")
+    assert duty is None or not any("条款面向中小企业" in r for r in duty.reasons)
+
+
+def test_a_veterans_clause_is_no_recycling_clause():
+    tax = load_taxonomy()
+    from kb.core.taxonomy import tag
+
+    assert "回收利用" not in tag("高等学校毕业生、退役军人和失业人员、残疾人员等创办小型微型企业", tax.segments)
+    assert "回收利用" in tag("强化锂电池等退役动力电池在储能、备能、充换电等领域梯次利用", tax.segments)

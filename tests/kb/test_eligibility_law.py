@@ -173,7 +173,7 @@ def test_a_duty_of_the_profiles_kind_is_not_support_for_it(law_matcher):
                    "知识产权、财政税收等方面的法律、法规，遵循诚信原则，规范内部管理，提高经营管理水平；不得损害劳动者合法权益，"
                    "不得损害社会公共利益。", tax) == ["中小企业"]
     assert obliged("国家鼓励中小企业及付款方通过应收账款融资服务平台确认债权债务关系，提高融资效率，降低融资成本。", tax) == []
-    sme = {"enterprise_type": "民营中小企业", "products": ["减速器齿轮"]}
+    sme = {"enterprise_type": "民营中小企业", "products": ["新能源汽车电机壳体"]}
     duty = scored(law_matcher, sme, "中小企业应当依法经营")
     assert duty is None or not any("条款面向中小企业" in r for r in duty.reasons)
 

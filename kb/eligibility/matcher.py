@@ -168,6 +168,7 @@ class Facts:
     classes: dict[str, str] = field(default_factory=dict)  # product class -> why ("产品“柴油集卡”含“集卡”")
     class_values: dict[str, list[str]] = field(default_factory=dict)  # product class -> the profile values in it
     figures: dict[str, Amount] = field(default_factory=dict)  # measure -> the figure the profile states (六十来个人)
+    made: set[str] = field(default_factory=set)  # classes of what it is or makes; the others it buys or handles
     region: Region | None = None
     government: bool = False
     enterprise: bool | None = None  # None: the profile does not say
@@ -265,6 +266,8 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
             if why:
                 f.classes.setdefault(c.id, f"{FIELD_LABELS[fld]}“{_short(value)}”{why}")
                 f.class_values.setdefault(c.id, []).append(norm(value))
+                if fld != "activities":
+                    f.made.add(c.id)
     # Figures as the profile states them (the description, or an activity such as "年营收5亿元"), for thresholds.
     f.figures = profile_figures("；".join([*p.activities, *p.qualifications, p.description or ""]))
     if p.name:
@@ -559,6 +562,7 @@ class _Indexed:
     need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
     beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
     obliged: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it only obliges (…应当…)
+    acquires: bool = False  # about acquiring or using something (购置, 使用, 投资, 提前报废更新)
     class_words: dict[str, list[str]] = field(default_factory=dict)  # class -> the normalised words naming it here
     thresholds: list[Threshold] = field(default_factory=list)  # numeric conditions ("从业人数不超过300人")
 
@@ -601,6 +605,9 @@ class Matcher:
                      need_words=tag(p.quote, tax.needs),
                      beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
                      obliged=obliged(p.quote, tax) if p.genre and p.genre != "规划" else [],
+                     # (public procurement is the state buying: "使用财政性资金进行采购的，应当优先采购…")
+                     acquires=(bool(ACQUIRING.search(p.quote)) or "购置" in tag(p.quote, tax.needs))
+                     and "政府采购" not in p.support_types,
                      class_words={c: [norm(t) for t in ts]
                                   for c, ts in tag_outermost(p.quote + p.lead_in, tax.classes).items()},
                      thresholds=thresholds(p.quote))
@@ -862,6 +869,7 @@ class Matcher:
                 f.classes.setdefault(cls, f"{label}“{_short(v)}”与“{words[best]}”语义最接近（e5 相似度"
                                           f"{sims[best]:.2f}），属于{cls}")
                 f.class_values.setdefault(cls, []).append(norm(v))
+                f.made.add(cls)
 
     @staticmethod
     def profile_text(p: Profile) -> str:
@@ -1026,7 +1034,10 @@ class Matcher:
             score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
         elif f.needs and prov.support_types == [self.tax.default_support_type]:
             score += w.unmet_need_plan  # a plan's bare direction ("培育1000家科技型中小企业") for a profile asking for tax
-        classes = [c for c in prov.classes if c in f.classes]
+        # A class the profile only buys or handles ("购置NMP回收装置", "老旧柴油车更新") is its business where the clause
+        # is about acquiring or using it (企业购置…专用设备, 老旧机动车提前报废更新), not where it prefers the makers'
+        # products (使用财政性资金进行采购的，应当优先采购…) or regulates those who handle them.
+        classes = [c for c in prov.classes if c in f.classes and (c in f.made or it.acquires)]
         if classes:
             score += w.product_class
             reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
@@ -1104,6 +1115,7 @@ def overall_note(matches: list[Match]) -> str:
     return "".join(notes)
 
 
+ACQUIRING = re.compile(r"购置|购买|使用|投资|安装")
 # Who a clause obliges rather than relieves: the actor is the subject of 应当/不得/必须 ("电网企业应当…全额收购" relieves
 # the generator, not the grid company). Actors that a law's clause addresses only as the obliged or the helper.
 OBLIGED = "[^，。；：、]{0,8}?(?:应当|不得|必须)"

@@ -184,3 +184,15 @@ def test_a_veterans_clause_is_no_recycling_clause():
 
     assert "回收利用" not in tag("高等学校毕业生、退役军人和失业人员、残疾人员等创办小型微型企业", tax.segments)
     assert "回收利用" in tag("强化锂电池等退役动力电池在储能、备能、充换电等领域梯次利用", tax.segments)
+
+
+def test_a_class_the_profile_only_buys_counts_where_the_clause_is_about_acquiring_it(law_matcher):
+    buyer = {"enterprise_type": "电池企业", "products": ["磷酸铁锂动力电芯"], "activities": ["购置NMP回收装置"]}
+    credit = scored(law_matcher, buyer, "企业购置用于环境保护、节能节水、安全生产等专用设备的投资额")
+    assert credit is not None and any("条款适用于环境保护专用设备" in r for r in credit.reasons)
+    # public procurement prefers the makers of such products, not their buyers
+    procurement = scored(law_matcher, buyer, "使用财政性资金进行采购的，应当优先采购节能")
+    assert procurement is None or not any("条款适用于环境保护专用设备" in r for r in procurement.reasons)
+    maker = {"products": ["废气处理设备"]}
+    sold = scored(law_matcher, maker, "使用财政性资金进行采购的，应当优先采购节能")
+    assert sold is not None and any("条款适用于环境保护专用设备" in r for r in sold.reasons)

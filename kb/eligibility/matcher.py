@@ -562,7 +562,7 @@ class _Indexed:
     need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
     beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
     obliged: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it only obliges (…应当…)
-    acquires: bool = False  # about acquiring or using something (购置, 使用, 投资, 提前报废更新)
+    procures: bool = False  # public procurement: the state buys (its preference is for the makers)
     class_words: dict[str, list[str]] = field(default_factory=dict)  # class -> the normalised words naming it here
     thresholds: list[Threshold] = field(default_factory=list)  # numeric conditions ("从业人数不超过300人")
 
@@ -605,9 +605,7 @@ class Matcher:
                      need_words=tag(p.quote, tax.needs),
                      beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
                      obliged=obliged(p.quote, tax) if p.genre and p.genre != "规划" else [],
-                     # (public procurement is the state buying: "使用财政性资金进行采购的，应当优先采购…")
-                     acquires=(bool(ACQUIRING.search(p.quote)) or "购置" in tag(p.quote, tax.needs))
-                     and "政府采购" not in p.support_types,
+                     procures="政府采购" in p.support_types,
                      class_words={c: [norm(t) for t in ts]
                                   for c, ts in tag_outermost(p.quote + p.lead_in, tax.classes).items()},
                      thresholds=thresholds(p.quote))
@@ -1034,10 +1032,9 @@ class Matcher:
             score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
         elif f.needs and prov.support_types == [self.tax.default_support_type]:
             score += w.unmet_need_plan  # a plan's bare direction ("培育1000家科技型中小企业") for a profile asking for tax
-        # A class the profile only buys or handles ("购置NMP回收装置", "老旧柴油车更新") is its business where the clause
-        # is about acquiring or using it (企业购置…专用设备, 老旧机动车提前报废更新), not where it prefers the makers'
-        # products (使用财政性资金进行采购的，应当优先采购…) or regulates those who handle them.
-        classes = [c for c in prov.classes if c in f.classes and (c in f.made or it.acquires)]
+        # A class the profile only buys, uses or handles (from an activity: "购置NMP回收装置", "车队运营") is not its
+        # business in public procurement, which prefers the makers' products (使用财政性资金进行采购的，应当优先采购…).
+        classes = [c for c in prov.classes if c in f.classes and (c in f.made or not it.procures)]
         if classes:
             score += w.product_class
             reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
@@ -1115,7 +1112,6 @@ def overall_note(matches: list[Match]) -> str:
     return "".join(notes)
 
 
-ACQUIRING = re.compile(r"购置|购买|使用|投资|安装")
 # Who a clause obliges rather than relieves: the actor is the subject of 应当/不得/必须 ("电网企业应当…全额收购" relieves
 # the generator, not the grid company). Actors that a law's clause addresses only as the obliged or the helper.
 OBLIGED = "[^，。；：、]{0,8}?(?:应当|不得|必须)"

@@ -107,6 +107,9 @@ POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|�
 # 技术进步等原因，确需加速折旧的，可以…" (after the article's label; not a lead-in's "…的，准予扣除：").
 SUBJECT = re.compile(r"^(?:第[一二三四五六七八九十百零〇]+条\s*)?(?:但是，)?([^。；：]{4,80}?的)，")
 ITEM_CASE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。；：]{4,80}?的)[；。]$")
+# An authority's name says what it is in charge of, not what the clause is about: the 报废机动车 of "负责报废机动车回收
+# 管理的部门…为申请人提供便利条件" is no product class of the clause.
+AUTHORITY = re.compile(r"负责[^，。；：、]{1,16}?的部门|[^，。；：、]{0,16}?(?:主管部门|管理部门)")
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
 LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
@@ -259,7 +262,8 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
                 regions=places_in(quote, tax), support_types=support, conditions=conditions,
                 verbs=[v for v in verbs_in(quote) if v not in SUPPORT_VERBS or v in granted], genre=doc.meta.doc_type,
                 lead_in=scope,
-                classes=list(tag_outermost(quote + scope, tax.classes)), pointer=bool(points_to), points_to=points_to))
+                classes=list(tag_outermost(AUTHORITY.sub("□", quote + scope), tax.classes)), pointer=bool(points_to),
+                points_to=points_to))
     return sorted(out, key=lambda x: x.start)
 
 

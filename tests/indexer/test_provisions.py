@@ -258,3 +258,10 @@ def test_an_authoritys_power_is_no_grant(law_provisions):
     assert not any("税务机关有权按照合理方法调整" in q for q in quotes)
     assert not any("有权处理的部门应当及时依法调查处理" in q for q in quotes)
     law_one(law_provisions, "sme-promotion-law-2017", "中小企业有权要求拖欠方支付拖欠款")  # an enterprise's right is
+
+
+def test_an_authoritys_remit_is_no_product_class_of_the_clause(law_provisions):
+    online = law_one(law_provisions, "end-of-life-vehicle-recycling-measures-2019", "推行网上申请、网上受理等方式")
+    assert "报废机动车" not in online.classes  # it is in "负责报废机动车回收管理的部门", the one who must ease applying
+    parts = law_one(law_provisions, "end-of-life-vehicle-recycling-measures-2019", "以外的零部件符合保障人身")
+    assert parts.classes == ["报废机动车"]

@@ -169,6 +169,7 @@ class Facts:
     class_values: dict[str, list[str]] = field(default_factory=dict)  # product class -> the profile values in it
     figures: dict[str, Amount] = field(default_factory=dict)  # measure -> the figure the profile states (六十来个人)
     made: set[str] = field(default_factory=set)  # classes of what it is or makes; the others it buys or handles
+    stated: set[str] = field(default_factory=set)  # the support types its stated needs ask for
     region: Region | None = None
     government: bool = False
     enterprise: bool | None = None  # None: the profile does not say
@@ -565,6 +566,7 @@ class _Indexed:
     procures: bool = False  # public procurement: the state buys (its preference is for the makers)
     class_words: dict[str, list[str]] = field(default_factory=dict)  # class -> the normalised words naming it here
     thresholds: list[Threshold] = field(default_factory=list)  # numeric conditions ("从业人数不超过300人")
+    support_types: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -605,7 +607,7 @@ class Matcher:
                      need_words=tag(p.quote, tax.needs),
                      beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
                      obliged=obliged(p.quote, tax) if p.genre and p.genre != "规划" else [],
-                     procures="政府采购" in p.support_types,
+                     procures="政府采购" in p.support_types, support_types=frozenset(p.support_types),
                      class_words={c: [norm(t) for t in ts]
                                   for c, ts in tag_outermost(p.quote + p.lead_in, tax.classes).items()},
                      thresholds=thresholds(p.quote))
@@ -700,6 +702,7 @@ class Matcher:
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
         f = understand(p, self.tax, self.w.description_factor)
+        f.stated = {s for n in f.needs for s in self.needs_served[n]}
         text, todo = self.profile_text(p), self.unplaced(p, f)
         vectors = self.encode([*([text] if text else []), *todo])
         self.classes_by_similarity(p, f, vectors)
@@ -940,7 +943,7 @@ class Matcher:
         # enterprise type or region.
         on_topic = bool(topical and f.segments or matched or region)
         gains = []
-        stated = {s for n in f.needs for s in self.needs_served[n]}
+        stated = f.stated
         for a, value in f.activities.items():
             need, act = 0.0, 0.0
             support = self.needs.get(a)
@@ -995,7 +998,7 @@ class Matcher:
         return _Scored(score, i, reasons, conditions)
 
     def _region_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
-        if not f.region or not f.region.place or f.region.kind == "outside":
+        if not it.prov.regions or not f.region or not f.region.place or f.region.kind == "outside":
             return 0.0
         named = [r for r in it.prov.regions if r in (f.region.place, f.region.city)]
         if named:
@@ -1015,7 +1018,7 @@ class Matcher:
     def _need_and_class_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
         """The needs the profile states that the clause answers, and the classes of its products the clause names."""
         w, prov, score = self.w, it.prov, 0.0
-        offered = [n for n in f.needs if set(self.needs_served[n]) & set(prov.support_types)]
+        offered = [n for n in f.needs if not it.support_types.isdisjoint(self.needs_served[n])] if f.needs else []
         if offered:
             n = offered[0]
             kind = next(s for s in prov.support_types if s in self.needs_served[n])

@@ -19,6 +19,7 @@ from kb.core.taxonomy import (
     load_taxonomy,
     places_in,
     tag,
+    tag_outermost,
 )
 
 # Sections that describe the past or the principles, not what will be supported.
@@ -42,7 +43,7 @@ MODIFIED = re.compile(rf"的([^，。；：、的“”]{{0,12}}?(?:{HEADS}))")
 CONDITION_CUES = re.compile(r"具备|符合|满足|有能力|有条件|参与|基础好|基础强|基础较好|丰富|潜力|条件优|优势|"
                             r"含量高|作用强|效益好|稳定|领先|先进水平|竞争力|影响力|引领性")
 # Where the modifier starts: after punctuation or after the verb/preposition that introduces the qualifying noun.
-LEFT_STOPS = re.compile(r".*(?:[，。；：（(]|重点支持|打造|支持|鼓励|引导|推动|推进一批|推进|引进|引育一批|引育|招引|培育|选择|"
+LEFT_STOPS = re.compile(r".*(?:^[（(][一二三四五六七八九十]+[）)]|[，。；：（(]|重点支持|打造|支持|鼓励|引导|推动|推进一批|推进|引进|引育一批|引育|招引|培育|选择|"
                         r"立足|优先在|一批|等|在|对|以|加强对)")
 ON_CONDITION = re.compile(r"在满足[^，。；]*?的条件下")
 PROVINCE_ONLY = re.compile(r"省内(?:[^，。；：、的和及]{0,14}?)企业")  # "省内整车企业": only enterprises in the province
@@ -88,14 +89,27 @@ LIST_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]$|^\d+[.�
 # Penalties, definitions and commencement are no one's support.
 NOT_SUPPORT_SECTION = re.compile(r"法律责任|罚则")
 NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|处以|吊销|没收|追究|给予处分|依法给予|责令|扣留|暂扣|拘留|本法所称|本条例所称|本办法所称|是指|起施行|"
-                         r"自[^，。；]*之日起施行|后的余额，?为")  # "…减除…后的余额，为应纳税额": a definition
+                         r"自[^，。；]*之日起施行|后的余额，?为"  # "…减除…后的余额，为应纳税额": a definition
+                         # A denial withholds support ("对…列入淘汰名录的…企业，金融机构不得提供任何形式的授信支持"), and a
+                         # sentence that only states an exception ("中小企业无法提供的商品和服务除外。") grants nothing.
+                         r"|(?:不得|不予)[^，。；]{0,6}(?:提供|给予|享受|安排)[^，。；]{0,10}(?:支持|授信|贷款|补贴|补助|优惠|资金)"
+                         r"|^[^，。；]*除外[。；]?$")
 # Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
 GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目", "参照适用", "提供指导")
+# A power of an authority is no grant to anyone: "税务机关有权按照合理方法调整", "有权处理的部门应当…调查处理".
+AUTHORITY_POWER = re.compile(r"(?:机关|部门|人民政府|交通警察)[^，。；]{0,4}有权|有权处理")
 PERMITS = re.compile(r"可以[^，。；]{0,12}(?:出售|享受|利用|要求)")  # what a law lets an enterprise do
 # A clause that only empowers another body to set the relief: the phrase saying where it is to be set.
 POINTER = re.compile(r"具体办法[^。；]*?由[^。；]*?(?:制定|规定)|另行制定[^。；，]*|另行规定|由国务院[^。；，]{0,4}规定|"
                      r"国务院批准[^。；]*?的其他情形|(?:人民政府|有关部门)[^。；，]{0,12}可以(?:通过|安排)[^。；，]*|"
                      r"(?:有关部门|人民政府)[^。；，]{0,8}应当制定[^。；，]*(?:优惠政策|扶持政策)")
+# A law's clause that applies only "if X": "建设光伏或者光热发电项目利用太阳能的，可以…申请…补助", "中小企业的固定资产由于
+# 技术进步等原因，确需加速折旧的，可以…" (after the article's label; not a lead-in's "…的，准予扣除：").
+SUBJECT = re.compile(r"^(?:第[一二三四五六七八九十百零〇]+条\s*)?(?:但是，)?([^。；：]{4,80}?的)，")
+ITEM_CASE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。；：]{4,80}?的)[；。]$")
+# An authority's name says what it is in charge of, not what the clause is about: the 报废机动车 of "负责报废机动车回收
+# 管理的部门…为申请人提供便利条件" is no product class of the clause.
+AUTHORITY = re.compile(r"负责[^，。；：、]{1,16}?的部门|[^，。；：、]{0,16}?(?:主管部门|管理部门)")
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
 LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
@@ -123,6 +137,22 @@ def is_legal(doc: Document, paragraphs: list[Paragraph]) -> bool:
 
 def _relief(text: str, tax: Taxonomy) -> list[str]:
     return [e.id for e in tax.support_types if e.relief and e.id in tag(text, [e])]
+
+
+def _support_verbs(text: str, tax: Taxonomy, verbs: tuple[str, ...] = SUPPORT_VERBS) -> list[str]:
+    """The verbs found outside the phrases the support types exclude for them: "应当…优先选择采用易回收…的材料" is a
+    designer's duty, not a preference (优先选择 is excluded from 优先/优惠); 支持 in "优先支持" still counts."""
+    excluded = [x for e in tax.support_types for x in e.exclude]
+    text = AUTHORITY_POWER.sub(lambda m: "□" * len(m.group(0)), text)
+    out = []
+    for v in verbs:
+        t = text
+        for x in excluded:
+            if v in x:
+                t = t.replace(x, "□" * len(x))
+        if v in t:
+            out.append(v)
+    return out
 
 
 def is_background(p: Paragraph) -> bool:
@@ -180,8 +210,8 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
           and not any(NOT_SUPPORT_SECTION.search(s) for s in p.section)]
 
     def grants(text: str, article_text: str) -> bool:
-        return bool(_relief(text, tax)) or any(v in text for v in SUPPORT_VERBS + GRANT_VERBS) or bool(PERMITS.search(text)) \
-            or _protects(text, article_text)
+        return bool(_relief(text, tax)) or bool(_support_verbs(text, tax, SUPPORT_VERBS + GRANT_VERBS)) \
+            or bool(PERMITS.search(text)) or _protects(text, article_text)
 
     by_article: dict[tuple[str, ...], list[Paragraph]] = {}
     for p in ps:
@@ -209,7 +239,7 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
                 continue
             scope = lead_in if item else ""
             support = _relief(quote, tax) or _relief(scope, tax) or _relief(art[-1] if art else "", tax) \
-                or (["鼓励/支持"] if any(v in quote for v in SUPPORT_VERBS) else []) \
+                or (["鼓励/支持"] if _support_verbs(quote, tax) else []) \
                 or list(tag(quote, tax.support_types)) or [tax.default_support_type]
             points_to = _pointer(quote)
             if points_to and "授权规定" not in support:
@@ -217,14 +247,23 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
             elif not points_to and "授权规定" in support:
                 support = [s for s in support if s != "授权规定"] or [tax.default_support_type]
             conditions = extract_conditions(quote)
+            subject = SUBJECT.match(quote)
+            if item:  # "（二）机动车、铁路机车…流动污染源排放应税污染物的；": the case the lead-in's relief is for
+                subject = ITEM_CASE.match(quote.strip())
+            if subject and not LEAD_IN.search(quote.strip()) \
+                    and not any(subject.group(1) in c or c in subject.group(1) for c in conditions):
+                conditions.insert(0, subject.group(1))
+            granted = _support_verbs(quote, tax)
             out.append(Provision(
                 doc_id=doc.meta.doc_id, para_index=p.index, start=sp.start, end=sp.end, quote=quote,
                 section=p.section, lead=p.lead, targets=_targets(quote + scope, tax),
                 enterprises=[e for e in tax.enterprises if e in quote], segments=list(tag(quote, tax.segments)),
                 context_segments=[s for s in tag(scope, tax.segments) if s not in tag(quote, tax.segments)],
                 regions=places_in(quote, tax), support_types=support, conditions=conditions,
-                verbs=verbs_in(quote), genre=doc.meta.doc_type, lead_in=scope,
-                classes=list(tag(quote + scope, tax.classes)), pointer=bool(points_to), points_to=points_to))
+                verbs=[v for v in verbs_in(quote) if v not in SUPPORT_VERBS or v in granted], genre=doc.meta.doc_type,
+                lead_in=scope,
+                classes=list(tag_outermost(AUTHORITY.sub("□", quote + scope), tax.classes)), pointer=bool(points_to),
+                points_to=points_to))
     return sorted(out, key=lambda x: x.start)
 
 

@@ -169,6 +169,14 @@ def tag(text: str, entries: list[Entry]) -> dict[str, list[str]]:
     return out
 
 
+def tag_outermost(text: str, entries: list[Entry]) -> dict[str, list[str]]:
+    """`tag`, without the entries named only inside another entry's longer term: "报废机动车" is the class
+    报废机动车, not also 机动车."""
+    hits = tag(text, entries)
+    return {e: ts for e, ts in hits.items()
+            if not all(any(norm(t) in norm(u) and t != u for d, us in hits.items() if d != e for u in us) for t in ts)}
+
+
 def places_in(text: str, tax: Taxonomy | None = None) -> list[str]:
     """Zhejiang places and areas named in `text`, in order of appearance (杭州 inside 杭州湾 is not counted)."""
     tax = tax or load_taxonomy()

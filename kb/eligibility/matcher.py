@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,8 +27,18 @@ from kb.core.taxonomy import (
     norm,
     places_in,
     tag,
+    tag_outermost,
 )
 from kb.core.timeexpr import PERIOD_NAME, YEAR_NUMBER
+from kb.eligibility.thresholds import (
+    Amount,
+    Threshold,
+    compare,
+    describe,
+    load_measures,
+    profile_figures,
+    thresholds,
+)
 
 NOTE = "本规划为方向性支持，具体申报条件以实施细则为准。"
 # What a match from each genre is, honestly: a plan directs, a law or regulation states the rule but its application
@@ -154,6 +166,10 @@ class Facts:
     names: list[str] = field(default_factory=list)  # enterprises named in the plan that the profile's name contains
     needs: dict[str, str] = field(default_factory=dict)  # need id -> the profile words that state it
     classes: dict[str, str] = field(default_factory=dict)  # product class -> why ("产品“柴油集卡”含“集卡”")
+    class_values: dict[str, list[str]] = field(default_factory=dict)  # product class -> the profile values in it
+    figures: dict[str, Amount] = field(default_factory=dict)  # measure -> the figure the profile states (六十来个人)
+    made: set[str] = field(default_factory=set)  # classes of what it is or makes; the others it buys or handles
+    stated: set[str] = field(default_factory=set)  # the support types its stated needs ask for
     region: Region | None = None
     government: bool = False
     enterprise: bool | None = None  # None: the profile does not say
@@ -241,10 +257,20 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Fa
     for fld, value in _values(p):
         if fld == "description":
             continue
+        # A class named only inside another class's longer term is not the value's: "报废机动车回收拆解企业" handles
+        # 报废机动车, it does not make 机动车.
+        named, outermost = tag(value, tax.classes), tag_outermost(value, tax.classes)
         for c in tax.classes:
+            if c.id in named and c.id not in outermost:
+                continue
             why = _class_evidence(value, c, f, tax, product=fld == "products", whole=fld == "enterprise_type")
             if why:
                 f.classes.setdefault(c.id, f"{FIELD_LABELS[fld]}“{_short(value)}”{why}")
+                f.class_values.setdefault(c.id, []).append(norm(value))
+                if fld != "activities":
+                    f.made.add(c.id)
+    # Figures as the profile states them (the description, or an activity such as "年营收5亿元"), for thresholds.
+    f.figures = profile_figures("；".join([*p.activities, *p.qualifications, p.description or ""]))
     if p.name:
         f.names = [e for e in tax.enterprises if norm(e) in norm(p.name)]
     if p.region:
@@ -359,14 +385,25 @@ class CondSpec:
     activities: list[str]
     province: bool  # "省内…": only enterprises in Zhejiang
     uncheckable: str  # e.g. "具备国际竞争力"; "" when every requirement is checkable
+    classes: list[str] = field(default_factory=list)  # product classes, alternatives ("机动车、…非道路移动机械…的")
+    own: bool = False  # a law's clause applies only in this case ("X的，可以…", a list item): who or what it is for
 
     @property
     def specific(self) -> bool:
         """Asks more than "an enterprise in the province"."""
-        return bool(self.qualifications or self.segments or self.activities or set(self.actors) - {"企业", "地方政府"})
+        return bool(self.qualifications or self.segments or self.activities or self.classes
+                    or set(self.actors) - {"企业", "地方政府"})
+
+    @property
+    def decisive(self) -> bool:
+        """Met, it makes the clause the profile's: a specific condition; for a law's own case, what kind of product,
+        title or operator it names (its activity, "企业生产的机动车型", is often someone else's)."""
+        if self.own:
+            return bool(self.qualifications or self.classes or set(self.actors) - {"企业", "地方政府"})
+        return self.specific
 
 
-def analyse(cond: str, tax: Taxonomy) -> CondSpec:
+def analyse(cond: str, tax: Taxonomy, own: bool = False) -> CondSpec:
     if cond.endswith(PLACE_HEADS):
         # about the place or project itself ("产业基础好、氢气资源丰富…的地区"), not about the enterprise's segments
         return CondSpec(text=cond, qualifications=[], actors=[], segments=[], activities=[], province=False,
@@ -387,7 +424,7 @@ def analyse(cond: str, tax: Taxonomy) -> CondSpec:
     m = UNCHECKABLE.search(rest)
     return CondSpec(text=cond, qualifications=found["qualifications"], actors=actors, segments=found["segments"],
                     activities=found["activities"], province="省内" in cond,
-                    uncheckable=_clean(rest) if m else "")
+                    uncheckable=_clean(rest) if m else "", classes=list(tag_outermost(cond, tax.classes)), own=own)
 
 
 def judge(c: CondSpec, p: Profile, f: Facts) -> Condition:
@@ -395,9 +432,10 @@ def judge(c: CondSpec, p: Profile, f: Facts) -> Condition:
     return _judge(c, p, f)[0]
 
 
-def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
-    """The condition judged, and whether it is unmet on a hard ground (qualification, 政府 vs 企业, outside the
-    province) rather than on the enterprise type, which a sentence naming several actors varies clause by clause."""
+def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool, bool]:
+    """The condition judged; whether it is unmet on a hard ground (qualification, 政府 vs 企业, outside the
+    province) rather than on the enterprise type, which a sentence naming several actors varies clause by clause;
+    and whether all it asks that a profile can show is met (true also when the rest stays unknown)."""
     parts: list[tuple[Status, str]] = []
     hard = False
     for q in c.qualifications:
@@ -428,6 +466,7 @@ def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
             parts.append(("met", f"档案涉及{s}"))
         elif f.segments:
             parts.append(("unmet", f"档案未涉及{s}"))
+            hard = hard or c.own  # "拆解的报废机动车…零部件…可以出售" is a case of 回收利用, not of a fleet
         else:
             parts.append(("unknown", f"档案未说明是否涉及{s}"))
     if c.activities:  # alternatives ("主导或参与…标准制定、…国产化配套"): one is enough
@@ -438,16 +477,42 @@ def _judge(c: CondSpec, p: Profile, f: Facts) -> tuple[Condition, bool]:
             parts.append(("unmet", "所填业务活动不含" + "、".join(c.activities)))
         else:
             parts.append(("unknown", "档案未填业务活动"))
+    if c.classes:  # alternatives ("机动车、铁路机车、非道路移动机械…排放应税污染物的"): one is enough
+        hit = [x for x in c.classes if x in f.classes]
+        if hit:
+            parts.append(("met", f"档案的产品属于{hit[0]}"))
+        elif p.products or f.classes:
+            parts.append(("unmet", "档案的产品不属于" + "、".join(c.classes)))
+            hard = hard or c.own  # "拆解的报废机动车…零部件…可以出售" is for whoever handles 报废机动车
+        else:
+            parts.append(("unknown", "档案未说明产品类别"))
     if c.province:
         parts.append(_in_province(f))
         hard = hard or parts[-1][0] == "unmet"
     status, basis = _combine(parts)
+    checked = status == "met"  # everything the profile can show is met
     if status == "met" and c.uncheckable:
         status, basis = "unknown", f"{basis}；但“{c.uncheckable}”无法从档案判断"
     if not parts:
         basis = ("条件针对地区、平台或项目本身，需对照实际情况" if c.text.endswith(PLACE_HEADS)
                  else "条件无法从档案判断，以实施细则为准")
-    return Condition(text=c.text, status=status, basis=basis), hard and status == "unmet"
+    return Condition(text=c.text, status=status, basis=basis), hard and status == "unmet", checked
+
+
+# A law's clause opens with its article label or a list item's number before the case it applies to.
+OPENING = re.compile(r"^\s*(?:第[一二三四五六七八九十百零〇]+条\s*|[（(][一二三四五六七八九十]+[）)]\s*)?(?:但是，)?")
+
+
+def _is_own(cond: str, prov: Provision) -> bool:
+    """Whether a condition is the case a law's clause applies to: its opening words ("X的，…", a list item)."""
+    return bool(prov.genre) and prov.genre != "规划" and prov.quote[OPENING.match(prov.quote).end():].startswith(cond)
+
+
+def _figure_condition(t: Threshold, f: Facts) -> Condition:
+    amount = f.figures.get(t.measure)
+    unit = next((m.unit for m in load_measures() if m.id == t.measure), "")
+    status = compare(t, amount) if amount else "unknown"
+    return Condition(text=t.text, status=status, basis=describe(t, amount, unit))
 
 
 def evaluate(cond: str, p: Profile, f: Facts, tax: Taxonomy) -> Condition:
@@ -497,6 +562,11 @@ class _Indexed:
     lead_row: int | None = None  # a list item's lead-in sentence vector
     need_words: dict[str, list[str]] = field(default_factory=dict)  # need id -> its words in the clause
     beneficiaries: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it relieves by name
+    obliged: list[str] = field(default_factory=list)  # a law's clause: the kinds of actor it only obliges (…应当…)
+    procures: bool = False  # public procurement: the state buys (its preference is for the makers)
+    class_words: dict[str, list[str]] = field(default_factory=dict)  # class -> the normalised words naming it here
+    thresholds: list[Threshold] = field(default_factory=list)  # numeric conditions ("从业人数不超过300人")
+    support_types: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -520,6 +590,8 @@ class Matcher:
         self._anchor_words: list[str] = []
         self._anchor_labels: list[str | None] = []
         self._anchor_vectors: np.ndarray | None = None
+        self._encoded: OrderedDict[str, np.ndarray] = OrderedDict()  # query text -> vector, most recent last
+        self._encoded_lock = threading.Lock()
         self.w = w = settings or EligibilitySettings()
         self.titles = titles
         self.documents = documents or {}  # doc_id -> (level, doc_type)
@@ -527,12 +599,18 @@ class Matcher:
         self.vectors = sentence_vectors
         self.items = [
             _Indexed(prov=p, row=sentence_rows.get((p.doc_id, p.start)), norm_quote=norm(p.quote),
-                     activities=tag(p.quote, tax.activities), qualifications=self._quals(p.quote),
-                     cities=self._cities(p.regions), conditions=[analyse(c, tax) for c in p.conditions],
+                     activities=tag(_without_actors(p.quote, tax), tax.activities), qualifications=self._quals(p.quote),
+                     cities=self._cities(p.regions),
+                     conditions=[analyse(c, tax, own=_is_own(c, p)) for c in p.conditions],
                      strong=any(v in SUPPORT_VERBS for v in p.verbs),
                      spread=1 + w.focus * max(0, len({self._root(s) for s in p.segments}) - 1),
                      need_words=tag(p.quote, tax.needs),
-                     beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [])
+                     beneficiaries=beneficiaries(p.quote, tax) if p.genre and p.genre != "规划" else [],
+                     obliged=obliged(p.quote, tax) if p.genre and p.genre != "规划" else [],
+                     procures="政府采购" in p.support_types, support_types=frozenset(p.support_types),
+                     class_words={c: [norm(t) for t in ts]
+                                  for c, ts in tag_outermost(p.quote + p.lead_in, tax.classes).items()},
+                     thresholds=thresholds(p.quote))
             for p in provisions]
         by_quote = {(it.prov.doc_id, it.prov.quote): it.row for it in self.items}
         index_of = {(it.prov.doc_id, it.prov.quote): i for i, it in enumerate(self.items)}
@@ -562,9 +640,25 @@ class Matcher:
         self.support_rarity = _rarity([it.prov.support_types for it in self.items])
         self.needs = {a.id: a.support for a in tax.activities if a.support}
         self.needs_served = {n.id: n.serves for n in tax.needs}
+        # Which provisions each fact of a profile can give evidence on: a profile's candidates are the union over its
+        # facts (plus the semantically close ones), so the ~60% of provisions without any evidence are not scored.
+        self._index: dict[tuple[str, str], set[int]] = {}
+        for i, it in enumerate(self.items):
+            prov = it.prov
+            keys = [("segment", x) for x in [*prov.segments, *prov.context_segments]]
+            keys += [("actor", x) for x in prov.targets] + [("qualification", x) for x in it.qualifications]
+            keys += [("activity", x) for x in it.activities] + [("support", x) for x in prov.support_types]
+            keys += [("class", x) for x in prov.classes] + [("enterprise", x) for x in prov.enterprises]
+            keys += [("need", x) for x in it.need_words]
+            if prov.regions:
+                keys.append(("region", ""))
+            if it.conditions or it.thresholds:
+                keys.append(("conditions", ""))
+            for key in keys:
+                self._index.setdefault(key, set()).add(i)
 
     @classmethod
-    def from_kb(cls, kb, provisions: list[Provision] | None = None) -> "Matcher":
+    def from_kb(cls, kb, provisions: list[Provision] | None = None) -> Matcher:
         """From an open KnowledgeBase and its stored provisions (or those given)."""
         data = kb.data
         provisions = provisions if provisions is not None else data.provisions
@@ -608,23 +702,32 @@ class Matcher:
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
         f = understand(p, self.tax, self.w.description_factor)
-        self.classes_by_similarity(p, f)
+        f.stated = {s for n in f.needs for s in self.needs_served[n]}
+        text, todo = self.profile_text(p), self.unplaced(p, f)
+        vectors = self.encode([*([text] if text else []), *todo])
+        self.classes_by_similarity(p, f, vectors)
         warnings = check_profile(p, f, self.tax)
         if p.model_extra:
             warnings.append("已忽略未知字段：" + "、".join(p.model_extra) + "（可用字段：name、region、enterprise_type、"
                             "products、activities、qualifications、needs、description）。")
         if not p.has_content() and not f.names:
             warnings.append(EMPTY_PROFILE)
-        sem = self._semantic(p)
-        scored = []
+        sem = self._semantic(vectors.get(text))
+        similar = {}
         for i, it in enumerate(self.items):
-            if allowed_docs is not None and it.prov.doc_id not in allowed_docs:
-                continue
-            sc = self._field_score(i, it, p, f)
             if sem is not None and it.row is not None:
                 s = float(sem[it.row])
                 if it.lead_row is not None:  # "（二）机动车…排放应税污染物的；" means little without "暂予免征环境保护税"
                     s = max(s, (1 - self.w.lead_in_share) * s + self.w.lead_in_share * float(sem[it.lead_row]))
+                similar[i] = s
+        scored = []
+        for i in sorted(self._candidates(f, {i for i, s in similar.items() if s >= 0.5})):
+            it = self.items[i]
+            if allowed_docs is not None and it.prov.doc_id not in allowed_docs:
+                continue
+            sc = self._field_score(i, it, p, f)
+            if i in similar:
+                s = similar[i]
                 law = bool(it.prov.genre) and it.prov.genre != "规划"
                 sc.score += (self.w.semantic_law if law else self.w.semantic) * s
                 if s >= 0.5:
@@ -658,6 +761,27 @@ class Matcher:
             warnings.append("未找到与档案相符的条款，请补充产品、业务活动或企业简介。")
         return EligibilityResult(matches=matches, note=overall_note(matches), warnings=warnings,
                                  recognized=_recognized(f), latency_ms=_ms(t0))
+
+    def _candidates(self, f: Facts, similar: set[int]) -> set[int]:
+        """The provisions on which the profile's facts can give evidence (a reason), and those semantically close:
+        the others would score nothing to show and are left out before scoring. A sentence whose article's opening
+        is a candidate is one too (it may follow that opening)."""
+        keys = [("segment", x) for x in f.segments] + [("actor", x) for x in f.actors]
+        keys += [("qualification", x) for x in f.qualifications]
+        keys += [("qualification", "~" + x) for x in f.related_qualifications]
+        keys += [("activity", x) for x in f.activities] + [("support", self.needs[a]) for a in f.activities
+                                                           if a in self.needs]
+        keys += [("support", x) for n in f.needs for x in self.needs_served[n]] + [("need", n) for n in f.needs]
+        keys += [("class", x) for x in f.classes] + [("enterprise", x) for x in f.names] + [("conditions", "")]
+        if f.region and f.region.place and f.region.kind != "outside":
+            keys.append(("region", ""))
+        out = set(similar)
+        for key in keys:
+            out |= self._index.get(key, set())
+        if f.terms:
+            out |= {i for i, it in enumerate(self.items) if any(t in it.norm_quote for t in f.terms)}
+        out |= {i for i, j in self.opener_of.items() if j in out}
+        return out
 
     def _lead_ins_follow_items(self, scored: list[_Scored]) -> None:
         """A lead-in ("企业的下列所得，可以免征、减征企业所得税：") relieves only through its items: it ranks just after
@@ -698,34 +822,67 @@ class Matcher:
             self._anchor_vectors = np.asarray(self.embed_queries(self._anchor_words), dtype=np.float32)
         return self._anchor_words, self._anchor_labels, self._anchor_vectors
 
-    def classes_by_similarity(self, p: Profile, f: Facts) -> None:
+    def unplaced(self, p: Profile, f: Facts) -> list[str]:
+        """The type and products that neither a segment nor a class's words place: compared with the taxonomy's
+        words by e5 (classes_by_similarity)."""
+        if not self.tax.classes:
+            return []
+        # An enterprise type that names a kind of operator ("民营中小企业", "地方政府") says who, not what it makes.
+        typ = p.enterprise_type if p.enterprise_type and not (set(tag(p.enterprise_type, self.tax.actors)) - {"企业"}
+                                                              or f.government) else None
+        return [v for v in ([typ] if typ else []) + p.products
+                if not tag(v, self.tax.segments)
+                and not any(_class_evidence(v, c, f, self.tax, product=v in p.products, whole=v == p.enterprise_type)
+                            for c in self.tax.classes)]
+
+    def encode(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Query vectors of `texts`, those not cached in one batch (the encoder reads its weights once per call, so a
+        profile's text and its products cost one call); the last `encode_cache` texts are kept per KB."""
+        with self._encoded_lock:  # the web app matches profiles in several threads
+            out = {t: self._encoded[t] for t in texts if t in self._encoded}
+        todo = list(dict.fromkeys(t for t in texts if t not in out))
+        if todo:
+            out.update(zip(todo, np.asarray(self.embed_queries(todo), dtype=np.float32)))
+        with self._encoded_lock:
+            for t in dict.fromkeys(texts):
+                self._encoded[t] = out[t]
+                self._encoded.move_to_end(t)
+            while len(self._encoded) > self.w.encode_cache:
+                self._encoded.popitem(last=False)
+        return out
+
+    def classes_by_similarity(self, p: Profile, f: Facts, vectors: dict[str, np.ndarray] | None = None) -> None:
         """Item 3 of issue 14: a product the taxonomy's words do not place ("柴油叉车和正面吊", "硫酸镍") takes the
         class of the nearest taxonomy word by e5 similarity, when that word is close enough and belongs to a class
-        the texts name; the nearest word is the reason shown. Products already placed by a segment are left."""
-        if not self.tax.classes:
-            return
-        todo = [v for v in ([p.enterprise_type] if p.enterprise_type else []) + p.products
-                if not tag(v, self.tax.segments) and not any(_class_evidence(v, c, f, self.tax, product=v in p.products, whole=v == p.enterprise_type)
-                                                              for c in self.tax.classes)]
+        the texts name; the nearest word is the reason shown. Products already placed by a segment are left.
+        `vectors`: the products' query vectors when already encoded."""
+        todo = self.unplaced(p, f)
         if not todo:
             return
-        words, labels, vectors = self._anchors()
+        given = vectors or self.encode(todo)
+        words, labels, anchors = self._anchors()
         for v in todo:
-            sims = vectors @ np.asarray(self.embed_query(v), dtype=np.float32)
+            sims = anchors @ given[v]
             best = int(np.argmax(sims))
             cls = labels[best]
             if cls and sims[best] >= self.w.class_similarity:
                 label = "企业类型" if v == p.enterprise_type else "产品"
                 f.classes.setdefault(cls, f"{label}“{_short(v)}”与“{words[best]}”语义最接近（e5 相似度"
                                           f"{sims[best]:.2f}），属于{cls}")
+                f.class_values.setdefault(cls, []).append(norm(v))
+                f.made.add(cls)
 
-    def _semantic(self, p: Profile) -> np.ndarray | None:
+    @staticmethod
+    def profile_text(p: Profile) -> str:
+        """What the profile's e5 similarity is computed from: every field but the name and the region."""
+        return "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
+                                     "、".join(p.qualifications), "、".join(p.needs), p.description] if x)[:500]
+
+    def _semantic(self, query: np.ndarray | None) -> np.ndarray | None:
         """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
-        text = "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
-                                     "、".join(p.qualifications), "、".join(p.needs), p.description] if x)
-        if not text or not len(self.rows):
+        if query is None or not len(self.rows):
             return None
-        sims = self.vectors @ np.asarray(self.embed_query(text[:500]), dtype=np.float32)
+        sims = self.vectors @ query
         ref = sims[self.rows]
         lo, hi = float(np.median(ref)), float(ref.max())
         return np.clip((sims - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
@@ -750,7 +907,8 @@ class Matcher:
             reasons.append("产品用语“" + "、".join(terms) + "”见于条款原文")
         # whom it names
         specific = [a for a in prov.targets if a != "企业"]
-        matched = [a for a in specific if a in f.actors]
+        # a law's "中小企业应当依法经营，遵守…" is the profile's duty, not support for it
+        matched = [a for a in specific if a in f.actors and a not in it.obliged]
         # On topic: the provision names one of the profile's segments or a sub-segment (its parent alone — 整车 for a
         # 港口牵引车 maker — is not enough), or the profile names no segment at all.
         topical = not f.segments or any(s in f.on_topic for s in [*prov.segments, *prov.context_segments])
@@ -785,7 +943,7 @@ class Matcher:
         # enterprise type or region.
         on_topic = bool(topical and f.segments or matched or region)
         gains = []
-        stated = {s for n in f.needs for s in self.needs_served[n]}
+        stated = f.stated
         for a, value in f.activities.items():
             need, act = 0.0, 0.0
             support = self.needs.get(a)
@@ -811,22 +969,36 @@ class Matcher:
             score += w.name
             reasons.append(f"企业名称“{p.name}”：条款点名{names[0]}")
         judged = [_judge(c, p, f) for c in it.conditions]
-        conditions = [c for c, _ in judged]
+        conditions = [c for c, _, _ in judged]
         if prov.lead_in:  # the list item is relief only as its lead-in says ("企业的下列支出，可以…加计扣除：")
             conditions.insert(0, Condition(text=prov.lead_in.strip(), status="unknown",
                                            basis="本项适用于引导语所述情形，须同时符合引导语的条件"))
-        met = [c for c, spec in zip(conditions, it.conditions) if c.status == "met" and spec.specific]
+        met = [c for (c, _, _), spec in zip(judged, it.conditions) if c.status == "met" and spec.decisive]
+        # a case met on all the profile can show, the rest unknown ("拆解的报废机动车…具备再制造条件的") counts half
+        partly = [c for (c, _, checked), spec in zip(judged, it.conditions)
+                  if checked and c.status == "unknown" and spec.decisive and spec.own]
+        # Thresholds (从业人数不超过300人, 浓度值低于…标准百分之三十) against the figures the profile states: a figure on
+        # the wrong side is a hard condition; none stated, unknown.
+        figures = [_figure_condition(t, f) for t in it.thresholds]
+        conditions += figures
+        met += [c for c in figures if c.status == "met"]
         if met:
             score += w.condition_met
             reasons.append(f"满足条款条件“{met[0].text}”（{met[0].basis}）")
-        if any(hard for _, hard in judged):
+        elif partly:
+            score += 0.5 * w.condition_met
+            reasons.append(f"符合条款条件“{partly[0].text}”中可从档案判断的部分（{partly[0].basis}）")
+        if any(hard and spec.own for (_, hard, _), spec in zip(judged, it.conditions)) \
+                or any(c.status == "unmet" for c in figures):
+            score += w.case_unmet  # the clause is for a case the profile is not in: another kind of operator
+        elif any(hard for _, hard, _ in judged):
             score += w.condition_unmet
         if reasons and it.strong:
             score += w.support_verb
         return _Scored(score, i, reasons, conditions)
 
     def _region_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
-        if not f.region or not f.region.place or f.region.kind == "outside":
+        if not it.prov.regions or not f.region or not f.region.place or f.region.kind == "outside":
             return 0.0
         named = [r for r in it.prov.regions if r in (f.region.place, f.region.city)]
         if named:
@@ -846,7 +1018,7 @@ class Matcher:
     def _need_and_class_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
         """The needs the profile states that the clause answers, and the classes of its products the clause names."""
         w, prov, score = self.w, it.prov, 0.0
-        offered = [n for n in f.needs if set(self.needs_served[n]) & set(prov.support_types)]
+        offered = [n for n in f.needs if not it.support_types.isdisjoint(self.needs_served[n])] if f.needs else []
         if offered:
             n = offered[0]
             kind = next(s for s in prov.support_types if s in self.needs_served[n])
@@ -863,13 +1035,21 @@ class Matcher:
             score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
         elif f.needs and prov.support_types == [self.tax.default_support_type]:
             score += w.unmet_need_plan  # a plan's bare direction ("培育1000家科技型中小企业") for a profile asking for tax
-        classes = [c for c in prov.classes if c in f.classes]
+        # A class the profile only buys, uses or handles (from an activity: "购置NMP回收装置", "车队运营") is not its
+        # business in public procurement, which prefers the makers' products (使用财政性资金进行采购的，应当优先采购…).
+        classes = [c for c in prov.classes if c in f.classes and (c in f.made or not it.procures)]
         if classes:
             score += w.product_class
             reasons.append(f"{f.classes[classes[0]]}：条款适用于{classes[0]}")
-            if it.strong and not offered:  # "鼓励…发展可再生能源分布式发电系统" for a photovoltaic builder
+            # A clause that encourages the class by the profile's own word ("国家鼓励单位和个人安装和使用…太阳能光伏发电
+            # 系统" for a 光伏 builder) counts more; one that names it only by a broader word ("国家鼓励和推进废物回收体系
+            # 建设" for a lithium recycler: 废物) encourages a whole field, not this enterprise.
+            said = [c for c in classes if any(t in v for t in it.class_words.get(c, ()) for v in f.class_values.get(c, ()))]
+            # (not when it encourages another kind of operator by name: "国家鼓励机动车生产企业从事报废机动车回收活动")
+            other = bool(it.beneficiaries) and bool(f.actors) and not set(it.beneficiaries) & set(f.actors)
+            if it.strong and not offered and said and not other:
                 score += w.encouraged_class
-                reasons.append(f"条款鼓励或支持{classes[0]}")
+                reasons.append(f"条款鼓励或支持{said[0]}")
         elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
             score += w.class_mismatch  # "电动自行车…以旧换新" is not for a battery maker
         return score
@@ -939,6 +1119,20 @@ def overall_note(matches: list[Match]) -> str:
 # the generator, not the grid company). Actors that a law's clause addresses only as the obliged or the helper.
 OBLIGED = "[^，。；：、]{0,8}?(?:应当|不得|必须)"
 NOT_BENEFICIARIES = {"企业", "地方政府", "金融机构", "高校院所", "行业组织"}
+
+
+def _without_actors(quote: str, tax: Taxonomy) -> str:
+    """The quote with the names of kinds of actor masked: the 生产 of "机动车生产企业" is a name, not an activity."""
+    for terms in tag(quote, tax.actors).values():
+        for t in terms:
+            quote = quote.replace(t, "□" * len(t))
+    return quote
+
+
+def obliged(quote: str, tax: Taxonomy) -> list[str]:
+    """The kinds of actor a law's clause names only as the subject of a duty (应当/不得/必须)."""
+    return [actor for actor, terms in tag(quote, tax.actors).items()
+            if actor != "企业" and all(re.search(re.escape(t) + OBLIGED, quote) for t in terms if t in quote)]
 
 
 def beneficiaries(quote: str, tax: Taxonomy) -> list[str]:

@@ -226,3 +226,42 @@ def test_duties_computations_and_paper_lists_are_not_relief(law_provisions):
     # one that protects an enterprise named after the prohibition is support
     law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020",
             "不得在约定的付款方式之外以承兑汇票等形式延长付款期限")
+
+
+def test_denials_exceptions_and_a_duty_to_prefer_are_not_support(law_provisions):
+    quotes = [p.quote for _, provs in law_provisions.values() for p in provs]
+    # a denial withholds support from the enterprises it names
+    assert not any("金融机构不得提供任何形式的授信支持" in q for q in quotes)
+    # a sentence that only states an exception grants nothing of its own
+    assert not any(q.strip() == "中小企业无法提供的商品和服务除外。" for q in quotes)
+    # "应当…优先选择采用…" is a designer's duty (优先选择 is excluded from 优先/优惠), not a preference for anyone
+    assert not any("优先选择采用易回收、易拆解" in q for q in quotes)
+    # a preference in force ("优先调度") and a protection ("不得再违法要求…") are still support
+    law_one(law_provisions, "zhejiang-renewable-energy-regulations-2021", "优先调度可再生能源发电")
+    law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020", "银行业金融机构不得再违法要求")
+
+
+def test_a_law_clause_states_the_case_it_applies_to_as_its_condition(law_provisions):
+    pv = law_one(law_provisions, "zhejiang-renewable-energy-regulations-2021", "光伏或者光热发电项目利用太阳能的")
+    assert pv.conditions[0] == "建设光伏或者光热发电项目利用太阳能的"
+    item = law_one(law_provisions, "environmental-protection-tax-law-2018", "非道路移动机械")
+    assert item.conditions[0] == "机动车、铁路机车、非道路移动机械、船舶和航空器等流动污染源排放应税污染物的"
+    # an item's own number is no part of a condition
+    assert law_one(law_provisions, "enterprise-income-tax-law-2018", "符合条件的居民企业之间").conditions == [
+        "符合条件的居民企业"]
+    for doc, provs in law_provisions.values():
+        assert all(c in p.quote for p in provs for c in p.conditions)
+
+
+def test_an_authoritys_power_is_no_grant(law_provisions):
+    quotes = [p.quote for _, provs in law_provisions.values() for p in provs]
+    assert not any("税务机关有权按照合理方法调整" in q for q in quotes)
+    assert not any("有权处理的部门应当及时依法调查处理" in q for q in quotes)
+    law_one(law_provisions, "sme-promotion-law-2017", "中小企业有权要求拖欠方支付拖欠款")  # an enterprise's right is
+
+
+def test_an_authoritys_remit_is_no_product_class_of_the_clause(law_provisions):
+    online = law_one(law_provisions, "end-of-life-vehicle-recycling-measures-2019", "推行网上申请、网上受理等方式")
+    assert "报废机动车" not in online.classes  # it is in "负责报废机动车回收管理的部门", the one who must ease applying
+    parts = law_one(law_provisions, "end-of-life-vehicle-recycling-measures-2019", "以外的零部件符合保障人身")
+    assert parts.classes == ["报废机动车"]

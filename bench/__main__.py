@@ -128,9 +128,12 @@ def run_probe(name: str, env: dict[str, str], logs: Path, *args: str, tag: str |
 
 def sentence_ratio(kb_dir: Path) -> float:
     """Sentence vectors per chunk in the real KB, to compare with the synthetic KB's layout."""
+    import numpy as np
+
     cur = kb_dir / "current"
     n_chunks = json.loads((cur / "meta.json").read_text(encoding="utf-8"))["n_chunks"]
-    return round(len(json.loads((cur / "sentences.json").read_text(encoding="utf-8"))) / n_chunks, 3)
+    with np.load(cur / "passages.npz") as z:
+        return round(len(z["sentence_start"]) / n_chunks, 3)
 
 
 # --------------------------------------------------------------------------- the steps

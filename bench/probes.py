@@ -160,6 +160,7 @@ def probe_scale_build(a) -> dict:
     from kb.core.settings import settings
     from kb.store import files as store
     from kb.store.jsonl import write_jsonl
+    from kb.store.passages import write_passages
 
     out: dict = {"imports_s": _since(T0)}
     t = time.perf_counter()
@@ -194,10 +195,9 @@ def probe_scale_build(a) -> dict:
                index_write_s=_since(t), index_file_mb=round((build_dir / store.FAISS_FILE).stat().st_size / 2**20, 1))
     del index
     t = time.perf_counter()
-    (build_dir / store.SENT_KEYS_FILE).write_text(json.dumps([[p.doc_id, s.start] for p, s in rows]), encoding="utf-8")
     write_jsonl(build_dir / store.DOCS_FILE, kb.documents)
-    write_jsonl(build_dir / store.PARAS_FILE, kb.paragraphs)
-    write_jsonl(build_dir / store.CHUNKS_FILE, chunks)
+    write_passages(build_dir / store.PASSAGES_FILE, build_dir / store.CHUNKS_FILE, kb.documents, kb.paragraphs,
+                   chunks, [(p.doc_id, s.start) for p, s in rows])
     write_jsonl(build_dir / store.PROVISIONS_FILE, [])  # eligibility's clauses: none in load-test text
     meta = store.KBMeta(format=store.FORMAT, corpus_hash="SYNTHETIC", embed_model="SYNTHETIC (seed-derived vectors)",
                         model_id="SYNTHETIC (seed-derived vectors)", dim=DIM, terms=terms, n_docs=len(kb.documents),

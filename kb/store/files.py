@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import threading
 import time
+import zipfile
 from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
@@ -20,28 +21,27 @@ import jieba
 import numpy as np
 from pydantic import BaseModel
 
-from kb.core.records import Chunk, Document, Paragraph
+from kb.core.records import Document
 from kb.core.segment import Segmenter, corpus_terms
 from kb.core.settings import IndexSettings, Settings
 from kb.core.taxonomy import Provision
 from kb.store.artifacts import DocArtifacts
 from kb.store.jsonl import read_jsonl, write_jsonl
-from kb.store.passages import SentenceRows, load_passages
+from kb.store.passages import ChunkList, ParagraphMap, load_passages, write_passages
 from kb.store.rows import Rows
 from kb.store.tables import write_tables
 
-FORMAT = 6  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
+FORMAT = 7  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
 CURRENT = "current"
 META_FILE = "meta.json"
 DOCS_FILE = "documents.jsonl"
-PARAS_FILE = "paragraphs.jsonl"
-CHUNKS_FILE = "chunks.jsonl"
+PASSAGES_FILE = "passages.npz"  # paragraphs, chunks and sentence keys as columns (kb/store/passages.py)
+CHUNKS_FILE = "chunks.jsonl"  # the chunks whole: index_text is read from here by line offset
 BM25_DIR = "bm25"
 FAISS_FILE = "faiss.index"
 TABLES_FILE = "tables.sqlite"
 VECTORS_FILE = "vectors.npy"  # every vector row, float32, read by row at query time (the answerer reads a few)
 OWNER_FILE = "vector_owner.npy"  # FAISS row -> chunk: rows are the chunks, then their sentences
-SENT_KEYS_FILE = "sentences.json"
 PROVISIONS_FILE = "provisions.jsonl"
 DICT_FILE = "jieba.sqlite"  # jieba's dictionary with the KB's terms added: looked up per word, never loaded whole
 BASE_DICT_FILE = "jieba-base.sqlite"  # in the KB folder, beside builds/: jieba's own table, copied by each build
@@ -205,8 +205,8 @@ class KBData:
     path: Path
     meta: KBMeta
     documents: dict[str, Document]
-    paragraphs: dict[str, list[Paragraph]]
-    chunks: list[Chunk]
+    paragraphs: ParagraphMap  # doc_id -> its paragraphs, made on access (kb/store/passages.py)
+    chunks: ChunkList  # in index order, made on access
     bm25: bm25s.BM25
     faiss_index: faiss.Index
     vector_owner: np.ndarray
@@ -227,19 +227,18 @@ def load(kb_dir: Path) -> KBData:
     path = current_dir(kb_dir)
     try:
         documents = {d.meta.doc_id: d for d in read_jsonl(path / DOCS_FILE, Document)}
-        # Paragraph, chunk and sentence texts are read from their document on access (kb.store.passages).
-        paragraphs, chunks = load_passages(documents, path / PARAS_FILE, path / CHUNKS_FILE)
+        # Paragraphs and chunks are columns, made into records on access; their texts are read from the documents.
+        paragraphs, chunks, sentence_rows = load_passages(path / PASSAGES_FILE, path / CHUNKS_FILE, documents)
         bm25 = bm25s.BM25.load(str(path / BM25_DIR))
         index = faiss.read_index(str(path / FAISS_FILE))
         vectors = Rows(path / VECTORS_FILE)  # read by row on demand (kb/store/rows.py says why not a memory map)
         owner = np.load(path / OWNER_FILE)
-        sent_keys = json.loads((path / SENT_KEYS_FILE).read_text(encoding="utf-8"))
-        sentence_rows = SentenceRows(sent_keys)
         provisions = read_jsonl(path / PROVISIONS_FILE, Provision)
         dictionary = read_dictionary(path / DICT_FILE)
-    except (OSError, ValueError, RuntimeError, json.JSONDecodeError, sqlite3.Error, TypeError, KeyError) as e:
+    except (OSError, ValueError, RuntimeError, json.JSONDecodeError, sqlite3.Error, TypeError, KeyError,
+            EOFError, zipfile.BadZipFile) as e:
         raise KBError(f"知识库文件损坏：{path}（{type(e).__name__}: {e}）") from e
-    if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + len(sent_keys) or index.d != meta.dim
+    if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + sentence_rows.rows or index.d != meta.dim
             or owner.shape != (index.ntotal,) or vectors.shape != (index.ntotal, index.d)):
         raise KBError(f"知识库文件不一致：{path}（段落 {len(chunks)}，向量 {index.ntotal}）")
     return KBData(path=path, meta=meta, documents=documents, paragraphs=paragraphs,
@@ -295,13 +294,12 @@ def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, versi
     rows = [a.chunk_vectors for a in arts if a.chunk_vectors.size] + [a.sentence_vectors for a in arts
                                                                        if a.sentence_vectors.size]
     write_vectors(out, np.concatenate(rows), np.asarray(owner, dtype=np.int64), s.index)
-    (out / SENT_KEYS_FILE).write_text(json.dumps(sent_keys, ensure_ascii=False), encoding="utf-8")
 
     write_tables([a.tables for a in arts], out / TABLES_FILE)
     write_jsonl(out / PROVISIONS_FILE, [p for a in arts for p in a.provisions])
     write_jsonl(out / DOCS_FILE, docs)
-    write_jsonl(out / PARAS_FILE, [p for a in arts for p in a.paragraphs])
-    write_jsonl(out / CHUNKS_FILE, chunks)
+    write_passages(out / PASSAGES_FILE, out / CHUNKS_FILE, docs, [p for a in arts for p in a.paragraphs], chunks,
+                   sent_keys)
     meta = KBMeta(
         format=FORMAT,
         corpus_hash=chash,

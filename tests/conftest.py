@@ -13,7 +13,7 @@ SLOW_MODULES = {"tests.indexer.test_convert_e5", "tests.kb.test_embed", "tests.k
                 "tests.bench.test_bench", "tests.bench.test_load", "tests.webui.test_startup",
                 "tests.indexer.test_library", "tests.test_app", "tests.webui.test_library_tab",
                 "tests.reliability.test_cli", "tests.reliability.test_soak",
-                "tests.kb.test_dictionary"}  # loads jieba's whole dictionary and writes it to SQLite twice
+                "tests.kb.test_dictionary", "tests.webui.test_gradio_stubs"}  # loads jieba's whole dictionary and writes it to SQLite twice
 
 
 def pytest_collection_modifyitems(config, items):

@@ -306,6 +306,7 @@ class ParagraphMap(Mapping):
         self._src = src
         self._docs: weakref.WeakValueDictionary[int, DocParagraphs] = weakref.WeakValueDictionary()
         self._ids = [d for c, d in enumerate(src.doc_ids) if src.doc_rows[c + 1] > src.doc_rows[c]]
+        self._kind_rows: dict[tuple[str, ...], np.ndarray] = {}
 
     def __getitem__(self, doc_id: str) -> DocParagraphs:
         code = self._src.doc_code.get(doc_id)
@@ -325,11 +326,19 @@ class ParagraphMap(Mapping):
 
     def of_kind(self, kinds: Iterable[str], docs: Iterable[str] | None = None) -> Iterator[Paragraph]:
         """The paragraphs of these kinds (e.g. the headings), document by document in order, making only them."""
-        kinds, wanted = tuple(kinds), None if docs is None else set(docs)
-        for doc_id in (self._ids if wanted is None else [d for d in self._ids if d in wanted]):
-            paras = self[doc_id]
-            for i in paras.positions(kinds):
-                yield paras[i]
+        src = self._src
+        rows = self._rows_of_kind(tuple(kinds))
+        if docs is not None:
+            rows = rows[np.isin(src.para["doc"][rows], [src.doc_code[d] for d in docs if d in src.doc_code])]
+        for row in rows.tolist():
+            code = src.para_at["doc"][row]
+            yield self[src.doc_ids[code]][row - src.doc_rows[code]]
+
+    def _rows_of_kind(self, kinds: tuple[str, ...]) -> np.ndarray:
+        rows = self._kind_rows.get(kinds)
+        if rows is None:  # a few kinds of question ask for these: kept (headings are a small share of the rows)
+            rows = self._kind_rows[kinds] = np.flatnonzero(np.isin(self._src.para["kind"], [KINDS.index(k) for k in kinds]))
+        return rows
 
 
 class ChunkList(Sequence):

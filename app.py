@@ -8,9 +8,11 @@ are capped at MAX_DOCUMENT_MB; every file the app stores lives in one private te
 """
 from __future__ import annotations
 
+from webui.gradio_stubs import skip_stub_writing
 from webui.workdir import new_folder, private_tempdir, upload_folder
 
 private_tempdir()  # before Gradio is imported: it reads its cache folder from the environment
+skip_stub_writing()  # before Gradio is imported: its editor stubs cost ~45% of the import (webui/gradio_stubs.py)
 
 import logging  # noqa: E402
 import signal  # noqa: E402

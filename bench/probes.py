@@ -160,6 +160,7 @@ def probe_scale_build(a) -> dict:
     from kb.core.settings import settings
     from kb.store import files as store
     from kb.store.jsonl import write_jsonl
+    from kb.store.passages import write_passages
 
     out: dict = {"imports_s": _since(T0)}
     t = time.perf_counter()
@@ -174,7 +175,7 @@ def probe_scale_build(a) -> dict:
     build_dir = kb_dir / "builds" / "synthetic"
     build_dir.mkdir(parents=True)
     terms = corpus_terms([d.text for d in kb.documents])
-    out.update(_bm25(chunks, terms, build_dir / store.BM25_DIR, build_dir / store.DICT_FILE))
+    out.update(_bm25(chunks, terms, build_dir / store.BM25_DIR, build_dir / store.DICT_FILE, kb_dir))
 
     # Sentence rows belong to their paragraph's chunk; here one chunk per paragraph, in the same order.
     position = {(p.doc_id, p.index): i for i, p in enumerate(kb.paragraphs)}
@@ -194,10 +195,9 @@ def probe_scale_build(a) -> dict:
                index_write_s=_since(t), index_file_mb=round((build_dir / store.FAISS_FILE).stat().st_size / 2**20, 1))
     del index
     t = time.perf_counter()
-    (build_dir / store.SENT_KEYS_FILE).write_text(json.dumps([[p.doc_id, s.start] for p, s in rows]), encoding="utf-8")
     write_jsonl(build_dir / store.DOCS_FILE, kb.documents)
-    write_jsonl(build_dir / store.PARAS_FILE, kb.paragraphs)
-    write_jsonl(build_dir / store.CHUNKS_FILE, chunks)
+    write_passages(build_dir / store.PASSAGES_FILE, build_dir / store.CHUNKS_FILE, kb.documents, kb.paragraphs,
+                   chunks, [(p.doc_id, s.start) for p, s in rows])
     write_jsonl(build_dir / store.PROVISIONS_FILE, [])  # eligibility's clauses: none in load-test text
     meta = store.KBMeta(format=store.FORMAT, corpus_hash="SYNTHETIC", embed_model="SYNTHETIC (seed-derived vectors)",
                         model_id="SYNTHETIC (seed-derived vectors)", dim=DIM, terms=terms, n_docs=len(kb.documents),
@@ -210,14 +210,14 @@ def probe_scale_build(a) -> dict:
     return out
 
 
-def _bm25(chunks, terms: list[str], save_to: Path, dictionary: Path) -> dict:
-    """Tokenise and index exactly as indexer.build does, timing the two halves."""
+def _bm25(chunks, terms: list[str], save_to: Path, dictionary: Path, kb_dir: Path) -> dict:
+    """Tokenise and index exactly as kb.store.files.write_kb does, timing the two halves."""
     import bm25s
 
-    from kb.core.segment import Segmenter
+    from kb.store.files import write_dictionary
 
     t = time.perf_counter()
-    seg = Segmenter(terms)
+    seg = write_dictionary(dictionary, terms, kb_dir)  # the KB's word table, and the segmenter reading it
     segmenter_s = _since(t)
     t = time.perf_counter()
     tokens = [seg.tokens(c.index_text) or [""] for c in chunks]
@@ -228,9 +228,6 @@ def _bm25(chunks, terms: list[str], save_to: Path, dictionary: Path) -> dict:
     bm25.index(tokens, show_progress=False)
     index_s = _since(t)
     bm25.save(str(save_to))
-    from kb.store.files import write_dictionary
-
-    write_dictionary(dictionary, seg)
     return {"segmenter_init_s": segmenter_s, "tokenise_s": tokenise_s, "bm25_index_s": index_s,
             "tokens_per_chunk": round(n_tokens / len(chunks), 1),
             "tokenise_chunks_per_s": round(len(chunks) / tokenise_s, 1),

@@ -22,7 +22,7 @@ ARTIFACT_INPUTS = ("indexer/formats", "indexer/metadata.py", "indexer/structure.
                    "indexer/tables.py", "indexer/provisions.py", "indexer/build.py",
                    "kb/core/records.py", "kb/core/text.py", "kb/core/figures.py", "kb/core/timeexpr.py",
                    "kb/core/taxonomy.py", "kb/store/tables.py", "kb/store/artifacts.py", "kb/data/taxonomy.json")
-ASSEMBLY_INPUTS = ("kb/core/segment.py", "kb/data/nev_terms.txt", "kb/store/files.py")
+ASSEMBLY_INPUTS = ("kb/core/segment.py", "kb/data/nev_terms.txt", "kb/store/files.py", "kb/store/passages.py")
 
 
 def _fingerprint(paths: tuple[str, ...]) -> str:

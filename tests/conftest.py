@@ -13,7 +13,8 @@ SLOW_FIXTURES = {"kb", "fictional_kb", "tables", "kb_dir", "lib", "lib_kb", "app
 SLOW_MODULES = {"tests.indexer.test_convert_e5", "tests.kb.test_embed", "tests.kb.test_store", "tests.kb.test_cli",
                 "tests.bench.test_bench", "tests.bench.test_load", "tests.webui.test_startup",
                 "tests.indexer.test_library", "tests.test_app", "tests.webui.test_library_tab",
-                "tests.reliability.test_cli", "tests.reliability.test_soak"}
+                "tests.reliability.test_cli", "tests.reliability.test_soak",
+                "tests.kb.test_dictionary", "tests.webui.test_gradio_stubs"}  # loads jieba's whole dictionary and writes it to SQLite twice
 
 
 def pytest_collection_modifyitems(config, items):

@@ -389,6 +389,10 @@ def test_browser_end_to_end(app_url, tables):
             assert text.startswith("doc_id,section,indicator,value,unit,qualifier,year,kind,quote")
             rows = list(csv.DictReader(text.splitlines()))
             assert rows and all("充电桩" in r["indicator"] for r in rows)
+            # The complete tables, written when the page first loaded (not at the app's start).
+            with page.expect_download(timeout=30_000) as dl:
+                page.click("#export-tables-xlsx")
+            assert dl.value.suggested_filename == "tables.xlsx"
         finally:
             browser.close()
     assert not [u for u in outside if u.startswith("dialog:")], "a script in the page ran"

@@ -89,12 +89,13 @@ def field_questions(store: TableStore) -> list[str]:
 def heading_questions(kb: KnowledgeBase) -> list[str]:
     """One question per distinct heading topic, taking the documents in turn so each gets a share."""
     per_doc: list[list[str]] = []
-    for doc_id, paras in kb.data.paragraphs.items():
+    for doc_id in kb.data.paragraphs:
         doc = kb.documents.get(doc_id)
         if doc is None or not doc.meta.in_force:
             continue
-        topics = [topic(p.text) for p in paras if p.kind == "heading" and len(p.section) >= 2]
-        topics += [topic(p.text) for p in paras if p.kind == "heading" and len(p.section) < 2]
+        heads = list(kb.data.paragraphs.of_kind(("heading",), [doc_id]))  # only the headings are made
+        topics = [topic(p.text) for p in heads if len(p.section) >= 2]
+        topics += [topic(p.text) for p in heads if len(p.section) < 2]
         per_doc.append([t for t in dict.fromkeys(topics) if 2 < len(t) <= MAX_TOPIC and t not in GENERIC_HEADINGS])
     out: list[str] = []
     for i in range(max((len(t) for t in per_doc), default=0)):

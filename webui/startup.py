@@ -9,6 +9,9 @@ from collections.abc import Callable
 
 import gradio as gr
 
+from indexer.library import recover
+from indexer.version import status
+from kb.core.settings import settings
 from kb.service import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -59,9 +62,16 @@ class PageProgress:
 def open_with_page(launch: Callable[..., object], app_title: str, terminal=None, **open_kwargs) -> KnowledgeBase:
     """Open the KB (building it when missing or stale) while a page on the app's port shows the progress.
 
-    `app_title` heads the page (the KB, and so its documents' title, is not known yet);
-    `launch(blocks, **kw)` serves a Blocks on the app's address; the page is closed before this returns,
-    so the caller can launch the app on the same port, and the open page then reloads into it."""
+    First, what a library change killed midway left behind is undone or finished, as the command line does
+    (indexer.library.recover). A KB that is there and up to date opens in about a second: then no page is served
+    (it would only flash, and serving it costs the app's start as much again). Otherwise `app_title` heads the
+    page (the KB, and so its documents' title, is not known yet); `launch(blocks, **kw)` serves a Blocks on the
+    app's address; the page is closed before this returns, so the caller can launch the app on the same port, and
+    the open page then reloads into it."""
+    s = settings(kb_dir=open_kwargs.get("kb_dir"), corpus_dir=open_kwargs.get("corpus_dir"))
+    recover(s)  # says on the terminal what it undid or finished
+    if status(s) == "ok":
+        return KnowledgeBase.open(progress=terminal, **open_kwargs)  # a failed load still rebuilds, on the terminal
     progress = PageProgress(terminal)
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as page:
         gr.Markdown(f"## {app_title}\n首次启动需要建立知识库（读取文件、计算向量），完成后本页会自动进入问答界面。")

@@ -3,6 +3,7 @@ targets next to the baselines the documents state for them."""
 from __future__ import annotations
 
 import csv
+import threading
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -11,11 +12,13 @@ import gradio as gr
 import pandas as pd
 
 from kb.service import KnowledgeBase
-from kb.store.tables import DISPLAY_COLUMNS, TableStore, columns
+from kb.store.tables import DISPLAY_COLUMNS, KINDS, TableStore, columns
 
 KIND_LABELS = [("全部", ""), ("目标", "target"), ("基数（现状）", "baseline"), ("预测", "forecast")]
 KIND_NAMES = {"target": "目标", "baseline": "基数", "forecast": "预测"}
 ROLE_LABELS = [("全部", ""), ("牵头", "牵头"), ("协同", "协同"), ("实施", "实施"), ("支持对象", "支持对象")]
+# The files kb.store.tables.export_tables writes (its test checks these names).
+EXPORT_FILES = tuple(f"{kind}.csv" for kind in KINDS) + ("tables.xlsx",)
 EXTRA_COLUMNS = {"targets": [("quote", "原文")], "projects": [("quote", "原文")], "responsibilities": [("quote", "原文")]}
 
 
@@ -92,7 +95,22 @@ class TablesTab:
         self.kb = kb
         self.out_dir = Path(out_dir)
         self._store: tuple[Path, TableStore] | None = None
-        self.export_paths = [str(p) for p in self.store.export(self.out_dir / "export")]
+        self._exported: list[str] | None = None
+        self._export_lock = threading.Lock()
+
+    @property
+    def export_paths(self) -> list[str]:
+        """The complete tables as files (EXPORT_FILES), written when the first page asks for them: the workbook
+        (openpyxl) is not written on the app's way to its first answer."""
+        with self._export_lock:  # pages load in threads
+            if self._exported is None:
+                self._exported = [str(p) for p in self.store.export(self.out_dir / "export")]
+            return self._exported
+
+    def export_files(self) -> tuple[str, ...]:
+        """The export buttons' files, in EXPORT_FILES order (set when a page loads)."""
+        by_name = {Path(p).name: p for p in self.export_paths}
+        return tuple(by_name[name] for name in EXPORT_FILES)
 
     @property
     def store(self) -> TableStore:
@@ -161,10 +179,9 @@ class TablesTab:
             r_dl = gr.DownloadButton("下载当前筛选结果（CSV）")
         self.render_chart()
         gr.Markdown("**全部导出**（完整表格，CSV 为 UTF-8 带 BOM，Excel 含三个工作表）：")
-        with gr.Row():
-            for path in self.export_paths:
-                gr.DownloadButton(f"下载 {Path(path).name}", value=path, size="sm", variant="secondary",
-                                  elem_id="export-" + Path(path).name.replace(".", "-"))
+        with gr.Row():  # the files are set when a page loads (a value given here would be written at start)
+            exports = [gr.DownloadButton(f"下载 {name}", size="sm", variant="secondary",
+                                         elem_id="export-" + name.replace(".", "-")) for name in EXPORT_FILES]
 
         t_in = [t_kind, t_ind, t_sec, t_year]
         gr.on([c.change for c in t_in], self.filter_targets, t_in, [t_df, t_count, t_dl], api_visibility="private")
@@ -175,6 +192,7 @@ class TablesTab:
         demo.load(self.filter_targets, t_in, [t_df, t_count, t_dl], api_visibility="private")
         demo.load(self.filter_projects, p_in, [p_df, p_count, p_dl], api_visibility="private")
         demo.load(self.filter_resp, r_in, [r_df, r_count, r_dl], api_visibility="private")
+        demo.load(self.export_files, None, exports, api_visibility="private")
 
     def render_chart(self) -> None:
         targets = self.store.targets()

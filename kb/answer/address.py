@@ -7,7 +7,12 @@ module indexes those labels as addresses and quotes what lies under one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
 
 from kb.answer.scope import Address
 from kb.answer.verdict import Quote, Verdict, whole
@@ -39,12 +44,17 @@ def label_address(label: str, depth: int) -> Address | None:
 
 @dataclass
 class Scope:
-    """The paragraphs under one address of one document, in document order."""
+    """The paragraphs under one address of one document, in document order (made when first asked for)."""
 
     doc_id: str
     address: Address
     depth: int  # index of the address's label in the heading path
-    paragraphs: list[Paragraph]
+    positions: np.ndarray  # of its paragraphs in the document's
+    doc: Sequence[Paragraph] = field(repr=False, compare=False)  # the document's paragraphs
+
+    @cached_property
+    def paragraphs(self) -> list[Paragraph]:
+        return [self.doc[i] for i in self.positions.tolist()]
 
     @property
     def heading(self) -> Paragraph | None:
@@ -57,26 +67,84 @@ class Scope:
 
 
 class AddressIndex:
-    def __init__(self, paragraphs: dict[str, list[Paragraph]]):
-        # Keyed by the path above the label too: sections are numbered afresh in each chapter (第二章 and 第三章
-        # may both have a 第一节), while articles, numbered through the document, still get one scope each.
-        self._scopes: dict[tuple[str, tuple[str, ...], Address], Scope] = {}
-        for doc_id, paras in paragraphs.items():
-            for p in paras:
-                for depth, label in enumerate(p.section):
-                    a = label_address(label, depth)
-                    if a is None:
-                        continue
-                    above = tuple(p.section[:depth]) if a.kind == "节" else ()
-                    sc = self._scopes.setdefault((doc_id, above, a), Scope(doc_id, a, depth, []))
-                    if sc.depth == depth:
-                        sc.paragraphs.append(p)
+    """Where each address of each document is, as positions of its paragraphs. A document is indexed when first
+    asked about, from its heading labels alone (a loaded KB gives them as arrays without making its paragraphs: at
+    1M chunks an index of paragraph objects held them all), each distinct label parsed once; Scopes are made per
+    question."""
+
+    def __init__(self, paragraphs: Mapping[str, Sequence[Paragraph]]):
+        self._paragraphs = paragraphs
+        # Keyed by address and, for a 节, the path above it: sections are numbered afresh in each chapter (第二章
+        # and 第三章 may both have a 第一节), while articles, numbered through the document, get one key each.
+        self._by_doc: dict[str, dict[tuple[Address, tuple[str, ...]], tuple[int, np.ndarray]]] = {}
+        self._addresses: dict[Address, int] = {}  # every address met, numbered
+        self._found: list[Address] = []
+        # Per label number × 2 (+1 at the top level): its address's number, -1 for none, -2 not looked at yet.
+        # Label numbers are the loaded KB's (one table for all documents), or given here to plain records' labels.
+        self._code = np.full(0, -2, dtype=np.int64)
+        self._own: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _doc(self, doc_id: str) -> dict[tuple[Address, tuple[str, ...]], tuple[int, np.ndarray]]:
+        found = self._by_doc.get(doc_id)
+        if found is None:
+            with self._lock:
+                found = self._by_doc[doc_id] = self._index(self._paragraphs[doc_id])
+        return found
+
+    def _index(self, paras: Sequence[Paragraph]) -> dict[tuple[Address, tuple[str, ...]], tuple[int, np.ndarray]]:
+        """An address's depth is where it first occurs (paragraphs in order, then levels); its paragraphs are those
+        with that address at that depth (the same label deeper down is another part)."""
+        if hasattr(paras, "heading_labels"):
+            pos, depth, label_ids, names = paras.heading_labels()
+        else:
+            pairs = [(at, d, label) for at, p in enumerate(paras) for d, label in enumerate(p.section)]
+            pos = np.asarray([at for at, _, _ in pairs], dtype=np.int64)
+            depth = np.asarray([d for _, d, _ in pairs], dtype=np.int64)
+            label_ids = np.asarray([self._own.setdefault(label, len(self._own)) for _, _, label in pairs], np.int64)
+            names = list(self._own)
+        code = self._label_codes(np.asarray(label_ids, dtype=np.int64) * 2 + (np.asarray(depth) == 0), names)
+        hit = np.flatnonzero(code >= 0)  # pairs with an address, in order
+        order = hit[np.argsort(code[hit], kind="stable")]  # grouped by address, each group in order
+        groups = np.split(order, np.flatnonzero(np.diff(code[order])) + 1) if len(order) else []
+        found: dict[tuple[Address, tuple[str, ...]], tuple[int, np.ndarray]] = {}
+        for group in sorted(groups, key=lambda g: g[0]):  # addresses in order of first occurrence
+            at = int(depth[group[0]])
+            address, rows = self._found[code[group[0]]], pos[group[depth[group] == at]]
+            if address.kind != "节":
+                found[(address, ())] = (at, rows)
+                continue
+            by_parent: dict[tuple[str, ...], list[int]] = {}  # (节 are few: their paragraphs are looked at)
+            for row in rows.tolist():
+                by_parent.setdefault(tuple(paras[row].section[:at]), []).append(row)
+            for parent, some in by_parent.items():
+                found[(address, parent)] = (at, np.asarray(some, dtype=np.int64))
+        return found
+
+    def _label_codes(self, keys: np.ndarray, names) -> np.ndarray:
+        """The address number of each (label, top level or not); label_address once per distinct one."""
+        if len(keys) and keys.max() >= len(self._code):
+            grown = np.full(max(int(keys.max()) + 1, 2 * len(self._code)), -2, dtype=np.int64)
+            grown[: len(self._code)] = self._code
+            self._code = grown
+        for key in np.unique(keys[self._code[keys] == -2]).tolist():
+            a = label_address(names[key // 2], 0 if key % 2 else 1)
+            if a is not None and a not in self._addresses:
+                self._addresses[a] = len(self._found)
+                self._found.append(a)
+            self._code[key] = -1 if a is None else self._addresses[a]
+        return self._code[keys]
+
+    def _scope(self, doc_id: str, address: Address, where: tuple[int, np.ndarray]) -> Scope:
+        return Scope(doc_id, address, where[0], where[1], self._paragraphs[doc_id])
 
     def find(self, address: Address, docs: list[str] | frozenset[str] | None,
              within: Scope | None = None) -> list[Scope]:
         """Every scope with this address in `docs` (several 第一节 of one document, one per chapter); inside
         `within` only, if given."""
-        out = [sc for (d, _, a), sc in self._scopes.items() if a == address and (docs is None or d in docs)]
+        wanted = None if docs is None else set(docs)
+        out = [self._scope(d, a, where) for d in self._paragraphs if wanted is None or d in wanted
+               for (a, _), where in self._doc(d).items() if a == address]
         return [sc for sc in out if _inside(sc, within)] if within is not None else out
 
     def containers(self, p: Paragraph, kinds: set[str]) -> list[Paragraph]:
@@ -86,21 +154,21 @@ class AddressIndex:
             a = label_address(label, depth)
             if a is None or a.kind not in kinds:
                 continue
-            sc = self._scopes.get((p.doc_id, tuple(p.section[:depth]) if a.kind == "节" else (), a))
-            if sc is not None and sc.depth == depth and (head := sc.heading) is not None:
+            where = self._doc(p.doc_id).get((a, tuple(p.section[:depth]) if a.kind == "节" else ()))
+            if where is not None and where[0] == depth and (head := self._scope(p.doc_id, a, where).heading):
                 out.append(head)
         return out
 
     def parts(self, doc_id: str, kind: str, within: Scope | None = None) -> list[Scope]:
         """The document's containers of one kind (章/节/部分/专栏), in order; inside `within` if given."""
-        out = [sc for (d, _, a), sc in self._scopes.items() if d == doc_id and a.kind == kind]
+        out = [self._scope(doc_id, a, where) for (a, _), where in self._doc(doc_id).items() if a.kind == kind]
         if within is not None:
             out = [sc for sc in out if _inside(sc, within)]
-        return sorted(out, key=lambda sc: sc.paragraphs[0].start if sc.paragraphs else 0)
+        return sorted(out, key=lambda sc: sc.doc[int(sc.positions[0])].start if len(sc.positions) else 0)
 
 
 def _inside(sc: Scope, within: Scope) -> bool:
-    return bool(sc.paragraphs) and sc.doc_id == within.doc_id and any(p is sc.paragraphs[0] for p in within.paragraphs)
+    return len(sc.positions) > 0 and sc.doc_id == within.doc_id and bool(np.isin(sc.positions[0], within.positions))
 
 
 def quote_scope(sc: Scope, budget: int, clause: int = 0) -> list[Quote]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -94,9 +95,6 @@ class Answerer:
         # "rare" = in at most ~5% of passages (and at most a handful in a small corpus)
         self._specific_idf = math.log((n + 1) / (max(3, 0.05 * n) + 0.5))
         self.calculator = Calculator(TableStore(data.tables_path)) if data.tables_path.is_file() else None
-        self._chunks_by_para: dict[tuple[str, int], list[Chunk]] = {}
-        for c in data.chunks:
-            self._chunks_by_para.setdefault((c.doc_id, c.para_index), []).append(c)
         self._addresses = AddressIndex(data.paragraphs)
         # A document's title scopes every clause in it: article 4 of an e-bike regulation is about e-bikes even
         # when it says only "未登记上路行驶的".
@@ -104,11 +102,8 @@ class Answerer:
         # The places the documents cover (their metadata's region: 浙江省 → 浙江省, 浙江), per document and all.
         self._doc_regions = {d: _region_names(doc.meta.region) for d, doc in data.documents.items()}
         self.regions = tuple(dict.fromkeys(r for rs in self._doc_regions.values() for r in rs))
-        self._intros: dict[tuple[str, tuple[str, ...]], Paragraph] = {}
-        for paras in data.paragraphs.values():
-            for p in paras:
-                if p.kind == "body":
-                    self._intros.setdefault((p.doc_id, tuple(p.section)), p)
+        # Per document, made when first needed and kept for the most recent ones (nothing per paragraph up front).
+        self._intros = lru_cache(maxsize=256)(self._doc_intros)
 
     # --- public -----------------------------------------------------------------------------------------
     def ask(self, question: str, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None = None,
@@ -185,8 +180,9 @@ class Answerer:
         kinds = {m.group(1) for m in WHICH_PART.finditer(compact(question))}
         if not kinds or not v.quotes:
             return v
-        quoted = {id(qt.para) for qt in v.quotes}
-        heads = [whole(h) for h in self._addresses.containers(v.quotes[0].para, kinds) if id(h) not in quoted]
+        quoted = {(qt.para.doc_id, qt.para.index) for qt in v.quotes}
+        heads = [whole(h) for h in self._addresses.containers(v.quotes[0].para, kinds)
+                 if (h.doc_id, h.index) not in quoted]
         return replace(v, quotes=heads + v.quotes) if heads else v
 
     def _article(self, qt: Quote) -> str:
@@ -323,7 +319,7 @@ class Answerer:
         top = hits[0][1] if hits else 0.0
         first: list[tuple[Chunk, float]] = []
         for qt in quotes:
-            chunk = next((c for c in self._chunks_by_para.get((qt.para.doc_id, qt.para.index), [])
+            chunk = next((c for c in self.data.chunks.of_paragraph(qt.para.doc_id, qt.para.index)
                           if c.start <= qt.start < c.end), None)
             if chunk is None and qt.para.kind in ("heading", "box_title"):
                 # a quoted heading is no passage of its own: the part it heads, as one unit, is what was drawn on
@@ -335,7 +331,7 @@ class Answerer:
                 first.append((chunk, score))
         # An address answer (a chapter, a box) summarises a part of a document: all of it is what it drew on.
         for p in drew_on or []:
-            for chunk in self._chunks_by_para.get((p.doc_id, p.index), []):
+            for chunk in self.data.chunks.of_paragraph(p.doc_id, p.index):
                 if all(chunk is not c for c, _ in first):
                     first.append((chunk, next((sc for c, sc in hits if c is chunk), 0.0)))
         return first + [(c, sc) for c, sc in hits if all(c is not f for f, _ in first)]
@@ -415,11 +411,22 @@ class Answerer:
     def _section_intro(self, para: Paragraph) -> str:
         """The opening body paragraph of the paragraph's section or nearest enclosing one ("到2025年，全省…"
         scopes the targets listed below it)."""
+        intros = self._intros(para.doc_id)
         for depth in range(len(para.section), 0, -1):
-            intro = self._intros.get((para.doc_id, tuple(para.section[:depth])))
-            if intro is not None and intro.index < para.index:
+            at = intros.get(tuple(para.section[:depth]))
+            if at is not None and (intro := self.data.paragraphs[para.doc_id][at]).index < para.index:
                 return intro.text
         return ""
+
+    def _doc_intros(self, doc_id: str) -> dict[tuple[str, ...], int]:
+        """Heading path -> position of the first body paragraph under exactly that path, in one document."""
+        paras = self.data.paragraphs[doc_id]
+        body = set(paras.positions(("body",)))
+        out: dict[tuple[str, ...], int] = {}
+        for at, section in enumerate(paras.sections()):
+            if at in body:
+                out.setdefault(tuple(section), at)
+        return out
 
     # --- the main path: best sentence, trimmed --------------------------------------------------------
     def _extract(self, q: Question, hits: list[tuple[Chunk, float]], q_vec: np.ndarray) -> Verdict:
@@ -691,14 +698,10 @@ class Answerer:
         # The section must be named in the question: its heading title occurs in it (longest title wins).
         best_heading, best_len = None, 1
         asked = unquote(q.text)
-        for doc_id, paras in self.data.paragraphs.items():
-            if docs is not None and doc_id not in docs:
-                continue
-            for p in paras:
-                if p.kind in ("heading", "box_title"):
-                    title = unquote(normalize(re.sub(r"^(?:专栏\s*\d+|[（(]?[一二三四五六七八九十\d]+[）)、．.])", "", p.text)))
-                    if len(title) > best_len and title in asked:
-                        best_heading, best_len = p, len(title)
+        for p in self.data.paragraphs.of_kind(("heading", "box_title"), docs):  # only the headings are made
+            title = unquote(normalize(re.sub(r"^(?:专栏\s*\d+|[（(]?[一二三四五六七八九十\d]+[）)、．.])", "", p.text)))
+            if len(title) > best_len and title in asked:
+                best_heading, best_len = p, len(title)
         if best_heading is None:
             return None
         inside = [p for p in self.data.paragraphs[best_heading.doc_id]

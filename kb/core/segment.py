@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from functools import lru_cache
 
 import jieba
@@ -48,14 +48,18 @@ class Segmenter:
 
     `dictionary`: jieba's word frequencies with these terms already added, and their total (`dictionary()` of a
     Segmenter built from the same terms), e.g. a lookup table stored in the KB: questions then need not load
-    jieba's 350,000-word dictionary (~1 s) for the few hundred words they look up."""
+    jieba's 350,000-word dictionary (~1 s) for the few hundred words they look up.
+    `base`: jieba's own table without our terms (a writable mapping and its total), to which the terms are added
+    as they would be to jieba's loaded dictionary (a build then need not load it either)."""
 
-    def __init__(self, extra_terms: list[str] = (), dictionary: tuple[Mapping[str, int], int] | None = None):
+    def __init__(self, extra_terms: list[str] = (), dictionary: tuple[Mapping[str, int], int] | None = None,
+                 base: tuple[MutableMapping[str, int], int] | None = None):
         self.terms = sorted(set(base_terms()) | set(extra_terms))
         self._jieba = jieba.Tokenizer()
-        if dictionary is not None:
-            self._jieba.FREQ, self._jieba.total = dictionary
+        if dictionary is not None or base is not None:
+            self._jieba.FREQ, self._jieba.total = dictionary if dictionary is not None else base
             self._jieba.initialized = True
+        if dictionary is not None:
             return
         for term in self.terms:
             # A high frequency makes jieba prefer the whole term over its parts in precise mode.

@@ -115,7 +115,7 @@ class HybridRetriever:
 
 @lru_cache(maxsize=64)
 def _chunk_mask(data: KBData, docs: frozenset[str]) -> np.ndarray:
-    return np.array([c.doc_id in docs for c in data.chunks], dtype=np.float32)
+    return data.chunks.in_documents(docs).astype(np.float32)
 
 
 @lru_cache(maxsize=64)

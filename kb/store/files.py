@@ -1,45 +1,50 @@
 """The knowledge base on disk: its layout, writing a build from per-document artifacts, and loading it."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import threading
 import time
+import zipfile
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import bm25s
 import faiss
+import jieba
 import numpy as np
 from pydantic import BaseModel
 
-from kb.core.records import Chunk, Document, Paragraph
+from kb.core.records import Document
 from kb.core.segment import Segmenter, corpus_terms
 from kb.core.settings import IndexSettings, Settings
 from kb.core.taxonomy import Provision
 from kb.store.artifacts import DocArtifacts
 from kb.store.jsonl import read_jsonl, write_jsonl
-from kb.store.passages import SentenceRows, load_passages
+from kb.store.passages import ChunkList, ParagraphMap, load_passages, write_passages
 from kb.store.rows import Rows
 from kb.store.tables import write_tables
 
-FORMAT = 6  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
+FORMAT = 7  # bump when the on-disk layout or chunking changes, so old KBs are rebuilt
 CURRENT = "current"
 META_FILE = "meta.json"
 DOCS_FILE = "documents.jsonl"
-PARAS_FILE = "paragraphs.jsonl"
-CHUNKS_FILE = "chunks.jsonl"
+PASSAGES_FILE = "passages.npz"  # paragraphs, chunks and sentence keys as columns (kb/store/passages.py)
+CHUNKS_FILE = "chunks.jsonl"  # the chunks whole: index_text is read from here by line offset
 BM25_DIR = "bm25"
 FAISS_FILE = "faiss.index"
 TABLES_FILE = "tables.sqlite"
 VECTORS_FILE = "vectors.npy"  # every vector row, float32, read by row at query time (the answerer reads a few)
 OWNER_FILE = "vector_owner.npy"  # FAISS row -> chunk: rows are the chunks, then their sentences
-SENT_KEYS_FILE = "sentences.json"
 PROVISIONS_FILE = "provisions.jsonl"
 DICT_FILE = "jieba.sqlite"  # jieba's dictionary with the KB's terms added: looked up per word, never loaded whole
+BASE_DICT_FILE = "jieba-base.sqlite"  # in the KB folder, beside builds/: jieba's own table, copied by each build
 
 
 class KBMeta(BaseModel):
@@ -84,10 +89,6 @@ def read_meta(kb_dir: Path) -> KBMeta:
         raise KBError(f"知识库元数据损坏：{path}（{e}）") from e
 
 
-
-
-
-
 class WordFrequencies:
     """jieba's word → frequency table as jieba reads it (`in`, `[]`, `get`), answered from SQLite with a memo in
     front: a question looks up a few hundred prefixes, instead of unmarshalling 350,000 words (~1 s) per process."""
@@ -116,14 +117,78 @@ class WordFrequencies:
         return n
 
 
-def write_dictionary(path: Path, seg: Segmenter) -> None:
-    freq, total = seg.dictionary()
+class _Added:
+    """A word table being extended: reads from jieba's table in SQLite, keeps what is written (the words a build
+    adds and their prefixes) apart, so that only those need writing into the KB's copy of the table."""
+
+    def __init__(self, base: WordFrequencies):
+        self.base, self.added = base, {}
+
+    def get(self, word: str, default=None):
+        return self.added[word] if word in self.added else self.base.get(word, default)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.added or word in self.base
+
+    def __getitem__(self, word: str) -> int:
+        return self.added[word] if word in self.added else self.base[word]
+
+    def __setitem__(self, word: str, n: int) -> None:
+        self.added[word] = n
+
+
+def _create_dictionary(path: Path, freq, total: int) -> None:
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
         db.executemany("INSERT INTO freq VALUES (?, ?)", freq.items())
         db.execute("CREATE TABLE total (n INTEGER NOT NULL)")
         db.execute("INSERT INTO total VALUES (?)", (total,))
     db.close()
+
+
+def _jieba_source() -> str:
+    """What jieba's own dictionary is: its version and the digest of its word list."""
+    with jieba.get_dict_file() as fh:
+        return f"{jieba.__version__}:{hashlib.sha256(fh.read()).hexdigest()[:16]}"
+
+
+def base_dictionary(folder: Path) -> Path:
+    """jieba's own word table (no terms added) in SQLite, kept in `folder` (the KB's) and made once per jieba
+    dictionary: a build adds its terms to a copy of it instead of loading jieba's dictionary (~1 s) and writing
+    its 350,000 words (~1.5 s) every time."""
+    path = folder / BASE_DICT_FILE
+    source = _jieba_source()
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            if db.execute("SELECT source FROM made_from").fetchone() == (source,):
+                return path
+    except sqlite3.Error:  # missing, or unreadable: made again
+        pass
+    tok = jieba.Tokenizer()
+    tok.check_initialized()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    _create_dictionary(tmp, tok.FREQ, tok.total)
+    with closing(sqlite3.connect(tmp)) as db, db:
+        db.execute("CREATE TABLE made_from (source TEXT NOT NULL)")
+        db.execute("INSERT INTO made_from VALUES (?)", (source,))
+    os.replace(tmp, path)
+    return path
+
+
+def write_dictionary(path: Path, terms: list[str], base_dir: Path) -> Segmenter:
+    """The KB's word table at `path` (jieba's with the terms added, as Segmenter(terms) has it) and a Segmenter
+    reading it. The table is a copy of base_dictionary(base_dir) plus the few words adding the terms changed."""
+    base = base_dictionary(base_dir)
+    freq, total = read_dictionary(base)
+    added = _Added(freq)
+    seg = Segmenter(terms, base=(added, total))
+    shutil.copyfile(base, path)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("DROP TABLE made_from")
+        db.executemany("INSERT OR REPLACE INTO freq VALUES (?, ?)", added.added.items())
+        db.execute("UPDATE total SET n = ?", (seg.dictionary()[1],))
+    return seg
 
 
 def read_dictionary(path: Path) -> tuple[WordFrequencies, int]:
@@ -140,8 +205,8 @@ class KBData:
     path: Path
     meta: KBMeta
     documents: dict[str, Document]
-    paragraphs: dict[str, list[Paragraph]]
-    chunks: list[Chunk]
+    paragraphs: ParagraphMap  # doc_id -> its paragraphs, made on access (kb/store/passages.py)
+    chunks: ChunkList  # in index order, made on access
     bm25: bm25s.BM25
     faiss_index: faiss.Index
     vector_owner: np.ndarray
@@ -162,19 +227,18 @@ def load(kb_dir: Path) -> KBData:
     path = current_dir(kb_dir)
     try:
         documents = {d.meta.doc_id: d for d in read_jsonl(path / DOCS_FILE, Document)}
-        # Paragraph, chunk and sentence texts are read from their document on access (kb.store.passages).
-        paragraphs, chunks = load_passages(documents, path / PARAS_FILE, path / CHUNKS_FILE)
+        # Paragraphs and chunks are columns, made into records on access; their texts are read from the documents.
+        paragraphs, chunks, sentence_rows = load_passages(path / PASSAGES_FILE, path / CHUNKS_FILE, documents)
         bm25 = bm25s.BM25.load(str(path / BM25_DIR))
         index = faiss.read_index(str(path / FAISS_FILE))
         vectors = Rows(path / VECTORS_FILE)  # read by row on demand (kb/store/rows.py says why not a memory map)
         owner = np.load(path / OWNER_FILE)
-        sent_keys = json.loads((path / SENT_KEYS_FILE).read_text(encoding="utf-8"))
-        sentence_rows = SentenceRows(sent_keys)
         provisions = read_jsonl(path / PROVISIONS_FILE, Provision)
         dictionary = read_dictionary(path / DICT_FILE)
-    except (OSError, ValueError, RuntimeError, json.JSONDecodeError, sqlite3.Error, TypeError, KeyError) as e:
+    except (OSError, ValueError, RuntimeError, json.JSONDecodeError, sqlite3.Error, TypeError, KeyError,
+            EOFError, zipfile.BadZipFile) as e:
         raise KBError(f"知识库文件损坏：{path}（{type(e).__name__}: {e}）") from e
-    if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + len(sent_keys) or index.d != meta.dim
+    if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + sentence_rows.rows or index.d != meta.dim
             or owner.shape != (index.ntotal,) or vectors.shape != (index.ntotal, index.d)):
         raise KBError(f"知识库文件不一致：{path}（段落 {len(chunks)}，向量 {index.ntotal}）")
     return KBData(path=path, meta=meta, documents=documents, paragraphs=paragraphs,
@@ -215,11 +279,10 @@ def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, versi
     docs = [a.document for a in arts]
     chunks = [c for a in arts for c in a.chunks]
     terms = corpus_terms([d.text for d in docs])
-    seg = Segmenter(terms)
+    seg = write_dictionary(out / DICT_FILE, terms, s.kb_dir)
     retriever = bm25s.BM25()
     retriever.index([seg.tokens(c.index_text) or [""] for c in chunks], show_progress=False)
     retriever.save(str(out / BM25_DIR))
-    write_dictionary(out / DICT_FILE, seg)
 
     dim = next(a.chunk_vectors.shape[1] for a in arts if a.chunk_vectors.size)
     owner, sent_keys, offset = list(range(len(chunks))), [], 0
@@ -231,13 +294,12 @@ def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, versi
     rows = [a.chunk_vectors for a in arts if a.chunk_vectors.size] + [a.sentence_vectors for a in arts
                                                                        if a.sentence_vectors.size]
     write_vectors(out, np.concatenate(rows), np.asarray(owner, dtype=np.int64), s.index)
-    (out / SENT_KEYS_FILE).write_text(json.dumps(sent_keys, ensure_ascii=False), encoding="utf-8")
 
     write_tables([a.tables for a in arts], out / TABLES_FILE)
     write_jsonl(out / PROVISIONS_FILE, [p for a in arts for p in a.provisions])
     write_jsonl(out / DOCS_FILE, docs)
-    write_jsonl(out / PARAS_FILE, [p for a in arts for p in a.paragraphs])
-    write_jsonl(out / CHUNKS_FILE, chunks)
+    write_passages(out / PASSAGES_FILE, out / CHUNKS_FILE, docs, [p for a in arts for p in a.paragraphs], chunks,
+                   sent_keys)
     meta = KBMeta(
         format=FORMAT,
         corpus_hash=chash,

@@ -1,63 +1,217 @@
-"""Paragraphs, chunks and sentences of a loaded KB without their texts on the Python heap.
+"""Paragraphs, chunks and sentences of a loaded KB as columns of integers, made into records only when asked for.
 
-Every text they carry is a slice of their document's text (the chunker and the structure parser cut them so;
-`load_passages` checks it), so a loaded Paragraph or Chunk keeps only its positions and reads `text` from the
-document on access; a paragraph's `sentences` are made on access from two integer arrays. At 100k chunks the
-texts held once per chunk, paragraph and sentence cost ~0.4 GB of heap; this leaves the documents' texts alone.
-A chunk's `index_text` (BM25 and embedding input, needed only by builds and the Milvus sync) is read from
-chunks.jsonl on access. The objects are ordinary Paragraph and Chunk instances (subclasses), created once per
-load, so identity comparisons, `in` and attribute access work as before.
+A Python object per paragraph and per chunk (with the dict, ints, strings and lists each holds) costs ~1.7 KB: at
+1M chunks, ~1.8 GB of heap. The build writes passages.npz instead (`write_passages`): per paragraph its document,
+index, kind, heading path, run-in title, offsets and sentence bounds; per chunk its document, paragraph, offsets,
+heading path, id and the offset of its line in chunks.jsonl; per sentence vector row its document and start; the
+strings (document ids, heading labels, titles, chunk ids) once each in one UTF-8 blob, and each heading path once
+as a run of label numbers. Loading it reads a
+few arrays (~50 bytes per chunk) and parses nothing per record.
+
+A paragraph or chunk is made when asked for (a few µs) and is an ordinary Paragraph or Chunk instance (a
+subclass): `text` is read from its document, a paragraph's `sentences` are made at the first access and kept, a
+chunk's `index_text` (needed only by the Milvus sync) is read from chunks.jsonl. Callers compare paragraphs and
+chunks with `is` and `in`: a document's paragraphs are one sequence that keeps what it made while any of its
+paragraphs is alive (each refers to it), and data.chunks[i] is one object while it is alive (a weak map), so two
+look-ups of one paragraph or chunk during a question give the same object. When nothing refers to them any
+more, they go: what stays in memory does not grow with the questions asked.
 """
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
-from kb.core.records import Chunk, Document, Paragraph, Span
+from kb.core.records import Chunk, Document, Paragraph, ParagraphKind, Span
+
+KINDS: tuple[str, ...] = get_args(ParagraphKind)  # a paragraph's kind is stored as its position here
 
 
-class _Source:
-    """Where the texts of one load come from: the documents, and chunks.jsonl for index_text, held open from the
-    load on (a rebuild deletes the old build's folder while a process may still answer from it)."""
+class Strings:
+    """Many strings in one UTF-8 blob, `strings[i]` decoded on access."""
 
-    def __init__(self, documents: dict[str, Document], chunks_file: Path):
+    def __init__(self, blob: np.ndarray, bounds: np.ndarray):
+        # bounds[i]:bounds[i + 1] is string i's bytes; read through a memoryview, whose items are plain ints
+        # (a numpy scalar per read costs more than the decoding)
+        self.blob, self.bounds = blob.tobytes(), memoryview(np.ascontiguousarray(bounds, dtype=np.int64))
+
+    def __getitem__(self, i: int) -> str:
+        return self.blob[self.bounds[i] : self.bounds[i + 1]].decode("utf-8")
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+
+class _Interned:
+    """Strings numbered in order of first use, each stored once (heading paths repeat for every paragraph)."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, s: str) -> int:
+        return self.ids.setdefault(s, len(self.ids))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        raw = [s.encode("utf-8") for s in self.ids]
+        bounds = np.zeros(len(raw) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in raw], out=bounds[1:])
+        return np.frombuffer(b"".join(raw), dtype=np.uint8), bounds
+
+
+class _Paths:
+    """Heading paths numbered in order of first use, each a run of label numbers (of the strings) stored once."""
+
+    def __init__(self, strings: _Interned):
+        self.strings, self.ids = strings, {}
+
+    def __call__(self, path: list[str]) -> int:
+        return self.ids.setdefault(tuple(self.strings(label) for label in path), len(self.ids))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        bounds = np.zeros(len(self.ids) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in self.ids], out=bounds[1:])
+        return np.asarray([i for p in self.ids for i in p], dtype=np.int32), bounds
+
+
+def write_passages(path: Path, chunks_file: Path, documents: list[Document], paragraphs: list[Paragraph],
+                   chunks: list[Chunk], sentence_keys: list[tuple[str, int]]) -> None:
+    """Write chunks.jsonl and the columns of passages.npz for these records. ValueError if a text is not the slice
+    of its document that its offsets say (the loaded records read their texts from the documents)."""
+    texts = {d.meta.doc_id: d.text for d in documents}
+    strings = _Interned()
+    paths = _Paths(strings)
+    docs = _Interned()  # document codes: first the documents with paragraphs, in the order they come
+    for p in paragraphs:
+        docs(p.doc_id)
+    for doc_id in texts:
+        docs(doc_id)
+    # A document's paragraphs in one run of rows, in their order (stable: by document code only).
+    paragraphs = sorted(paragraphs, key=lambda p: docs.ids[p.doc_id])
+    n = len(paragraphs)
+    cols = {name: np.zeros(n, dtype) for name, dtype in (("para_doc", np.int32), ("para_index", np.int32),
+                                                          ("para_kind", np.int8), ("para_section", np.int32),
+                                                          ("para_lead", np.int32), ("para_start", np.int64),
+                                                          ("para_end", np.int64))}
+    first_sentence, bounds = np.zeros(n + 1, dtype=np.int64), []
+    for i, p in enumerate(paragraphs):
+        text = texts[p.doc_id]
+        if text[p.start : p.end] != p.text or any(text[s.start : s.end] != s.text for s in p.sentences):
+            raise ValueError(f"段落文本与文档不符：{p.doc_id} #{p.index}")
+        cols["para_doc"][i], cols["para_index"][i], cols["para_kind"][i] = docs(p.doc_id), p.index, KINDS.index(p.kind)
+        cols["para_section"][i], cols["para_lead"][i] = paths(p.section), strings(p.lead)
+        cols["para_start"][i], cols["para_end"][i] = p.start, p.end
+        bounds += [(s.start, s.end) for s in p.sentences]
+        first_sentence[i + 1] = len(bounds)
+    m = len(chunks)
+    cols.update({name: np.zeros(m, dtype) for name, dtype in (("chunk_doc", np.int32), ("chunk_para", np.int32),
+                                                              ("chunk_section", np.int32), ("chunk_id", np.int32),
+                                                              ("chunk_start", np.int64), ("chunk_end", np.int64))})
+    lines = np.zeros(m + 1, dtype=np.int64)  # chunk row -> its line's offset in chunks.jsonl; then the file's end
+    with open(chunks_file, "wb") as fh:
+        for i, c in enumerate(chunks):
+            if texts[c.doc_id][c.start : c.end] != c.text:
+                raise ValueError(f"段落文本与文档不符：{c.chunk_id}")
+            cols["chunk_doc"][i], cols["chunk_para"][i] = docs(c.doc_id), c.para_index
+            cols["chunk_section"][i], cols["chunk_id"][i] = paths(c.section), strings(c.chunk_id)
+            cols["chunk_start"][i], cols["chunk_end"][i] = c.start, c.end
+            fh.write(c.model_dump_json().encode("utf-8") + b"\n")
+            lines[i + 1] = fh.tell()
+    path_labels, path_bounds = paths.arrays()
+    blob, string_bounds = strings.arrays()
+    doc_blob, doc_bounds = docs.arrays()
+    np.savez(path, **cols, para_sentences=first_sentence, sentence_bounds=np.asarray(bounds, np.int64).reshape(-1, 2),
+             chunk_lines=lines, sentence_doc=np.asarray([docs(d) for d, _ in sentence_keys], dtype=np.int32),
+             sentence_start=np.asarray([s for _, s in sentence_keys], dtype=np.int64),
+             strings=blob, string_bounds=string_bounds, path_labels=path_labels, path_bounds=path_bounds,
+             docs=doc_blob, doc_bounds=doc_bounds)
+
+
+class Passages:
+    """The columns of one load, the documents the texts are read from, and chunks.jsonl held open from the load on
+    (a rebuild deletes the old build's folder while a process may still answer from it)."""
+
+    def __init__(self, path: Path, chunks_file: Path, documents: dict[str, Document]):
+        with np.load(path) as z:
+            a = {k: z[k] for k in z.files}
         self.documents = documents
+        self.strings = Strings(a["strings"], a["string_bounds"])
+        names = Strings(a["docs"], a["doc_bounds"])
+        self.doc_ids = [names[i] for i in range(len(names))]
+        self.doc_code = {d: i for i, d in enumerate(self.doc_ids)}
+        self.para = {k[5:]: a[k] for k in a if k.startswith("para_")}
+        self.chunk = {k[6:]: a[k] for k in a if k.startswith("chunk_")}
+        self.sentence_bounds = a["sentence_bounds"]
+        self.path_labels, self.path_bounds = a["path_labels"], a["path_bounds"]
+        # The same columns read one item at a time (making a record): memoryviews give plain ints, no copy.
+        self.para_at = {k: memoryview(v) for k, v in self.para.items()}
+        self.chunk_at = {k: memoryview(v) for k, v in self.chunk.items()}
+        self._labels, self._paths = memoryview(self.path_labels), memoryview(self.path_bounds)
+        self._label_text: dict[int, str] = {}
+        self.sentence_doc, self.sentence_start = a["sentence_doc"], a["sentence_start"]
+        # A document's paragraph rows: doc_rows[code]:doc_rows[code + 1] (rows are grouped by document).
+        self.doc_rows = np.searchsorted(self.para["doc"], np.arange(len(self.doc_ids) + 1)).astype(np.int64)
+        # Chunks by (document, paragraph index), for the chunks of a paragraph.
+        key = (self.chunk["doc"].astype(np.int64) << 32) | self.chunk["para"].astype(np.int64)
+        self.chunk_order = np.argsort(key, kind="stable")
+        self.chunk_keys = key[self.chunk_order]
+        for col, limit in ((self.para["doc"], len(self.doc_ids)), (self.para["lead"], len(self.strings)),
+                           (self.para["section"], len(self.path_bounds) - 1), (self.chunk["id"], len(self.strings)),
+                           (self.path_labels, len(self.strings))):
+            if len(col) and (col.min() < 0 or col.max() >= limit):
+                raise ValueError("passages: a column refers past its table")
+        if len(self.para["sentences"]) != len(self.para["doc"]) + 1 or len(self.chunk["lines"]) != len(self.chunk["doc"]) + 1:
+            raise ValueError("passages: inconsistent columns")
         self.fd = os.open(chunks_file, os.O_RDONLY)
-        self.line_offsets: np.ndarray = np.zeros(1, np.int64)  # chunk row -> its line's offset; then the file's end
-        self.sent_bounds: np.ndarray = np.zeros((0, 2), np.int64)  # (start, end) of every sentence, by paragraph
-        self.para_sents: np.ndarray = np.zeros(1, np.int64)  # paragraph row -> its first sentence; one past the end
+        self.lock = threading.Lock()  # one object per record, also when threads ask for it at once
 
     def __del__(self):
-        os.close(self.fd)
+        if hasattr(self, "fd"):
+            os.close(self.fd)
 
     def text(self, doc_id: str, start: int, end: int) -> str:
         return self.documents[doc_id].text[start:end]
 
+    def section(self, path_id: int) -> list[str]:
+        labels = self._labels[self._paths[path_id] : self._paths[path_id + 1]].tolist()
+        try:
+            return [self._label_text[i] for i in labels]
+        except KeyError:  # decoded once: heading labels are few and shared by many paragraphs
+            for i in labels:
+                self._label_text.setdefault(i, self.strings[i])
+            return [self._label_text[i] for i in labels]
+
     def index_text(self, row: int) -> str:
-        at, end = int(self.line_offsets[row]), int(self.line_offsets[row + 1])
+        at, end = self.chunk_at["lines"][row], self.chunk_at["lines"][row + 1]
         return json.loads(os.pread(self.fd, end - at, at))["index_text"]
+
+    def sentence_spans(self, doc_id: str, row: int) -> list[Span]:
+        first, last = self.para_at["sentences"][row], self.para_at["sentences"][row + 1]
+        text = self.documents[doc_id].text
+        return [_bare(Span, {"start": s, "end": e, "text": text[s:e]}, _SPAN_FIELDS)
+                for s, e in self.sentence_bounds[first:last].tolist()]
 
 
 _SPAN_FIELDS = {"start", "end", "text"}
+_PARAGRAPH_FIELDS = set(Paragraph.model_fields)
+_CHUNK_FIELDS = set(Chunk.model_fields)
 
 
 class StoredParagraph(Paragraph):
-    """A loaded Paragraph: `text` and `sentences` are read from the document on access."""
+    """A loaded Paragraph: `text` is read from the document on access, `sentences` made at the first access."""
 
     def __getattr__(self, name: str):
         d = self.__dict__
         if name == "text":
             return d["_src"].text(d["doc_id"], d["start"], d["end"])
         if name == "sentences":
-            src: _Source = d["_src"]
-            row = d["_row"]
-            bounds = src.sent_bounds[src.para_sents[row] : src.para_sents[row + 1]].tolist()
-            text = src.documents[d["doc_id"]].text
-            return [_bare(Span, {"start": s, "end": e, "text": text[s:e]}, _SPAN_FIELDS) for s, e in bounds]
+            spans = d["sentences"] = d["_src"].sentence_spans(d["doc_id"], d["_row"])
+            return spans
         return super().__getattr__(name)
 
 
@@ -78,88 +232,193 @@ def _bare(cls, fields: dict, fields_set: set):
     filling, which inspects each default factory's signature (~1 ms per object) and would set the lazy fields."""
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", fields)
-    # One shared set for all: model_construct gives every instance its own (~200 bytes each at 100k+ objects).
+    # One shared set for all: model_construct gives every instance its own (~200 bytes each).
     object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
 
 
-def _construct(cls, fields: dict, src: _Source, row: int, fields_set: set):
-    fields["_src"], fields["_row"] = src, row
-    return _bare(cls, fields, fields_set)
+class DocParagraphs(Sequence):
+    """One document's paragraphs in order, each made at its first access and kept as long as this sequence lives
+    (every paragraph made refers to it, so it lives while any of them does)."""
+
+    def __init__(self, src: Passages, code: int):
+        self._src, self.doc_id = src, src.doc_ids[code]
+        self._first, self._end = int(src.doc_rows[code]), int(src.doc_rows[code + 1])
+        self._made: list[StoredParagraph | None] = [None] * (self._end - self._first)
+
+    def __len__(self) -> int:
+        return self._end - self._first
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i) + (len(self) if i < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        p = self._made[i]
+        if p is None:
+            with self._src.lock:
+                p = self._made[i] = self._made[i] or self._make(self._first + i)
+        return p
+
+    def __iter__(self) -> Iterator[Paragraph]:
+        return (self[i] for i in range(len(self)))
+
+    def _make(self, row: int) -> StoredParagraph:
+        src, col = self._src, self._src.para_at
+        fields = {"doc_id": self.doc_id, "index": col["index"][row], "kind": KINDS[col["kind"][row]],
+                  "section": src.section(col["section"][row]), "lead": src.strings[col["lead"][row]],
+                  "start": col["start"][row], "end": col["end"][row],
+                  "_src": src, "_row": row, "_doc": self}
+        return _bare(StoredParagraph, fields, _PARAGRAPH_FIELDS)
+
+    def sections(self) -> Iterator[list[str]]:
+        """Every paragraph's heading path, in order, without making the paragraphs."""
+        ids = self._src.para["section"][self._first : self._end].tolist()
+        last, path = None, []
+        for i in ids:
+            if i != last:  # consecutive paragraphs mostly share their heading path
+                last, path = i, self._src.section(i)
+            yield path
+
+    def heading_labels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, Strings]:
+        """Every (paragraph, level) of the heading paths, in order: the paragraph's position, the level, and the
+        label's number in the returned Strings. Made from the columns alone (no paragraph is made)."""
+        src = self._src
+        paths = src.para["section"][self._first : self._end]
+        starts, lengths = src.path_bounds[paths], src.path_bounds[paths + 1] - src.path_bounds[paths]
+        pos = np.repeat(np.arange(len(paths)), lengths)
+        depth = np.arange(len(pos)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return pos, depth, src.path_labels[np.repeat(starts, lengths) + depth], src.strings
+
+    def positions(self, kinds: Iterable[str]) -> list[int]:
+        """Positions of the paragraphs of these kinds, in order."""
+        codes = [KINDS.index(k) for k in kinds]
+        return np.flatnonzero(np.isin(self._src.para["kind"][self._first : self._end], codes)).tolist()
 
 
-def load_passages(documents: dict[str, Document], paras_file: Path,
-                  chunks_file: Path) -> tuple[dict[str, list[Paragraph]], list[Chunk]]:
-    """Paragraphs by document and chunks in index order, as read_jsonl would give them, minus the heap texts.
-    ValueError if a text is not the slice of its document that its offsets say (it would then read differently)."""
-    src = _Source(documents, chunks_file)
-    strings: dict = {}  # one object per distinct doc_id, kind and heading path
+class ParagraphMap(Mapping):
+    """doc_id -> its paragraphs (a DocParagraphs), for the documents that have paragraphs, in the build's order."""
 
-    def shared(x):
-        key = tuple(x) if isinstance(x, list) else x
-        return strings.setdefault(key, x)
+    def __init__(self, src: Passages):
+        self._src = src
+        self._docs: weakref.WeakValueDictionary[int, DocParagraphs] = weakref.WeakValueDictionary()
+        self._ids = [d for c, d in enumerate(src.doc_ids) if src.doc_rows[c + 1] > src.doc_rows[c]]
+        self._kind_rows: dict[tuple[str, ...], np.ndarray] = {}
 
-    by_doc: dict[str, list[Paragraph]] = {}
-    bounds: list[tuple[int, int]] = []
-    para_sents = [0]
-    fields_set = set(Paragraph.model_fields)
-    with open(paras_file, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            p = json.loads(line)
-            text = documents[p["doc_id"]].text
-            if text[p["start"] : p["end"]] != p["text"] or any(text[s["start"] : s["end"]] != s["text"]
-                                                               for s in p["sentences"]):
-                raise ValueError(f"段落文本与文档不符：{p['doc_id']} #{p['index']}")
-            bounds += [(s["start"], s["end"]) for s in p["sentences"]]
-            para_sents.append(len(bounds))
-            fields = {k: shared(p[k]) for k in ("doc_id", "kind", "section")}
-            fields.update(index=p["index"], lead=p.get("lead", ""), start=p["start"], end=p["end"])
-            by_doc.setdefault(p["doc_id"], []).append(
-                _construct(StoredParagraph, fields, src, len(para_sents) - 2, fields_set))
-    src.sent_bounds = np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
-    src.para_sents = np.asarray(para_sents, dtype=np.int64)
+    def __getitem__(self, doc_id: str) -> DocParagraphs:
+        code = self._src.doc_code.get(doc_id)
+        if code is None or self._src.doc_rows[code + 1] == self._src.doc_rows[code]:
+            raise KeyError(doc_id)
+        with self._src.lock:
+            seq = self._docs.get(code)
+            if seq is None:
+                seq = self._docs[code] = DocParagraphs(self._src, code)
+        return seq
 
-    chunks: list[Chunk] = []
-    offsets: list[int] = []
-    fields_set = set(Chunk.model_fields)
-    with open(chunks_file, "rb") as fh:
-        for raw in iter(fh.readline, b""):
-            at = fh.tell() - len(raw)
-            if not raw.strip():
-                continue
-            c = json.loads(raw)
-            if documents[c["doc_id"]].text[c["start"] : c["end"]] != c["text"]:
-                raise ValueError(f"段落文本与文档不符：{c['chunk_id']}")
-            fields = {k: shared(c[k]) for k in ("doc_id", "section")}
-            fields.update(chunk_id=c["chunk_id"], para_index=c["para_index"], start=c["start"], end=c["end"])
-            chunks.append(_construct(StoredChunk, fields, src, len(offsets), fields_set))
-            offsets.append(at)
-        offsets.append(fh.tell())  # a line runs to the next one's start (blank lines between are whitespace)
-    src.line_offsets = np.asarray(offsets, dtype=np.int64)
-    return by_doc, chunks
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def of_kind(self, kinds: Iterable[str], docs: Iterable[str] | None = None) -> Iterator[Paragraph]:
+        """The paragraphs of these kinds (e.g. the headings), document by document in order, making only them."""
+        src = self._src
+        rows = self._rows_of_kind(tuple(kinds))
+        if docs is not None:
+            rows = rows[np.isin(src.para["doc"][rows], [src.doc_code[d] for d in docs if d in src.doc_code])]
+        for row in rows.tolist():
+            code = src.para_at["doc"][row]
+            yield self[src.doc_ids[code]][row - src.doc_rows[code]]
+
+    def _rows_of_kind(self, kinds: tuple[str, ...]) -> np.ndarray:
+        rows = self._kind_rows.get(kinds)
+        if rows is None:  # a few kinds of question ask for these: kept (headings are a small share of the rows)
+            rows = self._kind_rows[kinds] = np.flatnonzero(np.isin(self._src.para["kind"], [KINDS.index(k) for k in kinds]))
+        return rows
+
+
+class ChunkList(Sequence):
+    """The chunks in index order (data.chunks[i] for FAISS/BM25 row i), each made on access; one object per chunk
+    while it is alive."""
+
+    def __init__(self, src: Passages):
+        self._src = src
+        self._made: weakref.WeakValueDictionary[int, StoredChunk] = weakref.WeakValueDictionary()
+
+    def __len__(self) -> int:
+        return len(self._src.chunk["doc"])
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i) + (len(self) if i < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        with self._src.lock:
+            c = self._made.get(i)
+            if c is None:
+                c = self._made[i] = self._make(i)
+        return c
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self[i] for i in range(len(self)))
+
+    def _make(self, row: int) -> StoredChunk:
+        src, col = self._src, self._src.chunk_at
+        fields = {"chunk_id": src.strings[col["id"][row]], "doc_id": src.doc_ids[col["doc"][row]],
+                  "section": src.section(col["section"][row]), "para_index": col["para"][row],
+                  "start": col["start"][row], "end": col["end"][row], "_src": src, "_row": row}
+        return _bare(StoredChunk, fields, _CHUNK_FIELDS)
+
+    def of_paragraph(self, doc_id: str, para_index: int) -> list[Chunk]:
+        """The chunks cut from one paragraph, in index order."""
+        code = self._src.doc_code.get(doc_id)
+        if code is None:
+            return []
+        key = (code << 32) | para_index
+        lo, hi = np.searchsorted(self._src.chunk_keys, [key, key + 1])
+        return [self[int(r)] for r in self._src.chunk_order[lo:hi]]
+
+    def in_documents(self, docs: Iterable[str]) -> np.ndarray:
+        """Per chunk, whether its document is one of `docs` (boolean array)."""
+        codes = [self._src.doc_code[d] for d in docs if d in self._src.doc_code]
+        return np.isin(self._src.chunk["doc"], codes)
+
+
+def load_passages(path: Path, chunks_file: Path,
+                  documents: dict[str, Document]) -> tuple[ParagraphMap, ChunkList, SentenceRows]:
+    """Paragraphs by document, chunks in index order and the sentence rows' keys, as written by write_passages."""
+    src = Passages(path, chunks_file, documents)
+    if set(src.doc_ids) != set(documents):
+        raise ValueError(f"passages: written for other documents ({len(src.doc_ids)} vs {len(documents)})")
+    return ParagraphMap(src), ChunkList(src), SentenceRows(src.sentence_doc, src.sentence_start, src.doc_ids)
 
 
 class SentenceRows(Mapping):
     """(doc_id, sentence start) -> row of the sentence vectors, answered as the dict it replaces would (same keys,
-    same order, the last row of a repeated key) from integer arrays: a dict of 250k tuple keys is ~50 MB of heap."""
+    same order, the last row of a repeated key) from integer arrays: a dict of 250k tuple keys is ~50 MB of heap.
+    `doc` holds each row's document as a number of `names`."""
 
-    def __init__(self, keys: list[list]):
-        names: dict[str, int] = {}
-        self._doc = np.asarray([names.setdefault(d, len(names)) for d, _ in keys], dtype=np.int32)
-        self._start = np.asarray([s for _, s in keys], dtype=np.int64)
+    def __init__(self, doc: np.ndarray, start: np.ndarray, names: list[str]):
+        self._doc, self._start = np.asarray(doc, dtype=np.int32), np.asarray(start, dtype=np.int64)
         self._names = list(names)
         self._index = {name: i for i, name in enumerate(self._names)}
-        rows = np.arange(len(keys), dtype=np.int64)
+        rows = np.arange(len(self._doc), dtype=np.int64)
         order = np.lexsort((rows, self._start, self._doc))  # by document, then start, then row
         doc, start = self._doc[order], self._start[order]
-        last = np.r_[(doc[1:] != doc[:-1]) | (start[1:] != start[:-1]), True]  # last row of each key wins
-        self._by_key, self._key_start, key_doc = order[last], start[last], doc[last]
+        last = np.r_[(doc[1:] != doc[:-1]) | (start[1:] != start[:-1]), True] if len(doc) else np.zeros(0, bool)
+        self._by_key, self._key_start, key_doc = order[last], start[last], doc[last]  # last row of each key wins
         self._doc_first = np.searchsorted(key_doc, np.arange(len(self._names) + 1))
         self._len = int(last.sum())
+
+    @classmethod
+    def from_keys(cls, keys: list[list]) -> SentenceRows:
+        names: dict[str, int] = {}
+        return cls([names.setdefault(d, len(names)) for d, _ in keys], [s for _, s in keys], list(names))
 
     def __getitem__(self, key: tuple[str, int]) -> int:
         doc_id, start = key
@@ -181,3 +440,8 @@ class SentenceRows(Mapping):
 
     def __len__(self) -> int:
         return self._len
+
+    @property
+    def rows(self) -> int:
+        """Sentence vector rows (a repeated key has several)."""
+        return len(self._doc)

@@ -34,8 +34,9 @@ def test_synthetic_kb_is_labelled_consistent_and_deterministic():
 
 
 def test_whole_bench_runs_end_to_end_at_a_tiny_scale(tmp_path):
-    """`python -m bench` with every step (builds, cold ask, warm questions, SYNTHETIC scale run through the IVF index,
-    embedding rate, library add/replace/remove) at a tiny size: a step that breaks fails here, not in a release."""
+    """`python -m bench` with every step (builds, cold ask, the web app's start, warm questions, SYNTHETIC scale run
+    through the IVF index, embedding rate, library add/replace/remove) at a tiny size: a step that breaks fails here,
+    not in a release."""
     import json
     import subprocess
     import sys
@@ -50,4 +51,5 @@ def test_whole_bench_runs_end_to_end_at_a_tiny_scale(tmp_path):
     assert 0.0 < r["scale"]["dense_recall"]["recall"] <= 1.0 and r["scale"]["dense_recall"]["sweep"] and r["scale"]["errors"] == 0
     assert r["query"]["errors"] == 0 and r["library"]["add_chars"] == 3000
     md = (out / "latest.md").read_text(encoding="utf-8")
-    assert "SYNTHETIC" in md and "3d. `kb ask`" in md and "7. library" in md
+    assert "SYNTHETIC" in md and "3d. `kb ask`" in md and "7. library" in md and "3e. Web app" in md
+    assert "30座" in r["app"]["answer"] and r["app"]["wall_s"] > 0

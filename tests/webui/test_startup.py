@@ -1,4 +1,5 @@
-"""First start: `python app.py` on an empty KB serves a progress page on its port, which turns into the app."""
+"""Starting `python app.py`: on an empty KB it serves a progress page on its port, which turns into the app; a
+library change killed midway is undone first; with the KB in place, the app itself is served at once."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import pytest
 
 from tests.fixtures.docs import write_fictional
 from tests.test_app import CHROMIUM, CHROMIUM_ARGS, REPO, free_port
-from webui.startup import PAGE_TITLE, PageProgress
+from webui.startup import APP_MARKER, PAGE_TITLE, PageProgress
 
 
 def test_progress_render_escapes_and_clamps():
@@ -28,6 +29,10 @@ def test_first_start_shows_build_progress_then_the_app(tmp_path):
     from playwright.sync_api import sync_playwright
 
     write_fictional(tmp_path / "corpus")
+    # What a killed `indexer add` leaves: its proposal, without the intent to commit it. Undone at start.
+    dead = tmp_path / "corpus" / ".staging" / "999999"
+    dead.mkdir(parents=True)
+    (dead / "half-added.txt").write_text("【测试数据】未完成的加入", encoding="utf-8")
     port = free_port()
     env = {**os.environ, "PORT": str(port), "KB_DIR": str(tmp_path / "kb"), "CORPUS_DIR": str(tmp_path / "corpus"),
            "PYTHONPATH": str(REPO)}
@@ -55,6 +60,8 @@ def test_first_start_shows_build_progress_then_the_app(tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert "知识库已建立" in out and "网页已启动" in out
+    assert "撤销了被中断的文档库更改" in out and not (tmp_path / "corpus" / ".staging").exists()
+    assert not (tmp_path / "corpus" / "half-added.txt").exists()
     # jieba's dictionary cache is one file every process shares and reuses, not something a start leaves behind.
     left = [p.name for p in tmp.iterdir() if p.name != "jieba.cache"]
     assert proc.returncode == 0 and left == [], "the app left temporary files behind"
@@ -71,3 +78,22 @@ def _wait_for_page(url: str, proc: subprocess.Popen, timeout: float = 180) -> st
         except OSError:
             time.sleep(0.5)
     pytest.fail("no page was served")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_with_the_kb_in_place_the_app_is_served_without_the_progress_page(tmp_path):
+    write_fictional(tmp_path / "corpus")
+    env = {**os.environ, "KB_DIR": str(tmp_path / "kb"), "CORPUS_DIR": str(tmp_path / "corpus"), "PYTHONPATH": str(REPO)}
+    built = subprocess.run([sys.executable, "-m", "indexer", "build"], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=900)
+    assert built.returncode == 0, built.stderr
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env={**env, "PORT": str(port)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = _wait_for_page(f"http://127.0.0.1:{port}/", proc)
+        assert PAGE_TITLE not in first and APP_MARKER in first  # the first page served is the app
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "网页已启动" in out and "知识库已建立" not in out

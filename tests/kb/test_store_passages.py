@@ -157,7 +157,8 @@ def test_texts_stay_readable_when_the_build_folder_is_deleted(written, tmp_path)
 
 def test_address_index_from_the_columns_is_the_one_from_the_records(written):
     """kb.answer.address indexes a loaded KB's documents from the label columns; the result is what the heading
-    paths of the records say (reference: the scopes built paragraph by paragraph, as the index once was)."""
+    paths of the records say (reference: the scopes built paragraph by paragraph, as the index once was; a 节 is
+    keyed by the path above it, since sections are numbered afresh in each chapter)."""
     from kb.answer.address import CONTAINERS, AddressIndex, label_address
 
     root, docs, whole_paras, _, _ = written
@@ -170,17 +171,19 @@ def test_address_index_from_the_columns_is_the_one_from_the_records(written):
         for at, p in enumerate(paras):
             for depth, label in enumerate(p.section):
                 if (a := label_address(label, depth)) is not None:
-                    d, positions = reference.setdefault((doc_id, a), (depth, []))
+                    above = tuple(p.section[:depth]) if a.kind == "节" else ()
+                    d, positions = reference.setdefault((doc_id, a, above), (depth, []))
                     if d == depth:
                         positions.append(at)
-    assert len(reference) > 100 and {a.kind for _, a in reference} >= {"章", "条", "部分"}
+    assert len(reference) > 100 and {a.kind for _, a, _ in reference} >= {"章", "条", "部分", "节"}
     for index in (AddressIndex(by_doc), AddressIndex(plain)):
         got = {}
         for doc_id in plain:
             for kind in (*CONTAINERS, "条"):
                 for sc in index.parts(doc_id, kind):
-                    got[(doc_id, sc.address)] = (sc.depth, sc.positions.tolist())
+                    above = tuple(sc.paragraphs[0].section[:sc.depth]) if sc.address.kind == "节" else ()
+                    got[(doc_id, sc.address, above)] = (sc.depth, sc.positions.tolist())
                     assert [p.index for p in sc.paragraphs] == [plain[doc_id][i].index for i in sc.positions]
         assert got == reference
-        some = next(a for (_, a) in reference)
-        assert [(sc.doc_id, sc.address) for sc in index.find(some, None)] == [k for k in reference if k[1] == some]
+        some = next(a for (_, a, _) in reference)
+        assert [(sc.doc_id, sc.address) for sc in index.find(some, None)] == [k[:2] for k in reference if k[1] == some]

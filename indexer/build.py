@@ -106,7 +106,10 @@ def build(s: Settings, progress: Progress = say, force: bool = False, embedder=N
         tmp.mkdir()
         progress(0.86, "合并索引")
         meta = store.write_kb(arts, tmp, s, chash, kb_version(), t0)
-        final = builds / f"{datetime.now():%Y%m%d-%H%M%S}-{chash[:8]}-{os.getpid()}"
+        stamp = f"{datetime.now():%Y%m%d-%H%M%S}-{chash[:8]}-{os.getpid()}"
+        final, n = builds / stamp, 1
+        while final.exists():  # two builds of one corpus within a second (every vector known): never the live one
+            final, n = builds / f"{stamp}-{n}", n + 1
         tmp.rename(final)
         store.switch_current(s.kb_dir, final)
         for old in builds.iterdir():

@@ -96,4 +96,6 @@ def test_with_the_kb_in_place_the_app_is_served_without_the_progress_page(tmp_pa
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
-    assert "网页已启动" in out and "知识库已建立" not in out
+    # (not "网页已启动": Gradio serves the page before launch() returns and the app logs that line, so a page
+    # fetched at once can come first — the race made this test fail on a loaded machine)
+    assert "知识库已建立" not in out  # the KB in place was opened, not rebuilt

@@ -988,7 +988,16 @@ class Matcher:
         # Thresholds (从业人数不超过300人, 浓度值低于…标准百分之三十) against the figures the profile states: a figure on
         # the wrong side is a hard condition; none stated, unknown.
         figures = [_figure_condition(t, f) for t in it.thresholds]
-        conditions += figures
+        for fig in figures:
+            # a threshold inside a condition the profile's fields cannot decide ("纳税人排放…浓度值低于…标准百分之三十
+            # 的") decides it; otherwise it is listed on its own
+            own = len(conditions) - len(judged)  # the clause's own conditions follow a lead-in's
+            at = next((j for j, spec in enumerate(it.conditions)
+                       if fig.text in spec.text and not spec.specific and not spec.province), None)
+            if at is None:
+                conditions.append(fig)
+            else:
+                conditions[own + at] = fig.model_copy(update={"text": it.conditions[at].text})
         met += [c for c in figures if c.status == "met"]
         if met:
             score += w.condition_met

@@ -874,9 +874,17 @@ class Matcher:
 
     @staticmethod
     def profile_text(p: Profile) -> str:
-        """What the profile's e5 similarity is computed from: every field but the name and the region."""
-        return "；".join(x for x in [p.enterprise_type, "、".join(p.products), "、".join(p.activities),
-                                     "、".join(p.qualifications), "、".join(p.needs), p.description] if x)[:500]
+        """What the profile's e5 similarity is computed from. With a description: the products, activities and the
+        description — the type, titles and needs are matched field by field (actor, qualification, need), and the
+        encoding, proportional to the tokens, is most of the time a profile takes (genre profiles: 76 -> 70 tokens;
+        dev 0.846 / 0.817 -> 0.821, plan profiles 0.957 / 0.735 -> 0.739). Without one, every field but the name and
+        the region."""
+        if p.description:
+            parts = ["、".join(p.products), "、".join(p.activities), p.description]
+        else:
+            parts = [p.enterprise_type, "、".join(p.products), "、".join(p.activities), "、".join(p.qualifications),
+                     "、".join(p.needs)]
+        return "；".join(x for x in parts if x)[:500]
 
     def _semantic(self, query: np.ndarray | None) -> np.ndarray | None:
         """Per stored sentence: similarity rescaled to 0 at the median provision and 1 at the best (None: no text)."""
@@ -980,7 +988,16 @@ class Matcher:
         # Thresholds (从业人数不超过300人, 浓度值低于…标准百分之三十) against the figures the profile states: a figure on
         # the wrong side is a hard condition; none stated, unknown.
         figures = [_figure_condition(t, f) for t in it.thresholds]
-        conditions += figures
+        for fig in figures:
+            # a threshold inside a condition the profile's fields cannot decide ("纳税人排放…浓度值低于…标准百分之三十
+            # 的") decides it; otherwise it is listed on its own
+            own = len(conditions) - len(judged)  # the clause's own conditions follow a lead-in's
+            at = next((j for j, spec in enumerate(it.conditions)
+                       if fig.text in spec.text and not spec.specific and not spec.province), None)
+            if at is None:
+                conditions.append(fig)
+            else:
+                conditions[own + at] = fig.model_copy(update={"text": it.conditions[at].text})
         met += [c for c in figures if c.status == "met"]
         if met:
             score += w.condition_met

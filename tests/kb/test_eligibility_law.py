@@ -196,3 +196,17 @@ def test_a_class_the_profile_only_buys_counts_where_the_clause_is_about_acquirin
     maker = {"products": ["废气处理设备"]}
     sold = scored(law_matcher, maker, "使用财政性资金进行采购的，应当优先采购节能")
     assert sold is not None and any("条款适用于环境保护专用设备" in r for r in sold.reasons)
+
+
+def test_a_threshold_decides_the_case_it_is_part_of_and_every_match_is_its_own_clause(law_matcher):
+    """环境保护税法 第十三条: the case "…浓度值低于…排放标准百分之三十的" is decided by the profile's figure, shown once."""
+    emitter = {"enterprise_type": "电池企业", "products": ["磷酸铁锂动力电芯"], "needs": ["税收"],
+               "description": "废气排放浓度只有排放标准的四成左右，环保税能不能少交"}
+    res = law_matcher.match(emitter, k=50)
+    step = next(m for m in res.matches if "百分之三十的，减按百分之七十五" in m.quote)
+    assert [c.status for c in step.conditions] == ["met"] and "条款要求低于70%" in step.conditions[0].basis
+    for profile in [*PROFILES, emitter]:
+        for m in law_matcher.match(profile, k=50).matches:
+            provision = next(it.prov for it in law_matcher.items if it.prov.doc_id == m.doc_id and it.prov.start == m.start)
+            assert m.quote == provision.quote
+            assert all(c.text in m.quote or c.text == m.lead_in.strip() for c in m.conditions)

@@ -113,12 +113,14 @@ class HybridRetriever:
         return LlamaRetriever(self).retrieve(query)
 
 
-@lru_cache(maxsize=64)
+# Per filter a mask over the chunks and the vector rows it allows (at 1M chunks ~4 MB and up to ~28 MB): the
+# filters in use are few (the default "in force", a level, a region), and a miss costs a few ms to recompute.
+@lru_cache(maxsize=16)
 def _chunk_mask(data: KBData, docs: frozenset[str]) -> np.ndarray:
     return data.chunks.in_documents(docs).astype(np.float32)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _vector_rows(data: KBData, docs: frozenset[str]) -> np.ndarray:
     return np.flatnonzero(_chunk_mask(data, docs)[data.vector_owner]).astype(np.int64)
 

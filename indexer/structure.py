@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import cn2an
+
 from kb.core.figures import cn_to_int
 from kb.core.records import Document, Paragraph, Span
 from kb.core.text import SENTENCE_END, compact, split_sentences
@@ -26,6 +28,8 @@ ENUM_MARK = re.compile(rf"^(?:[{CN_NUM}]是|首先|其次|再次|最后|第[{CN_
 ITEM_END = ("。", "；", ";", "：", ":", "，", ",")  # a line ending so is a clause of content, not a title
 MAX_HEADING = 40  # a heading line is short and has no sentence end; longer lines are body text with a run-in title
 MAX_LEAD = 20  # a run-in title ("产业竞争力显著提升。") is a short phrase before the first 。
+MAX_BARE = 12  # a chapter title that lost its "第N章" in the source ("经营行为" between 第十一条 and 第十二条)
+BARE_TITLE = re.compile(r"^[\u4e00-\u9fff]+$")  # Chinese characters only: no number, punctuation or sentence end
 
 
 def _lead(text: str) -> str:
@@ -77,6 +81,7 @@ def parse(doc: Document) -> list[Paragraph]:
             lines.append((s, s + len(stripped), stripped))
         pos += len(raw) + 1
 
+    bare = _bare_chapters(lines)
     title_at = next((i for i, (_, _, ln) in enumerate(lines) if _is_title_line(ln, doc.meta.title)), None)
     # Word heading styles (.docx): a styled line without a number ("总则") is a heading too. Its rank is the rank
     # numbered headings of the same style level have in this document, else it sits outside all numbered levels.
@@ -104,7 +109,7 @@ def parse(doc: Document) -> list[Paragraph]:
             continue
 
         m_box = BOX.match(line)
-        heading = None if m_box else _match_heading(line)
+        heading = None if m_box else _match_heading(line) or bare.get(i)
         level = styled.get(_line_start(text, start))
         if heading and level:
             style_rank.setdefault(level, heading[1])
@@ -133,6 +138,8 @@ def parse(doc: Document) -> list[Paragraph]:
                 box = None
             # a heading is labelled as written (spaces collapsed); an item by its number and run-in title
             label = " ".join(line.split()) if is_heading else line[: len(line) - len(rest)].strip() + lead
+            if i in bare and ordinal:  # the number the source left out, so the chapter can be addressed
+                label = f"第{cn2an.an2cn(str(ordinal), 'low')}章 {line}"
             levels = box.inner if box else stack
             while levels and levels[-1].rank >= rank:
                 levels.pop()
@@ -154,6 +161,31 @@ def parse(doc: Document) -> list[Paragraph]:
             levels.pop()
         section = _path(stack, box) or ["前言"]
         emit("body", section, start, end, line, lead=_lead(line))
+    return out
+
+
+def _bare_chapters(lines: list[tuple[int, int, str]]) -> dict[int, tuple[str, int, int, str]]:
+    """Chapter titles printed without their number, as some published texts have them: in a text of 第N章 and
+    第N条, a line of a few Chinese characters alone between an article and the next 第N条 ("经营行为" after 第十一条,
+    before 第十二条) is a chapter heading. When such lines exactly fill a gap in the chapters' numbering (two of
+    them between 第二章 and 第五章) they are 第三章 and 第四章, so "第三章讲什么" finds them; otherwise they are
+    chapters without a number. The line's text itself is never changed: only its place in the heading tree."""
+    found = [(i, _match_heading(ln)) for i, (_, _, ln) in enumerate(lines)]
+    kinds = [h[0] if h else "" for _, h in found]
+    if "chapter" not in kinds or "article" not in kinds:
+        return {}
+    bare = [i for i, (_, _, ln) in enumerate(lines)
+            if 0 < i < len(lines) - 1 and len(ln) <= MAX_BARE and BARE_TITLE.match(ln)
+            and kinds[i + 1] == "article" and "article" in kinds[:i] and kinds[i - 1] not in ("chapter", "part")]
+    out: dict[int, tuple[str, int, int, str]] = {}
+    chapters = [(i, h[2]) for i, h in found if h and h[0] == "chapter"]
+    for i in bare:
+        before = max((c for c in chapters if c[0] < i), default=None)
+        after = min((c for c in chapters if c[0] > i), default=None)
+        run = [j for j in bare if (before is None or j > before[0]) and (after is None or j < after[0])]
+        gap = (after[1] - before[1] - 1) if before and after else -1
+        ordinal = before[1] + 1 + run.index(i) if gap == len(run) else 0
+        out[i] = ("chapter", 0, ordinal, lines[i][2])
     return out
 
 

@@ -159,3 +159,27 @@ def test_list_entries_are_siblings_and_text_after_the_list_returns_to_the_articl
 def test_article_numbers_past_one_hundred():
     assert section_of(law_paras(), "本条例自2099年") == "第二章 附则 > 第一百二十四条"
     assert cn_to_int("一百二十四") == 124 and cn_to_int("二〇二一") == 2021 and cn_to_int("十四") == 14
+
+
+def _fictional_law(body: str):
+    text = "测试条例（测试文件，虚构）\n" + body
+    return parse(Document(meta=DocMeta(doc_id="t", file="t.txt", title="测试条例（测试文件，虚构）"), text=text))
+
+
+def test_chapter_titles_printed_without_their_number_fill_the_gap_in_the_numbering():
+    paras = _fictional_law("第一章 总则\n第一条 为测试，制定本条例。\n经营行为\n第二条 虚构经营者应当测试。\n"
+                           "质量管理\n第三条 虚构质量应当合格。\n第四章 附则\n第四条 本条例自公布之日起施行。\n")
+    got = {p.text: " > ".join(p.section) for p in paras}
+    assert got["第二条 虚构经营者应当测试。"] == "第二章 经营行为 > 第二条"
+    assert got["第三条 虚构质量应当合格。"] == "第三章 质量管理 > 第三条"
+    heading = next(p for p in paras if p.text == "经营行为")
+    assert heading.kind == "heading" and heading.section == ["第二章 经营行为"]  # the line's own text is unchanged
+
+
+def test_a_bare_title_that_does_not_fill_a_gap_is_an_unnumbered_chapter_and_short_body_lines_stay_body():
+    paras = _fictional_law("第一章 总则\n第一条 为测试，制定本条例。\n经营行为\n第二条 虚构经营者应当测试。\n"
+                           "第二章 附则\n第三条 虚构的内容。\n特此说明\n")
+    got = {p.text: (p.kind, " > ".join(p.section)) for p in paras}
+    assert got["第二条 虚构经营者应当测试。"] == ("item", "经营行为 > 第二条")  # no gap: no number is made up
+    assert got["特此说明"][0] == "body"  # not followed by an article
+    assert [p.kind for p in _fictional_law("一、总体要求\n经营行为\n（一）虚构内容。\n")] == ["title", "heading", "body", "item"]

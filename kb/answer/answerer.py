@@ -26,6 +26,7 @@ from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
 from kb.answer.scope import addresses, named_documents, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.national import country
+from kb.core.places import document_names_in
 from kb.core.records import (
     SECTION_SEP,
     AnswerRecord,
@@ -74,6 +75,10 @@ ADDRESS_WORD = re.compile(r"第?[零〇一二两三四五六七八九十百千\d
 STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 名称 叫 一共 分 分为 分成 各 列 列了 写 说 涉及 大概 概括 几 哪几 "
                             "几项 几个 几条 几类 包括 包含 哪些 专栏 部分".split())
 
+# A comparison with something outside the clause: "和…相比", "有什么区别", "哪个高", "比…多多少".
+COMPARISON = re.compile(r"相比|对比|比较|区别|不同之处|有何不同|有什么不同|差别|哪个[^，,。？?]{0,10}更|"
+                        r"哪个(?:高|低|多|少|严|宽|长|短|大|小)|(?:和|与|跟|同)[^，,。？?]{1,30}比[，,]")
+
 
 class Answerer:
     def __init__(self, data: KBData, retriever: HybridRetriever, segmenter: Segmenter,
@@ -118,10 +123,12 @@ class Answerer:
         verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or []) or self._computed(q, docs)
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
                    or self._aspects(question, q, hits, q_vec, named or [], docs) or self._extract(q, hits, q_vec))
-        if not verdict.missing and (absent := self._absent_titles(question, verdict)):
+        if absent := self._absent_titles(question, verdict):
             # "X法和《清洁生产促进法》有什么区别": a document the KB does not hold, and the answer never mentions,
-            # cannot be compared with or quoted from — the nearest clauses are offered, not asserted
-            verdict = Verdict(missing=f"{'、'.join(absent)}的相关内容（知识库中没有这份文件）", related=verdict.quotes)
+            # cannot be compared with or quoted from — the nearest clauses are offered, not asserted; and when
+            # nothing answered anyway, the missing document is the reason worth telling
+            verdict = Verdict(missing=f"{'、'.join(absent)}的相关内容（知识库中没有这份文件）",
+                              related=verdict.quotes or verdict.related)
         if not verdict.missing:
             verdict = self._placed(question, verdict)
             hits = self._evidence_first(verdict.quotes, hits, verdict.drew_on)
@@ -168,11 +175,18 @@ class Answerer:
         return q
 
     def _absent_titles(self, question: str, v: Verdict) -> list[str]:
-        """Titles the question names in 《》 that are neither a document of the KB nor cited in the quoted text."""
+        """Documents the question names — in 《》, or by a law's or regulation's name (kb/data/document_names.txt) —
+        that are not in the KB and not cited in the quoted text. Comparing with one ("跟个人所得税法比，哪个高",
+        "和2001年的《报废汽车回收管理办法》相比") needs its text, so there a mere citation of it does not count."""
         metas = {d: doc.meta for d, doc in self.data.documents.items()}
-        quoted = compact(" ".join(self._text(qt.para.doc_id, qt.start, qt.end) for qt in v.quotes))
-        return [f"《{t}》" for t in dict.fromkeys(re.findall(r"《([^》]+)》", compact(question)))
-                if not named_documents(f"《{t}》", metas) and compact(t) not in quoted]
+        q = compact(question)
+        quoted = "" if COMPARISON.search(q) else compact(
+            " ".join(self._text(qt.para.doc_id, qt.start, qt.end) for qt in v.quotes))
+        names = re.findall(r"《([^》]+)》", q) + document_names_in(re.sub(r"《[^》]*》", "", q))
+        # the whole name must spell a title (道交法, 环保税法): 个人所得税法 shares 所得税法 with 企业所得税法, but is
+        # another law
+        return [f"《{t}》" for t in dict.fromkeys(names)
+                if not any(spells_title(t, m.title) for m in metas.values()) and compact(t) not in quoted]
 
     def _placed(self, question: str, v: Verdict) -> Verdict:
         """"…在哪一章？": the answer opens with the heading of the chapter (节, 部分) that holds what it quotes —

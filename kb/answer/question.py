@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from kb.core.places import organisations_in, places_in
 from kb.core.segment import Segmenter
 from kb.core.text import normalize
-from kb.core.timeexpr import YEAR, expand_years
+from kb.core.timeexpr import CITED_TITLE, YEAR, expand_years
 
 Intent = Literal["figure", "list", "who", "where", "when", "yesno", "task", "general"]
 
@@ -117,7 +117,7 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
     if intent == "figure" and not re.search(r"多少|多大|多远|比例|占比|倍", q) and YESNO.search(q):
         intent = "yesno"  # "几个朋友合伙开的店，要交企业所得税吗？": 几个 counts the friends, nothing is asked in it
     figures_asked = FIGURES_ASKED.findall(q) if intent != "yesno" else []
-    years = sorted(set(YEAR.findall(q)))
+    years = sorted(set(YEAR.findall(CITED_TITLE.sub(" ", q))))  # 《纲要（2021—2035年）》's years are its name
     named = [p for p in places_in(q) if p not in broad]
     drop = set(QUESTION_WORDS) | set(years) | set(named)
     # Single Chinese characters say little on their own (指, 建, 要); a place is checked separately, not as topic.

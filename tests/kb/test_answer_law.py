@@ -175,6 +175,19 @@ def test_a_document_the_kb_does_not_hold_is_not_compared_with(law_kb):
     assert rec.related  # the nearest clauses of the document it does hold are still offered
 
 
+def test_a_law_named_without_brackets_that_the_kb_does_not_hold_is_not_answered_from_another(law_kb):
+    # 个人所得税法 is in kb/data/document_names.txt (the national laws' names), not in this KB
+    rec = law_kb.ask("电动三轮车管理条例的罚款和个人所得税法的罚款相比，哪个高？")
+    assert rec.refused and "《个人所得税法》" in rec.answer
+
+
+def test_comparing_with_a_document_the_clause_only_cites_is_refused_but_citing_it_is_fine(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例和《虚构省交通发展纲要（2091—2095年）》相比，对新能源车的态度有何不同？")
+    assert rec.refused and "虚构省交通发展纲要" in rec.answer and "知识库中没有" in rec.answer
+    rec = law_kb.ask("电动三轮车管理条例依据《虚构省交通发展纲要（2091—2095年）》鼓励使用什么车？")
+    assert not rec.refused and "新能源电动三轮车" in rec.answer
+
+
 def test_an_enterprise_no_clause_names_is_refused(law_kb):
     rec = law_kb.ask("电动三轮车管理条例对比亚迪生产的电动三轮车登记有什么特别规定？")
     assert rec.refused and "比亚迪" in rec.answer

@@ -123,6 +123,11 @@ class Answerer:
         verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or []) or self._computed(q, docs)
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
                    or self._aspects(question, q, hits, q_vec, named or [], docs) or self._extract(q, hits, q_vec))
+        if not verdict.missing and named and (unused := self._unused_terms(q, named)):
+            # "可再生能源法对氢燃料电池汽车用氢有什么支持": a domain term other documents use, never used by the
+            # documents the question names — they do not address it, whatever clause scores best
+            verdict = Verdict(missing=f"{'、'.join(f'《{self._titles[d]}》' for d in named)}中关于“{'、'.join(unused)}”的规定",
+                              related=verdict.quotes)
         if absent := self._absent_titles(question, verdict):
             # "X法和《清洁生产促进法》有什么区别": a document the KB does not hold, and the answer never mentions,
             # cannot be compared with or quoted from — the nearest clauses are offered, not asserted; and when
@@ -187,6 +192,17 @@ class Answerer:
         # another law
         return [f"《{t}》" for t in dict.fromkeys(names)
                 if not any(spells_title(t, m.title) for m in metas.values()) and compact(t) not in quoted]
+
+    def _unused_terms(self, q: Question, named: list[str]) -> list[str]:
+        """The question's rare domain terms that the corpus uses but none of the `named` documents does, nor any
+        standard term for them (kb/data/colloquial.txt)."""
+        texts = [normalize(self.data.documents[d].text) for d in named]
+        domain = set(self.seg.terms)
+        # a dictionary term is a topic however common it is elsewhere (the plan says 氢燃料电池汽车 often)
+        terms = [t for t in q.terms if t in domain and self._idf.get(t, 0.0) > 0 and not NOT_TOPIC.match(t)]
+        terms = list(dict.fromkeys(terms + self._specific_terms(q)))
+        terms = [t for t in terms if not any(t != u and t in u for u in terms)]
+        return [t for t in terms if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
 
     def _placed(self, question: str, v: Verdict) -> Verdict:
         """"…在哪一章？": the answer opens with the heading of the chapter (节, 部分) that holds what it quotes —

@@ -188,6 +188,12 @@ def test_comparing_with_a_document_the_clause_only_cites_is_refused_but_citing_i
     assert not rec.refused and "新能源电动三轮车" in rec.answer
 
 
+def test_a_domain_term_the_named_document_never_uses_is_refused(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例对氢燃料电池汽车的登记有什么条件？")  # the plan uses the term, the law never does
+    assert rec.refused and "“氢燃料电池汽车”" in rec.answer and "电动三轮车管理条例》" in rec.answer
+    assert rec.related  # the nearest clauses are still offered
+
+
 def test_an_enterprise_no_clause_names_is_refused(law_kb):
     rec = law_kb.ask("电动三轮车管理条例对比亚迪生产的电动三轮车登记有什么特别规定？")
     assert rec.refused and "比亚迪" in rec.answer

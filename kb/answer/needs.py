@@ -42,6 +42,13 @@ PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|�
 # How a clause states a bound of each direction (not 低于/高于 alone: "最高时速低于七十公里的车辆" sets no minimum).
 BOUNDS = {"low": re.compile(r"最低|最少|最小|下限|至少|不得低于|不低于|不得少于|不少于|以上"),
           "high": re.compile(r"最高|最多|最大|上限|至多|不得超过|不超过|不得高于|不高于|以下|以内|之内")}
+# "要满足什么条件才算", "认定标准是什么": the criteria of something, which a clause states only by defining it, listing
+# them or setting a limit — not by naming "符合条件的小型微利企业", whose conditions are set elsewhere. ("分别指什么"
+# is no such question: "“三纵”" after the three kinds of vehicle defines them by apposition.)
+CRITERIA_ASKED = re.compile(r"(?:什么|哪些|啥|何种)(?:样的)?(?:条件|标准)|(?:条件|标准)是(?:什么|啥)|才(?:能)?算"
+                            r"|(?:怎么|如何)认定")
+CRITERIA = re.compile(r"是指|指的是|包括|具备|下列|以下|以上|以内|不超过|不低于|不少于|不足|达到|标准为|条件为|条件是"
+                      r"|[：:]|符合[^，。；的]{1,12}(?:规定|要求|标准)")
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
              "where": (LOCATION, "具体地点")}
@@ -49,7 +56,7 @@ BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"
 
 @dataclass(frozen=True)
 class Need:
-    kind: str  # fine, penalty, unit, money, years, year, body, or the question's intent
+    kind: str  # fine, penalty, criteria, unit, money, years, year, body, or the question's intent
     label: str  # what the answer says is missing ("文件中未找到…的具体罚款数额")
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # what does not count where it matches (a fine, for a subsidy)
@@ -78,6 +85,8 @@ def _need(q: Question) -> Need | None:
         return Need("fine", "具体罚款数额", FINE)
     if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
         return Need("penalty", "相应的处罚规定", PENALTY)
+    if CRITERIA_ASKED.search(q.text) and not q.units:
+        return Need("criteria", "具体条件或标准", CRITERIA)
     if q.units:
         units = "|".join(map(re.escape, q.units + (["％"] if "%" in q.units else [])))
         # a share is also written in words before its number: 百分之三十

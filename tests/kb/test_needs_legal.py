@@ -38,6 +38,10 @@ def seg():
     # a bound of one direction is not answered by a bound of the other
     ("测试道路上的最低车速是多少？", "unit", "最低车速不得低于六十公里", "最高车速不得超过一百二十公里"),
     ("测试三轮车的载重上限是多少吨？", "unit", "载重不得超过二吨", "载重不少于二吨的为重型"),
+    # the criteria of something are stated by defining it or listing them, not by naming "符合条件的…"
+    ("虚构小型企业要满足什么条件才算？", "criteria", "虚构小型企业是指从业人数不超过三十人的企业",
+     "符合条件的虚构小型企业，减按百分之二十的税率征税"),
+    ("申请登记需要具备哪些条件？", "criteria", "应当具备下列条件：（一）车辆经检验合格", "登记机关应当及时登记"),
 ])
 def test_a_clause_answers_only_with_what_is_asked(seg, question, kind, answers, does_not_answer):
     need = need_for(analyze(question, seg))

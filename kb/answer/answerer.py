@@ -533,18 +533,20 @@ class Answerer:
             # The figure/time/actor must come with what the question asks about: "加氢站布局规划什么时候出台" is
             # not answered by the year in "到2025年，建成加氢站30座", which shares only 加氢站 with it.
             # (Only when some clause does say much of the question: for a paraphrase none does, and it is moot.)
+            if need.punishes and not need.search(best.sentence.text) and (
+                    found := lead_in(best.para, self.data.paragraphs[best.para.doc_id])) and need.search(found[1].text):
+                # the best clause, an entry of a list, answers with its lead-in: "有下列行为之一的，…并处一万元以上
+                # 五万元以下罚款：（一）未取得…运输证…" — the fine of the lead-in is the fine of the entry (before
+                # any fine of another act in the pool is taken for it). Only a penalty: the body in a lead-in
+                # punishes the entries, it does not do them.
+                p, s = found
+                return Verdict(quotes=[Quote(p, s.start, s.end, s.text),
+                                       Quote(best.para, best.sentence.start, best.sentence.end, best.sentence.text)])
             said = max(c.own for c in pool)
             floor = self.p.need_coverage * said if said >= self.p.meaningful_coverage else 0.0
             pool = [c for c in pool if need.search(c.sentence.text)
                     and (c.own >= floor
                          or (c is follower and self.coverage(q, best.sentence.text + c.sentence.text) >= floor))]
-            if not pool and (found := lead_in(best.para, self.data.paragraphs[best.para.doc_id])) \
-                    and need.search(found[1].text):
-                # the entry of a list answers with its lead-in: "有下列行为之一的，…并处一万元以上五万元以下罚款：
-                # （一）未取得…运输证…" — the fine of the lead-in is the fine of the entry
-                p, s = found
-                return Verdict(quotes=[Quote(p, s.start, s.end, s.text),
-                                       Quote(best.para, best.sentence.start, best.sentence.end, best.sentence.text)])
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
             if q.intent == "figure" or q.money or q.units:

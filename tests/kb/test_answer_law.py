@@ -47,6 +47,10 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 第十二条 违反本条例第十一条规定的，由测试交通局处警告或者五十元罚款。
 
 第十三条 本条例自2099年3月1日起施行。
+
+第十四条 有下列行为之一的，由测试交通局责令改正，处三百元以上三千元以下罚款：
+（一）出售翻新电动三轮车未标明翻新标识的；
+（二）涂改电动三轮车号牌的。
 """
 
 
@@ -192,6 +196,14 @@ def test_a_domain_term_the_named_document_never_uses_is_refused(law_kb):
     rec = law_kb.ask("电动三轮车管理条例对氢燃料电池汽车的登记有什么条件？")  # the plan uses the term, the law never does
     assert rec.refused and "“氢燃料电池汽车”" in rec.answer and "电动三轮车管理条例》" in rec.answer
     assert rec.related  # the nearest clauses are still offered
+
+
+def test_a_list_entry_is_fined_by_its_lead_in_not_by_another_article(law_kb):
+    for question in ("电动三轮车管理条例规定，卖翻新三轮车不标明翻新标识，罚多少钱？",
+                     "按电动三轮车管理条例，卖翻新过的车没告诉人家，会被罚多少钱？"):  # little of it in the text
+        rec = law_kb.ask(question)
+        assert not rec.refused and "三百元以上三千元以下罚款" in rec.answer and "翻新标识" in rec.answer
+        assert verbatim(law_kb, rec)
 
 
 def test_an_enterprise_no_clause_names_is_refused(law_kb):

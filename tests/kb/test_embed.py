@@ -154,7 +154,8 @@ def test_the_export_is_keyed_by_the_model_folder(embedder, tmp_path):
 
     copy = _linked_copy(ensure_model(settings().model_cache), tmp_path)
     graph = ensure_export(embedder.model, copy)
-    assert graph == export_path(copy) and graph.is_file() and graph.parent == tmp_path / f"{copy.name}-onnx"
+    assert graph == export_path(copy) and graph.parent == tmp_path / f"{copy.name}-onnx"
+    assert sorted(p.name for p in graph.parent.iterdir()) == [graph.name, graph.name + ".data"]  # the weights
     assert not list(copy.rglob("*.onnx"))  # nothing inside the folder: its files make the KB's model id
     [got] = OnnxQueries(copy, graph, "query: ", threads=1).embed_queries([QUERIES[0]])
     [want] = embedder.embed_queries([QUERIES[0]])
@@ -166,7 +167,8 @@ def test_the_export_is_keyed_by_the_model_folder(embedder, tmp_path):
     config.unlink()
     config.write_text(text.replace("{", '{\n  "note": "changed",', 1), encoding="utf-8")
     changed = ensure_export(embedder.model, copy)
-    assert changed != graph and changed.is_file() and not graph.exists()
+    assert changed != graph and changed.is_file()
+    assert sorted(p.name for p in graph.parent.iterdir()) == [changed.name, changed.name + ".data"]
 
 
 def test_warm_encoder_switches_to_onnx_runtime_unless_told_or_unable(embedder, tmp_path):

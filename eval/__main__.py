@@ -337,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, items, kb_dir, corpus_dir in suites:
             items = items[: args.limit]
             kb = KnowledgeBase.open(kb_dir=kb_dir, corpus_dir=corpus_dir, warm=True, backend=args.backend)
+            # Every question through one engine (the warm one loads in the background), named in the summary.
+            summary["question_engine"] = kb.embedder.engine(wait=True)
             records, reports = run_systems(kb, items, not args.no_baselines)
             per_split = any(it.split for it in items)
             blocks += suite_text(name, reports, per_split)

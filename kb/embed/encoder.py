@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 from transformers.utils import logging as hf_logging
 
-from kb.core.settings import Settings  # first: sets HF_HUB_OFFLINE before transformers is imported
-from kb.embed import EmbedModelError, fingerprint, model_folder
+# kb.core.settings first: it sets HF_HUB_OFFLINE before transformers is imported
+from kb.core.settings import DEFAULT_MODEL, Settings
+from kb.embed import EmbedModelError, fingerprint, model_folder, usable_cpus
 
 # Loading is local and silent: no weight-loading progress bars or config notices in users' terminals.
 hf_logging.set_verbosity_error()
@@ -70,6 +70,10 @@ class Embedder:
         except Exception as e:
             raise EmbedModelError(f"EMBED_MODEL={s.embed_model!r}: cannot load the model in {folder}: {e}") from e
         model.float()  # a folder saved in fp16 would otherwise run in fp16, which is ~4x slower on CPU
+        if s.embed_model == DEFAULT_MODEL:  # loaded anyway: export the question graph if missing (once per model)
+            from kb.embed.onnx_export import ensure_export
+
+            ensure_export(model, folder)
         return cls(model, f"{name}#{fingerprint(folder)}", s.query_prefix, s.passage_prefix)
 
     def embed_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
@@ -91,13 +95,5 @@ class Embedder:
 
 def _limit_threads() -> None:
     """One torch thread per CPU we can actually use: more only adds contention. OMP_NUM_THREADS, if set, wins."""
-    if "OMP_NUM_THREADS" in os.environ:
-        return
-    n = len(os.sched_getaffinity(0))
-    try:  # a container's CPU quota (cgroup v2) can be lower than the CPUs it sees
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota != "max":
-            n = min(n, max(1, int(quota) // int(period)))
-    except (OSError, ValueError):
-        pass
-    torch.set_num_threads(n)
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(usable_cpus())

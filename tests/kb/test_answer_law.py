@@ -213,6 +213,13 @@ def test_the_clause_with_the_fine_is_reached_through_the_clause_between(law_kb):
     assert not rec.refused and "二倍罚款" in rec.answer and verbatim(law_kb, rec)
 
 
+def test_a_narrower_class_of_what_the_document_rules_on_is_not_off_topic():
+    from kb.retrieval.expand import broader
+
+    # kb/data/broader.txt: a law on 机动车 addresses 新能源汽车; an 电动自行车 is no 机动车
+    assert "机动车" in broader("新能源汽车") and "机动车" not in broader("电动自行车")
+
+
 def test_an_enterprise_no_clause_names_is_refused(law_kb):
     rec = law_kb.ask("电动三轮车管理条例对比亚迪生产的电动三轮车登记有什么特别规定？")
     assert rec.refused and "比亚迪" in rec.answer

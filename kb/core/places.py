@@ -8,52 +8,47 @@ from functools import lru_cache
 from kb.core.settings import DATA_DIR
 
 
-@lru_cache(maxsize=1)
-def places() -> tuple[str, ...]:
-    lines = (DATA_DIR / "places.txt").read_text(encoding="utf-8").splitlines()
-    names = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
-    return tuple(sorted(names, key=len, reverse=True))  # longest first: 杭州湾 before 杭州
-
-
-def places_in(text: str) -> list[str]:
-    """The places named in `text`, longest names first; a name inside a longer one is not counted again."""
-    found, rest = [], text
-    for p in places():
-        if p in rest:
-            found.append(p)
-            rest = rest.replace(p, "")
-    return found
-
-
-@lru_cache(maxsize=1)
-def organisations() -> tuple[str, ...]:
-    lines = (DATA_DIR / "organisations.txt").read_text(encoding="utf-8").splitlines()
-    names = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+@lru_cache(maxsize=None)
+def _lexicon(file: str) -> tuple[str, ...]:
+    """The names of a lexicon file (one per line, # comments), longest first: 杭州湾 before 杭州."""
+    lines = (DATA_DIR / file).read_text(encoding="utf-8").splitlines()
+    names = dict.fromkeys(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
     return tuple(sorted(names, key=len, reverse=True))
 
 
-def organisations_in(text: str) -> list[str]:
-    """The enterprises and brands named in `text` (longest names first, none counted twice)."""
+def _named_in(names: tuple[str, ...], text: str) -> list[str]:
+    """The `names` found in `text`, longest first; a name inside a longer one found already is not counted again
+    (个人所得税法实施条例 is not also 个人所得税法)."""
     found, rest = [], text
-    for o in organisations():
-        if o in rest:
-            found.append(o)
-            rest = rest.replace(o, "")
+    for name in names:
+        if name in rest:
+            found.append(name)
+            rest = rest.replace(name, "\0")
     return found
 
 
-@lru_cache(maxsize=1)
+def places() -> tuple[str, ...]:
+    return _lexicon("places.txt")
+
+
+def places_in(text: str) -> list[str]:
+    """The places named in `text`."""
+    return _named_in(places(), text)
+
+
+def organisations() -> tuple[str, ...]:
+    return _lexicon("organisations.txt")
+
+
+def organisations_in(text: str) -> list[str]:
+    """The enterprises and brands named in `text`."""
+    return _named_in(organisations(), text)
+
+
 def document_names() -> tuple[str, ...]:
-    lines = (DATA_DIR / "document_names.txt").read_text(encoding="utf-8").splitlines()
-    names = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
-    return tuple(sorted(set(names), key=len, reverse=True))
+    return _lexicon("document_names.txt")
 
 
 def document_names_in(text: str) -> list[str]:
-    """The laws and regulations named in `text` (longest names first: 个人所得税法实施条例 is not also 个人所得税法)."""
-    found, rest = [], text
-    for n in document_names():
-        if n in rest:
-            found.append(n)
-            rest = rest.replace(n, "\0")
-    return found
+    """The national laws and regulations named in `text`."""
+    return _named_in(document_names(), text)

@@ -23,7 +23,7 @@ from kb.answer.enumeration import lead_in, list_items
 from kb.answer.legal import DELEGATION, article_of, commencement, delegation, penalty_citing
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
-from kb.answer.scope import addresses, named_documents, spells_title
+from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.national import country
 from kb.core.places import document_names_in

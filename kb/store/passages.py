@@ -22,6 +22,7 @@ import json
 import os
 import threading
 import weakref
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import get_args
@@ -239,7 +240,22 @@ def _bare(cls, fields: dict, fields_set: set):
     return obj
 
 
-class DocParagraphs(Sequence):
+class _Records(Sequence):
+    """Records made on access, indexed and sliced as a list is; each item comes from `_item(i)`, 0 ≤ i < len."""
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i) + (len(self) if i < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._item(i)
+
+    @abstractmethod
+    def _item(self, i: int): ...
+
+
+class DocParagraphs(_Records):
     """One document's paragraphs in order, each made at its first access and kept as long as this sequence lives
     (every paragraph made refers to it, so it lives while any of them does)."""
 
@@ -251,12 +267,7 @@ class DocParagraphs(Sequence):
     def __len__(self) -> int:
         return self._end - self._first
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        i = int(i) + (len(self) if i < 0 else 0)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _item(self, i: int) -> StoredParagraph:
         p = self._made[i]
         if p is None:
             with self._src.lock:
@@ -341,7 +352,7 @@ class ParagraphMap(Mapping):
         return rows
 
 
-class ChunkList(Sequence):
+class ChunkList(_Records):
     """The chunks in index order (data.chunks[i] for FAISS/BM25 row i), each made on access; one object per chunk
     while it is alive."""
 
@@ -352,12 +363,7 @@ class ChunkList(Sequence):
     def __len__(self) -> int:
         return len(self._src.chunk["doc"])
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        i = int(i) + (len(self) if i < 0 else 0)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _item(self, i: int) -> StoredChunk:
         with self._src.lock:
             c = self._made.get(i)
             if c is None:

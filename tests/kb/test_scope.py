@@ -54,6 +54,15 @@ def _para(i, kind, section, text, start):
                      sentences=[Span(start=start, end=start + len(text), text=text)])
 
 
+def _paras(rows):
+    """Paragraphs of a made-up document from (kind, section, text) rows, one line each."""
+    paras, pos = [], 0
+    for i, (kind, section, text) in enumerate(rows):
+        paras.append(_para(i, kind, section, text, pos))
+        pos += len(text) + 1
+    return paras
+
+
 def test_scope_quotes_an_article_and_outlines_chapters():
     rows = [("heading", ["第一章 总则"], "第一章 总则"),
             ("item", ["第一章 总则", "第一条"], "第一条 为了测试，制定本法。"),
@@ -61,10 +70,7 @@ def test_scope_quotes_an_article_and_outlines_chapters():
             ("item", ["第二章 减免", "第二条"], "第二条 下列情形免征测试税："),
             ("item", ["第二章 减免", "第二条", "（一）"], "（一）虚构情形甲；"),
             ("body", ["第二章 减免", "第二条"], "前款规定由虚构局备案。")]
-    paras, pos = [], 0
-    for i, (kind, section, text) in enumerate(rows):
-        paras.append(_para(i, kind, section, text, pos))
-        pos += len(text) + 1
+    paras = _paras(rows)
     index = AddressIndex({"d": paras})
     (art,) = index.find(Address("条", 2), None)
     quotes = quote_scope(art, budget=300)
@@ -83,10 +89,7 @@ def test_a_lead_in_brings_its_items_and_an_item_its_siblings():
             ("item", ["第二条", "（二）"], "（二）虚构情形乙，且不超过规定标准的；"),
             ("body", ["第二条"], "前款规定由虚构局备案。"),
             ("item", ["第三条"], "第三条 本法自2099年施行。")]
-    paras, pos = [], 0
-    for i, (kind, section, text) in enumerate(rows):
-        paras.append(_para(i, kind, section, text, pos))
-        pos += len(text) + 1
+    paras = _paras(rows)
     assert [q.text for q in list_items(whole(paras[0]), paras, False, 260)] == [
         "（一）虚构情形甲；", "（二）虚构情形乙，且不超过规定标准的；"]
     assert [q.text for q in list_items(whole(paras[2]), paras, True, 260)] == ["（一）虚构情形甲；"]
@@ -102,10 +105,7 @@ def test_a_lead_in_cut_before_its_colon_still_brings_its_items_and_articles_are_
             ("item", ["第一章", "第二条", "（一）"], "（一）虚构事项甲；"),
             ("item", ["第一章", "第二条", "（二）"], "（二）虚构事项乙。"),
             ("item", ["第一章", "第三条"], "第三条 本法自2099年施行。")]
-    paras, pos = [], 0
-    for i, (kind, section, text) in enumerate(rows):
-        paras.append(_para(i, kind, section, text, pos))
-        pos += len(text) + 1
+    paras = _paras(rows)
     cut = Quote(paras[0], paras[0].start, paras[0].end - 1, paras[0].text[:-1])  # "…用于下列事项"
     assert [q.text for q in list_items(cut, paras, True, 260)] == ["（一）虚构事项甲；", "（二）虚构事项乙。"]
     # an article quoted for a list question does not bring the other articles of its chapter
@@ -126,10 +126,7 @@ def test_a_chapter_is_outlined_by_every_articles_opening_within_the_budget():
     for n, name in enumerate("一二三四", 1):
         rows.append(("item", ["第一章 测试", f"第{name}条"],
                      f"第{name}条 虚构事项{name}由虚构局负责办理，并在虚构期限内向社会公布办理结果。"))
-    paras, pos = [], 0
-    for i, (kind, section, text) in enumerate(rows):
-        paras.append(_para(i, kind, section, text, pos))
-        pos += len(text) + 1
+    paras = _paras(rows)
     (chapter,) = AddressIndex({"d": paras}).find(Address("章", 1), None)
     whole_sentences = quote_scope(chapter, budget=90)
     openings = quote_scope(chapter, budget=90, clause=12)
@@ -147,10 +144,7 @@ def test_sections_are_numbered_afresh_in_each_chapter():
             ("item", ["第二章 乙", "第一节 乙一", "第二条"], "第二条 虚构乙一的规定。"),
             ("heading", ["第二章 乙", "第二节 乙二"], "第二节 乙二"),
             ("item", ["第二章 乙", "第二节 乙二", "第三条"], "第三条 虚构乙二的规定。")]
-    paras, pos = [], 0
-    for i, (kind, section, text) in enumerate(rows):
-        paras.append(_para(i, kind, section, text, pos))
-        pos += len(text) + 1
+    paras = _paras(rows)
     index = AddressIndex({"d": paras})
     first = index.find(Address("节", 1), None)
     assert {sc.title for sc in first} == {"第一节 甲一", "第一节 乙一"}  # one per chapter, never merged
@@ -166,10 +160,7 @@ def test_a_list_entry_takes_what_its_lead_in_says():
             ("item", ["第一章 测试", "第九条", "（一）"], "（一）未取得虚构运输证从事经营的；"),
             ("item", ["第一章 测试", "第九条", "（二）"], "（二）擅自转让虚构经营权的。"),
             ("item", ["第一章 测试", "第十条"], "第十条 本条例自2099年1月1日起施行。")]
-    paras, pos = [], 0
-    for i, (kind, section, text) in enumerate(rows):
-        paras.append(_para(i, kind, section, text, pos))
-        pos += len(text) + 1
+    paras = _paras(rows)
     p, s = lead_in(paras[2], paras)
     assert p is paras[0] and "一千元以上五千元以下罚款" in s.text
     assert lead_in(paras[0], paras) is None and lead_in(paras[3], paras) is None  # articles are no list entries

@@ -109,6 +109,8 @@ class Answerer:
         self.regions = tuple(dict.fromkeys(r for rs in self._doc_regions.values() for r in rs))
         # Per document, made when first needed and kept for the most recent ones (nothing per paragraph up front).
         self._intros = lru_cache(maxsize=256)(self._doc_intros)
+        # A document's whole text in normal form, for "does it ever say X" (~3 ms for a 30,000-character law)
+        self._normal_text = lru_cache(maxsize=32)(lambda doc_id: normalize(self.data.documents[doc_id].text))
 
     # --- public -----------------------------------------------------------------------------------------
     def ask(self, question: str, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None = None,
@@ -196,7 +198,7 @@ class Answerer:
     def _unused_terms(self, q: Question, named: list[str]) -> list[str]:
         """The question's domain terms that the corpus uses but none of the `named` documents does, nor any standard
         term for them (kb/data/colloquial.txt) or broader class (kb/data/broader.txt)."""
-        texts = [normalize(self.data.documents[d].text) for d in named]
+        texts = [self._normal_text(d) for d in named]
         domain = set(self.seg.terms)
         # a dictionary term is a topic however common it is elsewhere (the plan says 氢燃料电池汽车 often)
         terms = [t for t in q.terms if t in domain and self._idf.get(t, 0.0) > 0 and not NOT_TOPIC.match(t)]

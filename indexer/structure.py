@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cn2an
 
 from kb.core.figures import cn_to_int
-from kb.core.records import Document, Paragraph, Span
+from kb.core.records import PREAMBLE, Document, Paragraph, Span
 from kb.core.text import SENTENCE_END, compact, split_sentences
 
 CN_NUM = "零〇一二三四五六七八九十百两"
@@ -159,7 +159,7 @@ def parse(doc: Document) -> list[Paragraph]:
         levels = box.inner if box else stack
         while levels and levels[-1].entry and levels[-1].kind != "article":
             levels.pop()
-        section = _path(stack, box) or ["前言"]
+        section = _path(stack, box) or [PREAMBLE]
         emit("body", section, start, end, line, lead=_lead(line))
     return out
 

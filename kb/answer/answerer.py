@@ -20,13 +20,13 @@ from kb.answer.address import (
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import lead_in, list_items
-from kb.answer.legal import DELEGATION, article_of, commencement, delegation, penalty_citing
+from kb.answer.legal import DELEGATION, RECORD_ASKED, article_of, commencement, delegation, penalty_citing, records
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.national import country
-from kb.core.places import document_names_in
+from kb.core.places import categories_in, document_names_in
 from kb.core.records import (
     SECTION_SEP,
     AnswerRecord,
@@ -109,6 +109,7 @@ class Answerer:
         self.regions = tuple(dict.fromkeys(r for rs in self._doc_regions.values() for r in rs))
         # Per document, made when first needed and kept for the most recent ones (nothing per paragraph up front).
         self._intros = lru_cache(maxsize=256)(self._doc_intros)
+        self._records = lru_cache(maxsize=256)(lambda doc_id: records(self.data.paragraphs[doc_id]))
         # A document's whole text in normal form, for "does it ever say X" (~3 ms for a 30,000-character law)
         self._normal_text = lru_cache(maxsize=32)(lambda doc_id: normalize(self.data.documents[doc_id].text))
 
@@ -202,7 +203,8 @@ class Answerer:
         domain = set(self.seg.terms)
         # a dictionary term is a topic however common it is elsewhere (the plan says 氢燃料电池汽车 often)
         terms = [t for t in q.terms if t in domain and self._idf.get(t, 0.0) > 0 and not NOT_TOPIC.match(t)]
-        terms = list(dict.fromkeys(terms + self._specific_terms(q)))
+        # a kind of vehicle or energy is a topic even if no document uses it (电动滑板车 of a road-traffic law)
+        terms = list(dict.fromkeys(terms + self._specific_terms(q) + categories_in(q.text)))
         terms = [t for t in terms if not any(t != u and t in u for u in terms)]
         # (a document on 机动车 addresses 新能源汽车 too: a broader class it names counts)
         return [t for t in terms if not any(f in tx for f in [t, *expansions(t), *broader(t)] for tx in texts)]
@@ -427,7 +429,9 @@ class Answerer:
             bonus += 0.15
         if q.years and set(q.years) & self._context_years(c.para, text):
             bonus += 0.15
-        if q.places and any(p in text for p in q.places):
+        # A place is met by a clause naming it, and by every clause of a document that is that place's own
+        # (宁波市机动车维修业管理条例 for "在宁波…"), not only the lines that print its name.
+        if q.places and any(p in text or p in self._doc_regions[c.para.doc_id] for p in q.places):
             bonus += 0.15
         if q.intent == "list" and text.count("、") >= 2:
             bonus += 0.1
@@ -464,6 +468,10 @@ class Answerer:
     # --- the main path: best sentence, trimmed --------------------------------------------------------
     def _extract(self, q: Question, hits: list[tuple[Chunk, float]], q_vec: np.ndarray) -> Verdict:
         cands = self._candidates(hits, q_vec)
+        if not (q.years or RECORD_ASKED.search(q.text)):
+            # A line of the document's own record (passed on…, in force from…) shares the words of its title with
+            # every question about the document, and answers none but those about that record.
+            cands = [c for c in cands if c.para.index not in self._records(c.para.doc_id)]
         if not cands:
             return Verdict(missing=self._topic(q, "相关内容"))
         need = need_for(q)

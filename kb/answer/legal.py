@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kb.core.records import Paragraph, Span
+from kb.core.records import PREAMBLE, Paragraph, Span
 
 ARTICLE_LABEL = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
 COMMENCEMENT = re.compile(r"自[^。；]{2,30}?起(?:施行|生效)")
@@ -19,6 +19,10 @@ DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办�
 # out, so it counts only when it is about what the question asks (not another sentence of the same article).
 DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
 PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
+# The legislative history printed under a title (题注), one line a step: "2011年8月31日 宁波市…会议通过".
+HISTORY_LINE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*\S")
+# What a question about the document's own record asks: when it was passed, revised, published, in force.
+RECORD_ASKED = re.compile(r"通过|批准|修正|修订|修改|公布|施行|生效|废止|失效|什么时候|何时|哪年|哪一年|版本|历次")
 
 
 def article_of(p: Paragraph) -> str:
@@ -36,6 +40,15 @@ def commencement(paragraphs: list[Paragraph]) -> tuple[Paragraph, Span] | None:
         if s is not None:
             return p, s
     return None
+
+
+def records(paragraphs: list[Paragraph]) -> frozenset[int]:
+    """Positions of the paragraphs that speak of the document itself, not of its subject: the history lines of its
+    preamble and its commencement clause ("本条例自2012年1月1日起施行。…《…办法》同时废止。")."""
+    out = {p.index for p in paragraphs if p.section == [PREAMBLE] and HISTORY_LINE.match(p.text)}
+    if found := commencement(paragraphs):
+        out.add(found[0].index)
+    return frozenset(out)
 
 
 def penalty_citing(paragraphs: list[Paragraph], para: Paragraph) -> tuple[Paragraph, Span] | None:

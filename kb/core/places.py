@@ -1,6 +1,6 @@
 """Place names a question or clause may be limited to (kb/data/places.txt), enterprises or brands it may name
-(kb/data/organisations.txt), and national laws and regulations it may name (kb/data/document_names.txt):
-lexicons, each with its origin noted."""
+(kb/data/organisations.txt), national laws and regulations it may name (kb/data/document_names.txt), and kinds of
+vehicle or energy it may ask about (kb/data/categories.txt): lexicons, each with its origin noted."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -52,3 +52,8 @@ def document_names() -> tuple[str, ...]:
 def document_names_in(text: str) -> list[str]:
     """The national laws and regulations named in `text`."""
     return _named_in(document_names(), text)
+
+
+def categories_in(text: str) -> list[str]:
+    """The kinds of vehicle or energy named in `text` (电动三轮车, 核电)."""
+    return _named_in(_lexicon("categories.txt"), text)

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 SECTION_SEP = " > "
+# The section of text before a document's first heading: a law's legislative history (题注), a plan's 前言.
+PREAMBLE = "前言"
 
 
 LEVELS = ("国家级", "省级", "市级", "县级")

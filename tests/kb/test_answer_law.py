@@ -223,3 +223,19 @@ def test_a_narrower_class_of_what_the_document_rules_on_is_not_off_topic():
 def test_an_enterprise_no_clause_names_is_refused(law_kb):
     rec = law_kb.ask("电动三轮车管理条例对比亚迪生产的电动三轮车登记有什么特别规定？")
     assert rec.refused and "比亚迪" in rec.answer
+
+
+def test_a_kind_of_vehicle_no_document_mentions_is_refused_for_the_named_one(law_kb):
+    # kb/data/categories.txt: 电动滑板车 is a kind of vehicle; neither document uses it, the law does not address it
+    rec = law_kb.ask("电动三轮车管理条例对电动滑板车的登记有什么条件？")
+    assert rec.refused and "“电动滑板车”" in rec.answer
+    rec = law_kb.ask("电动三轮车管理条例对电动三轮车的登记有什么条件？")  # the kind it rules on
+    assert not rec.refused and "车辆经检验合格" in rec.answer
+
+
+def test_the_documents_own_record_answers_only_questions_about_it(law_kb):
+    # the history line shares the question's words, but says nothing about what the law requires of anyone
+    rec = law_kb.ask("电动三轮车管理条例对测试人民代表大会常务委员会有什么要求？")
+    assert "2099年1月1日" not in rec.answer
+    rec = law_kb.ask("电动三轮车管理条例是哪天由测试人民代表大会常务委员会通过的？")
+    assert not rec.refused and "2099年1月1日" in rec.answer and verbatim(law_kb, rec)

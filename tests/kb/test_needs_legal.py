@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer.legal import article_of, commencement, delegation, penalty_citing
+from kb.answer.legal import article_of, commencement, delegation, penalty_citing, records
 from kb.answer.needs import duty_asked, need_for
 from kb.answer.question import analyze
 from kb.core.records import Paragraph, Span
@@ -114,3 +114,11 @@ def test_counts_and_negations_are_no_topic_words():
 def test_an_enterprise_the_question_names_is_found(seg):
     assert analyze("规划对比亚迪在本省的项目有什么安排？", seg).names == ["比亚迪"]
     assert analyze("规划对整车企业有什么安排？", seg).names == []
+
+
+def test_records_are_the_history_lines_and_the_commencement_article():
+    from kb.core.records import PREAMBLE
+
+    paras = _paras([([PREAMBLE], "2099年1月1日 虚构省测试人民代表大会常务委员会通过"),
+                    ([PREAMBLE], "为了测试而写的前言，不是记录"), *[(p.section, p.text) for p in LAW]])
+    assert [p.text for p in paras if p.index in records(paras)] == [paras[0].text, paras[-1].text]

@@ -17,11 +17,15 @@ Intent = Literal["figure", "list", "who", "where", "when", "yesno", "task", "gen
 EXTREME = r"(?:最[低高小大少多长短]|上限|下限)(?:的|是|为)?(?:面积|时速|速度|车速|金额|额度|年龄|期限|时限|标准|比例|价格|限额|距离|高度|长度|重量|功率|容量|里程|数量|人数|规模|税率|费率|罚款)"
 YESNO = re.compile(r"是否|有没有|能否|可否|是不是|会不会|能不能|要不要|行不行|可不可以|吗[？?]?$")
 # Checked in this order: the first that matches decides ("哪些部门" asks who, not for a list).
+# "几" with what it counts (a classifier or unit: 几辆, 几单, 几个工作日, 几万) asks for a number; 哪几/第几/举几 list or
+# rank, and 近几年/前几年/这几年 speak of a period. (Not 几月, 几日 alone: a date.)
+COUNTED = (r"(?<![哪第举说列近前这那头后])几(?:个月|个工作日|工作日|小时|千瓦时|公斤|平方米|公里|千米|周岁"
+           r"|[个座家辆项条种台根套吨件度元天年岁人名次单批类级户张处所倍成%万亿千百])")
 INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|牵头|负责|责任主体|由谁|哪些企业|哪家企业|哪个企业|哪些机构|哪些主体")),
     ("when", re.compile(r"什么时候|何时|哪一年|哪年|什么时间|截止|期限|多久|时间节点|时限")),
     ("where", re.compile(r"(?<!用到)(?<!用在)(?<!用于)哪里|哪儿|在哪[里儿个座]|在哪些[地城区省市县]|哪些地区|哪个地区|哪些城市|哪个城市|哪些地方|什么地方|地点|选址|布局在")),
-    ("figure", re.compile(r"多少|(?<![哪第举说列])几[个座家辆项万亿条种台根%]|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|多远|几成|倍"
+    ("figure", re.compile(rf"多少|{COUNTED}|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|多远|几成|倍"
                           rf"|{EXTREME}")),
     ("list", re.compile(r"哪些|哪几|包括什么|包括哪|包含哪|有什么|列举|几大|几个方面|分别是|都有")),
     ("yesno", YESNO),
@@ -47,12 +51,12 @@ BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 # 个 is the all-purpose classifier ("多少个项目" is answered in 项), so it constrains nothing. "哪几件事" lists, it counts
 # nothing: 哪几/第几 are no figure.
 UNIT_ASKED = re.compile(r"(?:多少|(?<![哪第])几)\s*(?:[万亿千百]?)(个月|个工作日|工作日|日|天|小时|辆|元|座|家|台|套|根|吨|件|千瓦时|度|公斤|gwh|kwh|mpa|%|成"
-                        r"|分|平方米|公里|千米|周岁|岁|人|名)"
+                        r"|分|平方米|公里|千米|周岁|岁|人|名|单)"
                         r"|(?:多少|(?<![哪第])几)\s*([a-z]+/[a-z]+)")
 UNIT_SYNONYMS = {"天": ["日", "天", "个工作日", "工作日"], "日": ["日", "天", "个工作日", "工作日"],
                  "工作日": ["个工作日", "工作日"], "个月": ["个月", "月"], "度": ["千瓦时"], "成": ["%"], "gwh": ["GWh", "G瓦时"], "kwh": ["千瓦时"], "mpa": ["MPa"]}
-ASKS = re.compile(r"多少|几[个座家辆项万亿条种台根成]|哪|什么|谁|如何|怎么|怎样|是否|有没有")
-FIGURES_ASKED = re.compile(r"多少|(?<![哪第举说列])几[个座家辆项万亿条种台根成]")
+ASKS = re.compile(rf"多少|{COUNTED}|哪|什么|谁|如何|怎么|怎样|是否|有没有")
+FIGURES_ASKED = re.compile(rf"多少|{COUNTED}")
 TASK = re.compile(r"做什么|怎么做|如何|怎样|什么措施|哪些措施|干什么|主要做|要求")
 
 

@@ -56,6 +56,13 @@ def test_which_few_asks_for_a_list_not_a_count(seg):
     assert analyze("要办几件事？", seg).units == ["件"]
 
 
+def test_how_many_of_anything_asks_for_a_number_but_a_period_does_not(seg):
+    q = analyze("合乘一天最多能接几单？", seg)
+    assert q.intent == "figure" and q.units == ["单"]
+    assert analyze("测试经营权能用几年？", seg).intent == "figure"
+    assert analyze("近几年测试产业发展得怎么样？", seg).intent != "figure"
+
+
 def test_a_year_or_body_inside_a_cited_title_does_not_count(seg):
     need = need_for(analyze("规划要求哪一年全部实现？", seg))
     assert not need.search("依据《虚构省交通发展纲要（2091—2095年）》，鼓励使用新能源车")

@@ -20,7 +20,7 @@ from kb.answer.address import (
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import lead_in, list_items
-from kb.answer.legal import DELEGATION, RECORD_ASKED, article_of, commencement, delegation, penalty_citing, records
+from kb.answer.legal import CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, penalty_citing, records
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
 from kb.answer.scope import addresses, spells_title
@@ -557,6 +557,11 @@ class Answerer:
 
             if verdict := by_lead_in(best):  # before any fine of another act in the pool is taken for the entry's
                 return verdict
+            if need.punishes and CONSEQUENCE.search(best.sentence.text) and not need.search(best.sentence.text):
+                # The best clause names the breach asked about and its consequence, without the penalty asked for
+                # (责令限期改正, no fine): another article's fine punishes another breach.
+                pool = [c for c in pool if c.para.doc_id == best.para.doc_id
+                        and (article_of(c.para) or c.para.index) == (article_of(best.para) or best.para.index)]
             said = max(c.own for c in pool)
             floor = self.p.need_coverage * said if said >= self.p.meaningful_coverage else 0.0
             pool = [c for c in pool if (need.search(c.sentence.text) or by_lead_in(c))

@@ -19,6 +19,9 @@ DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办�
 # out, so it counts only when it is about what the question asks (not another sentence of the same article).
 DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
 PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
+# A penalty article's sentence names the breach and then who deals with it: "违反本法规定，电网企业拒不收购…的，
+# 由国家电力监管机构责令限期改正" — what follows is the consequence of that breach and of no other.
+CONSEQUENCE = re.compile(r"违反[^。；]*?的，(?:由|处|依法)")
 # The legislative history printed under a title (题注), one line a step: "2011年8月31日 宁波市…会议通过".
 HISTORY_LINE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*\S")
 # What a question about the document's own record asks: when it was passed, revised, published, in force.

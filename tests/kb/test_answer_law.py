@@ -53,6 +53,10 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 （二）涂改电动三轮车号牌的。
 
 第十五条 所有人未按照本条例规定为电动三轮车投保第三者责任保险的，由测试交通局扣留车辆至依照规定投保后，并处依照规定投保最低责任限额应缴纳的保险费的二倍罚款。依照前款缴纳的罚款全部纳入虚构救助基金，用于测试目的，具体使用办法由测试交通局另行制定，并向社会公布。
+
+第十六条 违反本条例规定，测试回收企业拒不接收报废电动三轮车的，由测试交通局责令限期改正；造成损失的，依法承担赔偿责任。
+
+第十七条 违反本条例规定，测试回收企业拆解报废电动三轮车不符合技术规范的，由测试交通局处一千元以上一万元以下罚款。
 """
 
 
@@ -239,3 +243,10 @@ def test_the_documents_own_record_answers_only_questions_about_it(law_kb):
     assert "2099年1月1日" not in rec.answer
     rec = law_kb.ask("电动三轮车管理条例是哪天由测试人民代表大会常务委员会通过的？")
     assert not rec.refused and "2099年1月1日" in rec.answer and verbatim(law_kb, rec)
+
+
+def test_a_breach_whose_article_sets_no_fine_is_not_fined_by_another_article(law_kb):
+    rec = law_kb.ask("测试回收企业拒不接收报废电动三轮车的，按电动三轮车管理条例要罚多少钱？")
+    # (第十七条 fines the same enterprise for another breach about the same vehicles)
+    assert rec.refused and "一千元以上一万元以下" not in rec.answer
+    assert any("责令限期改正" in r.quote for r in rec.related)  # what the article does say is offered

@@ -20,7 +20,9 @@ from kb.answer.address import (
 from kb.answer.aspects import split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import lead_in, list_items
-from kb.answer.legal import CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, penalty_citing, records
+from kb.answer.legal import (
+    CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
+)
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
 from kb.answer.scope import addresses, spells_title
@@ -55,6 +57,8 @@ FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这�
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
 ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定)|由谁|谁(?:印发|发布|制定)"
                       r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布)")
+# Words of a question about what follows a breach (the penalty, the liability, who deals with it), not about the duty.
+CONSEQUENCE_ASKED = re.compile(r"罚|处分|责任|处理|后果|情节|怎么办|会怎样|会怎么样")
 # "…从什么时候开始施行": when the document itself takes effect. Laws and regulations state it in their closing
 # article by a fixed drafting convention ("本法自2018年1月1日起施行", "本条例自公布之日起施行").
 IN_FORCE_ASKED = re.compile(r"(?:什么时候|何时|哪天|哪一天|哪年|哪一年|几月|日期|时间|从.{0,6}起).{0,8}(?:施行|生效)"
@@ -587,6 +591,11 @@ class Answerer:
             pool = [c for c in pool if any(t in normalize(c.para.text) for t in action)]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
+        if q.intent in ("yesno", "general", "task") and not (need and need.punishes) and not CONSEQUENCE_ASKED.search(
+                q.text) and (duty := self._duty_of(q, pool[0])):
+            # "修车的没跟我说就换了旧零件，合规吗" matched best by the penalty clause "违反第二十三条第一款规定，未征得
+            # 托修人书面同意使用旧配件的": what is required is the duty it cites; its penalty follows it
+            return Verdict(quotes=[duty, self._trim(q, pool[0], need)])
         quotes = [(self._provision(q, pool) if q.broad else None) or self._trim(q, pool[0], need)]
         covered = normalize(self._text(quotes[0].para.doc_id, quotes[0].start, quotes[0].end))
         # Add another clause only when it covers topic words the first one lacks (e.g. two indicators asked at once).
@@ -670,6 +679,21 @@ class Answerer:
 
     def _is_specific(self, term: str) -> bool:
         return len(term) > 1 and self._idf.get(term, 0.0) >= self._specific_idf
+
+    def _duty_of(self, q: Question, c: Candidate) -> Quote | None:
+        """The sentence of the duty a penalty clause cites by number that best covers the question."""
+        sentences = [(p, s) for p in duty_cited(self.data.paragraphs[c.para.doc_id], c.sentence.text)
+                     for s in p.sentences]
+        if not sentences:
+            return None
+        # the sentence the penalty clause restates (未征得托修人书面同意使用旧配件 → 使用旧配件…应当征得托修人的书面同意)
+        words = [t for t in dict.fromkeys(self.seg.tokens(CITED_DUTY.sub(" ", c.sentence.text))) if len(t) > 1]
+
+        def restated(text: str) -> float:
+            return sum(t in text for t in words) / max(1, len(words))
+
+        p, s = max(sentences, key=lambda ps: self.coverage(q, ps[1].text) + restated(ps[1].text))
+        return Quote(p, s.start, s.end, s.text)
 
     def _specific_terms(self, q: Question) -> list[str]:
         """The question's rare domain terms (dictionary terms or codes such as SOFC) that the corpus uses,

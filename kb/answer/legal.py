@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from kb.core.figures import cn_to_int
 from kb.core.records import PREAMBLE, Paragraph, Span
 
 ARTICLE_LABEL = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
@@ -19,6 +20,9 @@ DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办�
 # out, so it counts only when it is about what the question asks (not another sentence of the same article).
 DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
 PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
+# A penalty clause cites the duty it punishes by number: "违反第二十三条第一款规定，未征得托修人书面同意…的".
+CITED_DUTY = re.compile(r"违反(?:本(?:法|条例|办法|规定|细则))?(第[零〇一二两三四五六七八九十百千\d]+条(?:之[一二三四五六七八九十])?)"
+                        r"(?:第([一二三四五六七八九十]+)款)?")
 # A penalty article's sentence names the breach and then who deals with it: "违反本法规定，电网企业拒不收购…的，
 # 由国家电力监管机构责令限期改正" — what follows is the consequence of that breach and of no other.
 CONSEQUENCE = re.compile(r"违反[^。；]*?的，(?:由|处|依法)")
@@ -52,6 +56,26 @@ def records(paragraphs: list[Paragraph]) -> frozenset[int]:
     if found := commencement(paragraphs):
         out.add(found[0].index)
     return frozenset(out)
+
+
+def duty_cited(paragraphs: list[Paragraph], text: str) -> list[Paragraph]:
+    """The paragraphs of the duty a penalty clause cites ("违反第二十三条第一款规定…"): that article, or only its
+    paragraph (款) with the list entries under it when the clause names one; [] when it cites none."""
+    m = CITED_DUTY.search(text)
+    if not m:
+        return []
+    article = [p for p in paragraphs if p.kind != "heading" and article_of(p) == m.group(1)]
+    if not m.group(2):
+        return article
+    # An article's own paragraphs are its 款; list entries (（一）…) belong to the 款 before them.
+    clauses: list[list[Paragraph]] = []
+    for p in article:
+        if p.section and p.section[-1] == m.group(1) or not clauses:
+            clauses.append([p])
+        else:
+            clauses[-1].append(p)
+    n = cn_to_int(m.group(2))
+    return clauses[n - 1] if 0 < n <= len(clauses) else article
 
 
 def penalty_citing(paragraphs: list[Paragraph], para: Paragraph) -> tuple[Paragraph, Span] | None:

@@ -57,6 +57,10 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 第十六条 违反本条例规定，测试回收企业拒不接收报废电动三轮车的，由测试交通局责令限期改正；造成损失的，依法承担赔偿责任。
 
 第十七条 违反本条例规定，测试回收企业拆解报废电动三轮车不符合技术规范的，由测试交通局处一千元以上一万元以下罚款。
+
+第十八条 所有人应当保持车身整洁。所有人不得擅自改变车身的外观颜色。
+
+第十九条 违反本条例第十八条规定，私自给车身喷涂其他颜色的，由测试交通局予以警告。
 """
 
 
@@ -250,3 +254,10 @@ def test_a_breach_whose_article_sets_no_fine_is_not_fined_by_another_article(law
     # (第十七条 fines the same enterprise for another breach about the same vehicles)
     assert rec.refused and "一千元以上一万元以下" not in rec.answer
     assert any("责令限期改正" in r.quote for r in rec.related)  # what the article does say is offered
+
+
+def test_whether_something_is_allowed_is_answered_by_the_duty_the_penalty_cites(law_kb):
+    rec = law_kb.ask("按电动三轮车管理条例，私自给车身喷涂其他颜色，这样可以吗？")
+    assert not rec.refused and verbatim(law_kb, rec)
+    # the duty first (the sentence of 第十八条 the penalty restates), then the penalty that cites it
+    assert rec.citations[0].quote == "所有人不得擅自改变车身的外观颜色。" and "予以警告" in rec.answer

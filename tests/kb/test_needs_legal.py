@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer.legal import article_of, commencement, delegation, penalty_citing, records
+from kb.answer.legal import article_of, commencement, delegation, duty_cited, penalty_citing, records
 from kb.answer.needs import duty_asked, need_for
 from kb.answer.question import analyze
 from kb.core.records import Paragraph, Span
@@ -129,3 +129,13 @@ def test_records_are_the_history_lines_and_the_commencement_article():
     paras = _paras([([PREAMBLE], "2099年1月1日 虚构省测试人民代表大会常务委员会通过"),
                     ([PREAMBLE], "为了测试而写的前言，不是记录"), *[(p.section, p.text) for p in LAW]])
     assert [p.text for p in paras if p.index in records(paras)] == [paras[0].text, paras[-1].text]
+
+
+def test_the_duty_a_penalty_cites_by_article_and_paragraph():
+    law = _paras([(["第一章", "第二十三条"], "第二十三条 经营者应当标识价格。"),
+                  (["第一章", "第二十三条"], "使用旧配件的，应当征得书面同意。"),
+                  (["第一章", "第二十三条", "（一）"], "（一）旧配件；"),
+                  (["第一章", "第二十四条"], "第二十四条 违反第二十三条第二款规定，未征得同意使用旧配件的，处罚款。")])
+    assert duty_cited(law, law[3].text) == law[1:3]  # the second 款, with the entry under it
+    assert duty_cited(law, "违反本条例第二十三条规定的，处罚款。") == law[:3]  # the whole article
+    assert duty_cited(law, "违反本条例规定的，处罚款。") == []

@@ -23,3 +23,13 @@ def test_everyday_words_bring_the_documents_terms():
     assert "充电设施" in expansions("充电的地方够不够？")
     assert expansions("电动自行车应当登记吗？") == []  # the question already uses the documents' words
     assert "充电" not in expansions("充电的地方")  # a longer everyday phrase is not also read as its parts
+
+
+@pytest.mark.parametrize("name", ["colloquial.txt", "broader.txt", "categories.txt"])
+def test_each_word_has_one_entry(name):
+    # a second entry for a word is silently never used (the first one found takes the word): one line per word
+    from kb.core.settings import DATA_DIR
+
+    words = [ln.split("\t")[0].strip() for ln in (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    assert sorted(w for w in set(words) if words.count(w) > 1) == []

@@ -196,13 +196,14 @@ class PassageSettings(BaseModel):
     (tests/kb/test_embed.py: cosine ≥ 0.999 on the plan's passages)."""
 
     # "onnx": ONNX Runtime on the graph a build exports for the default model (kb/embed/onnx_export.py), when it
-    # exists: ~18% faster than the full model on 2 cores, and `indexer add` never imports torch. Without the graph
+    # exists: ~20% faster than the full model on 2 cores, and `indexer add` never imports torch. Without the graph
     # (another EMBED_MODEL, or no build has loaded the model yet) the full model embeds, and exports the graph.
     # "full": always the sentence-transformers model (torch). Env PASSAGE_ENGINE.
     engine: Literal["onnx", "full"] = "onnx"
     # Texts per ONNX Runtime run (the engine sorts them by length first, so a batch pads little). The bench's 40k
-    # document (247 chunks, 787 sentences) on 2 cores: 8 and 16 about equal, 32 slower.
-    batch: int = 16
+    # document (247 chunks, 787 sentences), 2 quiet cores: 52.3 s at 4, 51.9-52.6 s at 8, 54.0-54.9 s at 16, 56.3 s
+    # at 32; the sentence-transformers model: 66.0 s. Under load from another process the batch made no difference.
+    batch: int = 8
 
 
 class LoginSettings(BaseModel):

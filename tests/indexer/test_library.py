@@ -282,3 +282,33 @@ def test_identical_content_is_refused_unless_it_replaces_that_document(lib, tmp_
     remove_document(s, m.doc_id, progress=QUIET, embedder=emb)
     assert {d.doc_id: d.validity for d in list_documents(s)}[doc.doc_id] == "现行"
     assert not [p for p in s.corpus_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_cli_add_imports_no_torch_once_the_graph_is_exported(kb, tmp_path):
+    """With the graph a build exports, `python -m indexer add` embeds through ONNX Runtime and never imports torch
+    (several seconds of every add); PASSAGE_ENGINE=full brings the sentence-transformers model back."""
+    import re
+
+    from kb.embed import model_folder
+    from kb.embed.onnx_encoder import export_path
+
+    s = settings(kb_dir=tmp_path / "kb", corpus_dir=tmp_path / "corpus")
+    assert export_path(model_folder(s)[0]).is_file()  # exported when a build first loaded the full model
+    write_fictional(s.corpus_dir)
+    build(s, progress=QUIET, embedder=kb.embedder)
+    where = ["--kb", str(s.kb_dir), "--corpus", str(s.corpus_dir)]
+
+    def add(text: str, name: str, engine: str) -> set[str]:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PASSAGE_ENGINE": engine}
+        out = subprocess.run([sys.executable, "-X", "importtime", "-m", "indexer", "add", str(tmp_path / name),
+                              *where], capture_output=True, text=True, cwd=REPO, env=env)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "计算段落向量" in out.stderr  # something new was embedded, not taken from the vector memo
+        return set(re.findall(r"^import time:.*\|\s*(\S+)$", out.stderr, re.M))
+
+    imported = add(FICTIONAL_PROVINCIAL, "provincial.txt", "onnx")
+    assert "onnxruntime" in imported
+    assert not imported & {"torch", "sentence_transformers", "transformers"}
+    assert "torch" in add(FICTIONAL_PROVINCIAL.replace("虚构省", "虚拟省"), "provincial-2.txt", "full")
+    assert {"provincial", "provincial-2"} <= {d.doc_id for d in list_documents(s)}

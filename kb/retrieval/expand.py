@@ -9,15 +9,21 @@ from kb.core.settings import DATA_DIR
 from kb.core.text import normalize
 
 
-@lru_cache(maxsize=1)
-def lexicon() -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _entries(file: str) -> list[tuple[str, tuple[str, ...]]]:
+    """A word → terms file (one entry per line: the word, a tab, terms separated by spaces; # comments), in normal
+    form."""
     out = []
-    for line in (DATA_DIR / "colloquial.txt").read_text(encoding="utf-8").splitlines():
+    for line in (DATA_DIR / file).read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#") or "\t" not in line:
             continue
         word, terms = line.split("\t", 1)
         out.append((normalize(word.strip()), tuple(normalize(t) for t in terms.split() if t)))
-    return tuple(sorted(out, key=lambda e: -len(e[0])))  # longest everyday phrase first
+    return out
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(sorted(_entries("colloquial.txt"), key=lambda e: -len(e[0])))  # longest everyday phrase first
 
 
 def expansions(question: str) -> list[str]:
@@ -45,12 +51,7 @@ def query_tokens(question: str, segmenter, vocab, expand: bool = True) -> list[s
 
 @lru_cache(maxsize=1)
 def _broader() -> dict[str, tuple[str, ...]]:
-    out = {}
-    for line in (DATA_DIR / "broader.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#") and "\t" in line:
-            word, terms = line.split("\t", 1)
-            out[normalize(word.strip())] = tuple(normalize(t) for t in terms.split() if t)
-    return out
+    return dict(_entries("broader.txt"))
 
 
 def broader(term: str) -> tuple[str, ...]:

@@ -170,6 +170,7 @@ class Facts:
     figures: dict[str, Amount] = field(default_factory=dict)  # measure -> the figure the profile states (六十来个人)
     made: set[str] = field(default_factory=set)  # classes of what it is or makes; the others it buys or handles
     stated: set[str] = field(default_factory=set)  # the support types its stated needs ask for
+    asked: dict[str, float] = field(default_factory=dict)  # the description's rare words -> their rarity
     region: Region | None = None
     government: bool = False
     enterprise: bool | None = None  # None: the profile does not say
@@ -575,6 +576,7 @@ class _Scored:
     index: int
     reasons: list[str]
     conditions: list[Condition]
+    needs: tuple[str, ...] = ()  # the stated needs of the profile the clause offers support for
 
 
 class Matcher:
@@ -584,8 +586,11 @@ class Matcher:
                  sentence_vectors: np.ndarray, sentence_rows: dict[tuple[str, int], int],
                  taxonomy: Taxonomy | None = None, settings: EligibilitySettings | None = None,
                  documents: dict[str, tuple[str, str]] | None = None,
-                 embed_queries: Callable[[list[str]], np.ndarray] | None = None):
+                 embed_queries: Callable[[list[str]], np.ndarray] | None = None,
+                 tokens: Callable[[str], list[str]] | None = None):
         self.tax = tax = taxonomy or load_taxonomy()
+        self.tokens = tokens  # the KB's segmenter: the description's words found in a clause
+        self._words: tuple[list[frozenset[str]], dict[str, float], dict[str, set[int]]] | None = None
         self.embed_queries = embed_queries or (lambda texts: np.stack([embed_query(t) for t in texts]))
         self._anchor_words: list[str] = []
         self._anchor_labels: list[str | None] = []
@@ -668,7 +673,8 @@ class Matcher:
         embedder = getattr(kb, "embedder", None)
         return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows,
                    settings=settings, documents=documents,
-                   embed_queries=getattr(embedder, "embed_queries", None))
+                   embed_queries=getattr(embedder, "embed_queries", None),
+                   tokens=getattr(getattr(kb, "segmenter", None), "tokens", None))
 
     def _root(self, seg: str) -> str:
         return ([seg] + self.tax.ancestors(seg))[-1]
@@ -703,6 +709,7 @@ class Matcher:
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
         f = understand(p, self.tax, self.w.description_factor)
         f.stated = {s for n in f.needs for s in self.needs_served[n]}
+        f.asked = self._asked(p.description)
         text, todo = self.profile_text(p), self.unplaced(p, f)
         vectors = self.encode([*([text] if text else []), *todo])
         self.classes_by_similarity(p, f, vectors)
@@ -737,9 +744,20 @@ class Matcher:
         scored = [sc for sc in scored if sc.score > 0 and sc.reasons]
         scored.sort(key=lambda x: (-x.score, x.index))
         relative = self.w.min_relative_needs if f.needs else self.w.min_relative
-        floor = max(self.w.min_score, relative * scored[0].score) if scored else 0.0
+        top = scored[0].score if scored else 0.0
+        floor = max(self.w.min_score, relative * top)
+        # A profile that states several needs (以旧换新 and 政府采购) is asked several questions: each need's own best
+        # clauses pass a floor relative to that need's best one, so one well-served need does not crowd out the rest.
+        # A need whose best clause scores under need_min_relative of the top one has no clause worth offering.
+        need_best: dict[str, float] = {}
+        for sc in scored:
+            for n in sc.needs:
+                need_best.setdefault(n, sc.score)
+        need_floor = {n: max(self.w.min_score, relative * b) for n, b in need_best.items()
+                      if b >= self.w.need_min_relative * top}
         matches, per_para = [], {}
-        for sc in (x for x in scored if x.score >= floor):
+        for sc in (x for x in scored
+                   if x.score >= min([floor, *(need_floor[n] for n in x.needs if n in need_floor)])):
             prov = self.items[sc.index].prov
             key = (prov.doc_id, prov.para_index)
             if per_para.get(key, 0) >= self.w.per_paragraph:
@@ -780,6 +798,9 @@ class Matcher:
             out |= self._index.get(key, set())
         if f.terms:
             out |= {i for i, it in enumerate(self.items) if any(t in it.norm_quote for t in f.terms)}
+        if f.asked:
+            where = self._word_index()[2]
+            out |= {i for t in f.asked for i in where.get(t, ())}
         out |= {i for i, j in self.opener_of.items() if j in out}
         return out
 
@@ -803,9 +824,33 @@ class Matcher:
             best = max((by_index[i].score for i in items if i in by_index and by_index[i].reasons), default=0.0)
             lead.score = min(lead.score, self.w.lead_in_follow * best) if best > 0 else lead.score * 0.5
 
+    def _word_index(self) -> tuple[list[frozenset[str]], dict[str, float], dict[str, set[int]]]:
+        """Each provision's words (the KB's segmenter, two characters or more), their rarity over the provisions,
+        and the provisions each word occurs in: made once, on the first description that needs them."""
+        if self._words is None:
+            sets = [frozenset(t for t in self.tokens(it.prov.quote) if len(t) >= 2) for it in self.items]
+            where: dict[str, set[int]] = {}
+            for i, words in enumerate(sets):
+                for t in words:
+                    where.setdefault(t, set()).add(i)
+            self._words = (sets, _rarity([list(x) for x in sets]), where)
+        return self._words
+
+    def _asked(self, description: str | None) -> dict[str, float]:
+        """The description's words that are rare among the provisions (限行, 折旧): the enterprise's question in
+        the texts' own words. Words no provision uses tell nothing."""
+        if not description or self.tokens is None:
+            return {}
+        rarity = self._word_index()[1]
+        return {t: rarity[t] for t in dict.fromkeys(self.tokens(description))
+                if rarity.get(t, 0.0) >= self.w.asked_rarity}
+
     def warm_up(self) -> None:
-        """Embed the taxonomy's words now (a few seconds once) rather than in the first profile that needs them."""
+        """Embed the taxonomy's words and index the provisions' words now (a few seconds once) rather than in the
+        first profile that needs them."""
         self._anchors()
+        if self.tokens is not None:
+            self._word_index()
 
     def _anchors(self) -> tuple[list[str], list[str | None], np.ndarray]:
         """The taxonomy's words with the class each names (its terms and member words; None: a segment's words),
@@ -913,6 +958,12 @@ class Matcher:
         if terms:
             score += w.term * len(terms)
             reasons.append("产品用语“" + "、".join(terms) + "”见于条款原文")
+        if f.asked:
+            words = self._word_index()[0][i]
+            asked = sorted(((r, t) for t, r in f.asked.items() if t in words), reverse=True)[:2]
+            if asked:
+                score += w.asked_word * sum(r for r, _ in asked)
+                reasons.append("企业简介所问的“" + "、".join(t for _, t in asked) + "”见于条款原文")
         # whom it names
         specific = [a for a in prov.targets if a != "企业"]
         # a law's "中小企业应当依法经营，遵守…" is the profile's duty, not support for it
@@ -971,7 +1022,8 @@ class Matcher:
         for gain, why in sorted(gains, reverse=True)[:2]:
             score += gain
             reasons.append(why)
-        score += self._need_and_class_score(it, f, reasons)
+        gain, needs = self._need_and_class_score(it, f, reasons)
+        score += gain
         names = [e for e in f.names if e in prov.enterprises]
         if names:
             score += w.name
@@ -1012,7 +1064,7 @@ class Matcher:
             score += w.condition_unmet
         if reasons and it.strong:
             score += w.support_verb
-        return _Scored(score, i, reasons, conditions)
+        return _Scored(score, i, reasons, conditions, needs)
 
     def _region_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
         if not it.prov.regions or not f.region or not f.region.place or f.region.kind == "outside":
@@ -1032,8 +1084,9 @@ class Matcher:
             return self.w.region * 0.6
         return 0.0
 
-    def _need_and_class_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
-        """The needs the profile states that the clause answers, and the classes of its products the clause names."""
+    def _need_and_class_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> tuple[float, tuple[str, ...]]:
+        """The needs the profile states that the clause answers, and the classes of its products the clause names;
+        with the stated needs the clause offers support for."""
         w, prov, score = self.w, it.prov, 0.0
         offered = [n for n in f.needs if not it.support_types.isdisjoint(self.needs_served[n])] if f.needs else []
         if offered:
@@ -1048,6 +1101,7 @@ class Matcher:
             # characters or more, as 检验 inside 检验检测 is no vehicle inspection.
             score += w.stated_need
             reasons.append(f"关注{said[0]}（“{_short(f.needs[said[0]])}”）：条款提及“{said[1]}”")
+            offered = [said[0]]
         elif f.needs and prov.genre and prov.genre != "规划" and not it.strong:
             score += w.unmet_need  # a law's clause offering nothing the profile asks about (鼓励/支持 may: general)
         elif f.needs and prov.support_types == [self.tax.default_support_type]:
@@ -1069,7 +1123,7 @@ class Matcher:
                 reasons.append(f"条款鼓励或支持{said[0]}")
         elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
             score += w.class_mismatch  # "电动自行车…以旧换新" is not for a battery maker
-        return score
+        return score, tuple(offered)
 
     def _source(self, seg: str, f: Facts) -> str:
         label, value, _ = f.segment_source[seg]

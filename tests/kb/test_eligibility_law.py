@@ -210,3 +210,38 @@ def test_a_threshold_decides_the_case_it_is_part_of_and_every_match_is_its_own_c
             provision = next(it.prov for it in law_matcher.items if it.prov.doc_id == m.doc_id and it.prov.start == m.start)
             assert m.quote == provision.quote
             assert all(c.text in m.quote or c.text == m.lead_in.strip() for c in m.conditions)
+
+
+@pytest.fixture(scope="module")
+def worded_matcher(law_inputs) -> Matcher:
+    """With the segmenter: the description's rare words count where a clause uses them."""
+    from kb.core.segment import segmenter
+
+    docs, provisions, q = law_inputs
+    return Matcher(provisions, {d.meta.doc_id: d.meta.title for d in docs}, q.embed_query,
+                   np.zeros((0, q.dim), np.float32), {},
+                   documents={d.meta.doc_id: (d.meta.level, d.meta.doc_type) for d in docs},
+                   embed_queries=q.embed_queries, tokens=segmenter().tokens)
+
+
+def test_a_rare_word_of_the_description_counts_where_the_clause_uses_it(law_matcher, worded_matcher):
+    profile = {"enterprise_type": "电池材料企业", "products": ["三元正极材料"],
+               "description": "今年换了一批新设备，想知道折旧上有什么说法。"}
+    needle = "加速折旧"
+    plain, worded = scored(law_matcher, profile, needle), scored(worded_matcher, profile, needle)
+    assert worded is not None and any("“折旧”见于条款原文" in r for r in worded.reasons)
+    assert plain is None or worded.score > plain.score
+    # common words (企业, 设备 in many clauses) are no evidence of what is asked
+    asked = worded_matcher._asked("企业想知道设备折旧")
+    assert "折旧" in asked and "企业" not in asked
+
+
+def test_each_stated_need_gets_its_own_floor(worded_matcher):
+    """Two needs, one served far better: the other need's best clauses are still offered, below the shared floor."""
+    profile = {"enterprise_type": "电动自行车生产企业", "products": ["新国标电动自行车"],
+               "description": "想配合政府做超标车以旧换新，也想去外地参加政府采购投标。"}
+    res = worded_matcher.match(profile, k=10)
+    top = res.matches[0].score
+    bought = [m for m in res.matches if "政府采购" in m.support_types]
+    assert bought, [m.quote[:30] for m in res.matches]
+    assert min(m.score for m in bought) < worded_matcher.w.min_relative_needs * top

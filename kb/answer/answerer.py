@@ -24,7 +24,7 @@ from kb.answer.legal import (
     CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
 )
 from kb.answer.needs import Need, duty_asked, need_for
-from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze
+from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, QUOTED_TERM, Question, analyze
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.national import country
@@ -68,6 +68,9 @@ THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:
 # A statement about the whole country (全国销量…). Not 国家 alone: "国家标准", "按照国家规定" in a provincial
 # regulation are that province's rules.
 NATIONAL = re.compile(r"我国|全国")
+# A term led by a count ("四化", "三纵三横") and a question that asks what it stands for.
+COUNT_LED = re.compile(r"[一二两三四五六七八九十\d]")
+UNFOLD_ASKED = re.compile(r"指|是什么|是哪|包括|分别|哪[几些一]")
 PROVINCIAL = re.compile(r"全省|我省|省内|本省")
 
 
@@ -135,6 +138,10 @@ class Answerer:
             # documents the question names — they do not address it, whatever clause scores best
             verdict = Verdict(missing=f"{'、'.join(f'《{self._titles[d]}》' for d in named)}中关于“{'、'.join(unused)}”的规定",
                               related=verdict.quotes)
+        if not verdict.missing and (unquoted := self._unquoted(q, question, hits, named or [])):
+            # "还能享受“两免三减半”吗", "对“亩均论英雄”改革有什么规定": a term put in quotation marks names a thing; a
+            # document that never writes it does not speak of it, whichever of its clauses is nearest
+            verdict = Verdict(missing=f"关于{'、'.join(f'“{t}”' for t in unquoted)}的规定", related=verdict.quotes)
         if absent := self._absent_titles(question, verdict):
             # "X法和《清洁生产促进法》有什么区别": a document the KB does not hold, and the answer never mentions,
             # cannot be compared with or quoted from — the nearest clauses are offered, not asserted; and when
@@ -212,6 +219,20 @@ class Answerer:
         terms = [t for t in terms if not any(t != u and t in u for u in terms)]
         # (a document on 机动车 addresses 新能源汽车 too: a broader class it names counts)
         return [t for t in terms if not any(f in tx for f in [t, *expansions(t), *broader(t)] for tx in texts)]
+
+    def _unquoted(self, q: Question, question: str, hits: list[tuple[Chunk, float]], named: list[str]) -> list[str]:
+        """Terms the question quotes (“…”) that neither the documents it names nor, naming none, the documents of
+        the retrieved passages write — as quoted, or in a standard word for it (kb/data/colloquial.txt). A count
+        the question asks to unfold ("哪“四化”", "“三横”指什么") is its own shorthand for a list the text spells out."""
+        unfolds = q.intent == "list" or bool(UNFOLD_ASKED.search(question))
+        terms = [normalize(t) for t in QUOTED_TERM.findall(question)
+                 if not (unfolds and COUNT_LED.match(t))]
+        if not terms:
+            return []
+        docs = named or list(dict.fromkeys(c.doc_id for c, _ in hits))
+        texts = [self._normal_text(d) for d in docs]
+        return [t for t in dict.fromkeys(terms)
+                if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
 
     def _placed(self, question: str, v: Verdict) -> Verdict:
         """"…在哪一章？": the answer opens with the heading of the chapter (节, 部分) that holds what it quotes —

@@ -43,6 +43,8 @@ QUESTION_WORDS = frozenset(
 MONEY_NOUNS = r"补贴|奖励|补助|投资|资金|费用|税额|滞纳金|价款|收费|保费|罚金|电价|价格|起步价|运价|运费|车费"
 MONEY = re.compile(rf"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:{MONEY_NOUNS})(?:是|为|有|标准是)?多少"
                    rf"|多少[^，。？?]{{0,4}}(?:{MONEY_NOUNS})|投资额|预算|罚(?:款)?(?:是|为)?(?:多少|几)|多少(?:的)?罚款|罚款(?:数额|金额|标准|幅度)")
+# A term the question puts in quotation marks ("“两免三减半”"): the name of a thing, which the text must write.
+QUOTED_TERM = re.compile(r"[“「‘\"]([^“”「」‘’\"]{2,16})[”」’\"]")
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
 BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 

@@ -261,3 +261,15 @@ def test_whether_something_is_allowed_is_answered_by_the_duty_the_penalty_cites(
     assert not rec.refused and verbatim(law_kb, rec)
     # the duty first (the sentence of 第十八条 the penalty restates), then the penalty that cites it
     assert rec.citations[0].quote == "所有人不得擅自改变车身的外观颜色。" and "予以警告" in rec.answer
+
+
+def test_a_quoted_term_the_named_document_never_writes_is_refused(law_kb):
+    # “反光标识” is in 第十一条; “夜间行驶” is nowhere in the made-up law (unquoted, 第三条 is offered as nearest)
+    rec = law_kb.ask("电动三轮车管理条例对“反光标识”有什么要求？")
+    assert not rec.refused and "配备反光标识" in rec.answer
+    assert not law_kb.ask("电动三轮车管理条例对夜间行驶的电动三轮车有什么要求？").refused
+    rec = law_kb.ask("电动三轮车管理条例对“夜间行驶”的电动三轮车有什么要求？")
+    assert rec.refused and "“夜间行驶”" in rec.answer
+    # a count the question asks to unfold is its own shorthand: the plan's 电动化、网联化… is “四化”
+    rec = law_kb.ask("规划的指导思想要顺应哪“四化”发展趋势？")
+    assert not rec.refused and "网联化" in rec.answer

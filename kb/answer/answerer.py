@@ -24,9 +24,10 @@ from kb.answer.legal import (
     CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
 )
 from kb.answer.needs import Need, duty_asked, need_for
-from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, QUOTED_TERM, Question, analyze
+from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, QUOTED_TERM, Question, analyze, premise
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
+from kb.core.figures import figure_values
 from kb.core.national import country
 from kb.core.places import categories_in, document_names_in
 from kb.core.records import (
@@ -142,6 +143,10 @@ class Answerer:
             # "还能享受“两免三减半”吗", "对“亩均论英雄”改革有什么规定": a term put in quotation marks names a thing; a
             # document that never writes it does not speak of it, whichever of its clauses is nearest
             verdict = Verdict(missing=f"关于{'、'.join(f'“{t}”' for t in unquoted)}的规定", related=verdict.quotes)
+        if not verdict.missing and (claim := premise(question)) and not self._states(claim, docs, named or []):
+            # "规划提出2025年起全面停售燃油车，那之后…": the question rests on a claim no sentence of the documents
+            # makes; whatever clause is nearest answers a question nobody asked
+            verdict = Verdict(missing=f"“{claim}”的规定（问题所说的前提在文件中找不到）", related=verdict.quotes)
         if absent := self._absent_titles(question, verdict):
             # "X法和《清洁生产促进法》有什么区别": a document the KB does not hold, and the answer never mentions,
             # cannot be compared with or quoted from — the nearest clauses are offered, not asserted; and when
@@ -233,6 +238,23 @@ class Answerer:
         texts = [self._normal_text(d) for d in docs]
         return [t for t in dict.fromkeys(terms)
                 if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
+
+    def _states(self, claim: str, docs: frozenset[str] | None, named: list[str]) -> bool:
+        """Whether one sentence of the passages retrieved for the claim (in the named documents, if any) holds
+        premise_coverage of its topic weight — a word or its standard form (kb/data/colloquial.txt) — and every
+        figure it states, whatever the numerals."""
+        c = self._within(analyze(claim, self.seg, self.regions), named)
+        terms = [t for t in c.terms if len(t) > 1]
+        figures = figure_values(normalize(claim))
+        scope = frozenset(named) if named else docs
+        retriever = self.retriever.restricted(scope) if scope is not None else self.retriever
+        total = sum(self.idf(t) for t in terms) or 1.0
+        for chunk, _ in retriever.search(claim, k=self.p.premise_passages):
+            for sentence in re.split(r"(?<=[。；！？])", normalize(chunk.text)):
+                got = sum(self.idf(t) for t in terms if any(f in sentence for f in [t, *expansions(t)]))
+                if got / total >= self.p.premise_coverage and figures <= figure_values(sentence):
+                    return True
+        return False
 
     def _placed(self, question: str, v: Verdict) -> Verdict:
         """"…在哪一章？": the answer opens with the heading of the chapter (节, 部分) that holds what it quotes —

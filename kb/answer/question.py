@@ -45,6 +45,18 @@ MONEY = re.compile(rf"多少钱|多少元|多少万元|多少亿元|金额|资�
                    rf"|多少[^，。？?]{{0,4}}(?:{MONEY_NOUNS})|投资额|预算|罚(?:款)?(?:是|为)?(?:多少|几)|多少(?:的)?罚款|罚款(?:数额|金额|标准|幅度)")
 # A term the question puts in quotation marks ("“两免三减半”"): the name of a thing, which the text must write.
 QUOTED_TERM = re.compile(r"[“「‘\"]([^“”「」‘’\"]{2,16})[”」’\"]")
+# A claim the question attributes to a document before asking on it: "X法是不是规定…？", "规划提出…，那…？". The
+# answer rests on the claim; a document that does not state it answers nothing the question asks.
+PREMISE = re.compile(r"(?:是不是|是否)(?:规定|要求|提出|明确)了?(?P<asked>[^？?。]{4,})"
+                     r"|(?:规定|要求|提出|明确|写明|说)了?(?P<stated>[^，,？?。]{4,})[，,]\s*那")
+
+
+def premise(question: str) -> str:
+    """The claim a question attributes to a document, or ""."""
+    m = PREMISE.search(question)
+    return (m.group("asked") or m.group("stated")).strip() if m else ""
+
+
 # A province spoken of as the scope, not a place inside it; the documents' own regions are added per KB.
 BROAD_PLACES = ("全省", "我省", "省内", "本省", "省里")
 

@@ -59,3 +59,24 @@ def cn_to_int(s: str) -> int:
         return int(cn2an.cn2an(s.replace("○", "〇"), "smart"))
     except (ValueError, KeyError):
         return 0
+
+
+# A figure a sentence states, for comparing two texts' figures whatever numerals they use: 15万公里 = 150,000公里,
+# 八年 = 8年, 百分之二十 = 20%. Units are those a claim about a rule states (spans, distances, money, shares, counts).
+_VALUE_UNITS = {"年": "年", "个月": "月", "月": "月", "日": "日", "天": "日", "公里": "公里", "千米": "公里", "米": "米",
+                "元": "元", "%": "%", "％": "%", "辆": "辆", "吨": "吨", "倍": "倍", "人": "人", "家": "家", "座": "座"}
+_VALUE = re.compile(rf"(?<![\d.第])(\d+(?:,\d{{3}})*(?:\.\d+)?|[{CN_DIGITS}]+)\s*([万亿])?\s*"
+                    rf"({'|'.join(sorted(_VALUE_UNITS, key=len, reverse=True))})")
+_SHARE = re.compile(rf"百分之([{CN_DIGITS}]+)")
+
+
+def figure_values(text: str) -> set[tuple[float, str]]:
+    """(value, unit) of each figure the text writes, in digits or Chinese numerals (not dates: 2025年 is a year)."""
+    out: set[tuple[float, str]] = set()
+    for m in _VALUE.finditer(text):
+        number, scale, unit = m.groups()
+        value = float(number.replace(",", "")) if number[0].isdigit() else float(cn_to_int(number))
+        if value and not (unit == "年" and value >= 1000):  # 2025年, 二〇二五年: a year, not a span of years
+            out.add((value * {"万": 1e4, "亿": 1e8}.get(scale or "", 1), _VALUE_UNITS[unit]))
+    out |= {(float(cn_to_int(m.group(1))), "%") for m in _SHARE.finditer(text)}
+    return out

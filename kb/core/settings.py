@@ -99,6 +99,9 @@ class AnswerSettings(BaseModel):
     article_budget: int = 300  # characters of an article quoted for "第N条规定了什么" (whole sentences)
     outline_budget: int = 240  # characters of article openings quoted for "第N章讲什么"
     outline_clause: int = 28  # an article's opening sentence is cut after the clause that reaches this (0: whole)
+    premise_coverage: float = 0.6  # a claim the question attributes to a document ("是不是规定…", "规划提出…，那…")
+    # must have this share of its topic weight in one sentence of it, with every figure it states
+    premise_passages: int = 10  # the passages retrieved for the claim among which that sentence is looked for
     part_coverage: float = 0.5  # a part of a multi-part question answered below this is looked up on its own
     list_budget: int = 260  # characters of a list's items quoted after its lead-in
 

@@ -273,3 +273,14 @@ def test_a_quoted_term_the_named_document_never_writes_is_refused(law_kb):
     # a count the question asks to unfold is its own shorthand: the plan's 电动化、网联化… is “四化”
     rec = law_kb.ask("规划的指导思想要顺应哪“四化”发展趋势？")
     assert not rec.refused and "网联化" in rec.answer
+
+
+def test_a_claim_the_document_does_not_make_is_refused(law_kb):
+    # 第十一条 makes the claim; 第五条 says 十五日, which 15日 restates and 三十日 contradicts
+    rec = law_kb.ask("电动三轮车管理条例是不是规定所有人必须为电动三轮车配备反光标识？")
+    assert not rec.refused and "反光标识" in rec.answer
+    assert not law_kb.ask("电动三轮车管理条例是不是规定登记机关要在15日内作出决定？").refused
+    rec = law_kb.ask("电动三轮车管理条例是不是规定登记机关要在三十日内作出决定？")
+    assert rec.refused and "前提" in rec.answer
+    rec = law_kb.ask("电动三轮车管理条例要求电动三轮车必须安装行车记录仪，那没装的怎么罚？")
+    assert rec.refused and "行车记录仪" in rec.answer

@@ -27,3 +27,15 @@ def test_money_and_durations():
 
 def test_chinese_numerals():
     assert [cn_to_int(s) for s in ("一百二十四", "二〇二一", "十", "两", "7", "甲")] == [124, 2021, 10, 2, 7, 0]
+
+
+def test_figure_values_compare_whatever_the_numerals():
+    from kb.core.figures import figure_values
+
+    assert figure_values("提供8年或15万公里的质保") == {(8.0, "年"), (150000.0, "公里")}
+    assert figure_values("三包有效期不得低于2年或者行驶里程50,000公里") == {(2.0, "年"), (50000.0, "公里")}
+    assert figure_values("自受理之日起十五日内") == figure_values("15天内") == {(15.0, "日")}
+    assert figure_values("百分之二十") == figure_values("减按20％的税率") == {(20.0, "%")}
+    assert figure_values("处二万元以上二十万元以下罚款") == {(20000.0, "元"), (200000.0, "元")}
+    # years and ordinals are no figures of a rule
+    assert figure_values("2025年起，二〇三五年前，第三条") == set()

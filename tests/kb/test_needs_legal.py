@@ -139,3 +139,12 @@ def test_the_duty_a_penalty_cites_by_article_and_paragraph():
     assert duty_cited(law, law[3].text) == law[1:3]  # the second 款, with the entry under it
     assert duty_cited(law, "违反本条例第二十三条规定的，处罚款。") == law[:3]  # the whole article
     assert duty_cited(law, "违反本条例规定的，处罚款。") == []
+
+
+def test_the_claim_a_question_attributes_to_a_document():
+    from kb.answer.question import premise
+
+    assert premise("三包规定是不是要求车企提供8年或15万公里的质保？") == "车企提供8年或15万公里的质保"
+    assert premise("规划提出2025年起全面停售燃油车，那之后还能上牌吗？") == "2025年起全面停售燃油车"
+    assert premise("规划里说要建30座加氢站，那杭州要建几座？") == "要建30座加氢站"
+    assert premise("到2025年要建成多少座加氢站？") == ""

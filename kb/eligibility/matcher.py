@@ -587,9 +587,11 @@ class Matcher:
                  taxonomy: Taxonomy | None = None, settings: EligibilitySettings | None = None,
                  documents: dict[str, tuple[str, str]] | None = None,
                  embed_queries: Callable[[list[str]], np.ndarray] | None = None,
-                 tokens: Callable[[str], list[str]] | None = None):
+                 tokens: Callable[[str], list[str]] | None = None,
+                 word_frequency: Callable[[str], int] | None = None):
         self.tax = tax = taxonomy or load_taxonomy()
         self.tokens = tokens  # the KB's segmenter: the description's words found in a clause
+        self.word_frequency = word_frequency  # the segmenter's general-language word counts (jieba's dictionary)
         self._words: tuple[list[frozenset[str]], dict[str, float], dict[str, set[int]]] | None = None
         self.embed_queries = embed_queries or (lambda texts: np.stack([embed_query(t) for t in texts]))
         self._anchor_words: list[str] = []
@@ -671,10 +673,12 @@ class Matcher:
         documents = {d: (doc.meta.level, doc.meta.doc_type) for d, doc in data.documents.items()}
         settings = getattr(getattr(kb, "settings", None), "eligibility", None)
         embedder = getattr(kb, "embedder", None)
+        seg = getattr(kb, "segmenter", None)
         return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows,
                    settings=settings, documents=documents,
                    embed_queries=getattr(embedder, "embed_queries", None),
-                   tokens=getattr(getattr(kb, "segmenter", None), "tokens", None))
+                   tokens=getattr(seg, "tokens", None),
+                   word_frequency=seg.dictionary()[0].get if seg is not None else None)
 
     def _root(self, seg: str) -> str:
         return ([seg] + self.tax.ancestors(seg))[-1]
@@ -842,8 +846,10 @@ class Matcher:
         if not description or self.tokens is None:
             return {}
         rarity = self._word_index()[1]
+        common = (lambda t: (self.word_frequency(t) or 0) > self.w.asked_common) if self.word_frequency else None
+        # (rare in formal clauses is not enough: 以后, 不能, 处理 are everyday words that ask nothing)
         return {t: rarity[t] for t in dict.fromkeys(self.tokens(description))
-                if rarity.get(t, 0.0) >= self.w.asked_rarity}
+                if rarity.get(t, 0.0) >= self.w.asked_rarity and not (common and common(t))}
 
     def warm_up(self) -> None:
         """Embed the taxonomy's words and index the provisions' words now (a few seconds once) rather than in the

@@ -17,7 +17,7 @@ from kb.answer.address import (
     outline,
     quote_scope,
 )
-from kb.answer.aspects import split_aspects
+from kb.answer.aspects import DISTRIBUTIVE, split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import lead_in, list_items
 from kb.answer.legal import (
@@ -344,8 +344,12 @@ class Answerer:
         whole = self._extract(q, hits, q_vec)
         quotes: list[Quote] = [] if whole.missing else list(whole.quotes)
         missing, topic = [], []
-        for part in parts:
-            qi = self._within(analyze(part, self.seg, self.regions), named)
+        analysed = [self._within(analyze(part, self.seg, self.regions), named) for part in parts]
+        for part, qi in zip(parts, analysed):
+            # the same question of several things ("巡游车和网约车的运输证分别…"): the words that tell this part from
+            # the others (网约 against 巡游) must be where its answer is
+            own = [t for t in qi.terms if len(t) > 1 and not any(t in other.terms for other in analysed if other is not qi)
+                   ] if DISTRIBUTIVE.search(question) else []
             if not [t for t in qi.terms if len(t) > 1 and t not in FRAME_WORDS
                     and not any(spells_title(t, self._titles[d]) for d in named)]:
                 continue  # "道交法怎么规定的？", "有没有写明？": the frame of the question, asking nothing of its own
@@ -353,13 +357,18 @@ class Answerer:
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
             v = self._extract(qi, hits, q_vec)
-            if v.missing or self.coverage(qi, v.quotes[0].text) < self.p.part_coverage:
+
+            def lead_of(v: Verdict) -> Quote:  # the first quote with the part's own words, else the first
+                return next((x for x in v.quotes if any(t in normalize(x.text) for t in own)), v.quotes[0])
+
+            if v.missing or self.coverage(qi, lead_of(v).text) < self.p.part_coverage or (
+                    own and not any(t in normalize(lead_of(v).text) for t in own)):
                 # the passages retrieved for the whole question are those of its dominant part: a part they do
                 # not answer well is looked up on its own, and its own answer kept if it says more of the part
                 retriever = self.retriever.restricted(docs) if docs is not None else self.retriever
                 alone = self._extract(qi, retriever.search(part, k=len(hits) or 10), retriever.query_vector(part))
-                if not alone.missing and (v.missing or self.coverage(qi, alone.quotes[0].text)
-                                          > self.coverage(qi, v.quotes[0].text)):
+                if not alone.missing and (v.missing or self.coverage(qi, lead_of(alone).text)
+                                          > self.coverage(qi, lead_of(v).text)):
                     v = alone
             if (need := need_for(qi)) and need.punishes and (v.missing or not any(need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
@@ -368,9 +377,15 @@ class Answerer:
             if v.missing:
                 missing.append(v.missing)
                 continue
-            # a part's answer is its first quote, with the list items that quote introduces ("…可以采取下列措施：")
-            lead = v.quotes[0]
-            for qt in [lead] + [x for x in v.quotes[1:] if x.para.kind == "item" and x.para.section[:-1] == lead.para.section]:
+            # a part's answer is its first quote (the first with its own words), with the list items that quote
+            # introduces ("…可以采取下列措施：")
+            lead = lead_of(v)
+            at = next(i for i, x in enumerate(v.quotes) if x is lead)
+            # (an item chosen for its own words keeps what its article says before it: "有下列行为之一的，…罚款：")
+            before = [x for x in v.quotes[:at] if x.para.doc_id == lead.para.doc_id
+                      and article_of(x.para) and article_of(x.para) == article_of(lead.para)]
+            for qt in before + [lead] + [x for x in v.quotes[at + 1:] if x.para.kind == "item"
+                                         and x.para.section[:-1] == lead.para.section]:
                 if not any(o.para is qt.para and o.start <= qt.start and qt.end <= o.end for o in quotes):
                     quotes = _merge(quotes, qt, self.data.documents[qt.para.doc_id].text)
         if not quotes:

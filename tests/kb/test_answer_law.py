@@ -284,3 +284,10 @@ def test_a_claim_the_document_does_not_make_is_refused(law_kb):
     assert rec.refused and "前提" in rec.answer
     rec = law_kb.ask("电动三轮车管理条例要求电动三轮车必须安装行车记录仪，那没装的怎么罚？")
     assert rec.refused and "行车记录仪" in rec.answer
+
+
+def test_the_same_question_of_two_things_is_answered_for_each(law_kb):
+    # 第六条 fines a changed speed limiter, 第十四条's lead-in an altered plate: one fine each
+    rec = law_kb.ask("电动三轮车管理条例里，改装限速装置和涂改号牌分别罚多少？")
+    assert not rec.refused and verbatim(law_kb, rec)
+    assert "五十元以上二百元以下" in rec.answer and "三百元以上三千元以下" in rec.answer

@@ -33,3 +33,17 @@ def test_each_word_has_one_entry(name):
     words = [ln.split("\t")[0].strip() for ln in (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
              if ln.strip() and not ln.startswith("#")]
     assert sorted(w for w in set(words) if words.count(w) > 1) == []
+
+
+def test_the_same_question_of_two_things_is_asked_of_each():
+    from kb.answer.aspects import distribute
+
+    assert distribute("杭州条例规定，巡游车运输证和网约车运输证的有效期分别是多长") == [
+        "杭州条例规定，巡游车运输证的有效期是多长", "杭州条例规定，网约车运输证的有效期是多长"]
+    # a tail after a comma is said of both; a long 的… after the second thing is its own
+    assert distribute("宁波条例里，没挂标志牌和没经同意用旧配件，情节严重的罚款上限各是多少") == [
+        "宁波条例里，没挂标志牌，情节严重的罚款上限是多少", "宁波条例里，没经同意用旧配件，情节严重的罚款上限是多少"]
+    assert distribute("按道交法，用假号牌，和用假的检验合格标志、保险标志，分别处多少罚款") == [
+        "按道交法，用假号牌处多少罚款", "按道交法，用假的检验合格标志、保险标志处多少罚款"]
+    assert distribute("“三纵三横”分别指什么") == ["“三纵三横”分别指什么"]  # nothing coordinated
+    assert split_aspects("按规划，公用桩和自用桩分别布局在哪里？") == ["按规划，公用桩布局在哪里", "按规划，自用桩布局在哪里"]

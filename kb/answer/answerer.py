@@ -24,7 +24,7 @@ from kb.answer.legal import (
     CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
 )
 from kb.answer.needs import Need, duty_asked, need_for
-from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, QUOTED_TERM, Question, analyze, premise
+from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze, premise, quoted_terms
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.figures import figure_values
@@ -230,7 +230,7 @@ class Answerer:
         the retrieved passages write — as quoted, or in a standard word for it (kb/data/colloquial.txt). A count
         the question asks to unfold ("哪“四化”", "“三横”指什么") is its own shorthand for a list the text spells out."""
         unfolds = q.intent == "list" or bool(UNFOLD_ASKED.search(question))
-        terms = [normalize(t) for t in QUOTED_TERM.findall(question)
+        terms = [normalize(t) for t in quoted_terms(question)
                  if not (unfolds and COUNT_LED.match(t))]
         if not terms:
             return []

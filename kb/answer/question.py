@@ -43,8 +43,15 @@ QUESTION_WORDS = frozenset(
 MONEY_NOUNS = r"补贴|奖励|补助|投资|资金|费用|税额|滞纳金|价款|收费|保费|罚金|电价|价格|起步价|运价|运费|车费"
 MONEY = re.compile(rf"多少钱|多少元|多少万元|多少亿元|金额|资金规模|(?:{MONEY_NOUNS})(?:是|为|有|标准是)?多少"
                    rf"|多少[^，。？?]{{0,4}}(?:{MONEY_NOUNS})|投资额|预算|罚(?:款)?(?:是|为)?(?:多少|几)|多少(?:的)?罚款|罚款(?:数额|金额|标准|幅度)")
-# A term the question puts in quotation marks ("“两免三减半”"): the name of a thing, which the text must write.
-QUOTED_TERM = re.compile(r"[“「‘\"]([^“”「」‘’\"]{2,16})[”」’\"]")
+# A term the question puts in quotation marks ("“两免三减半”"): the name of a thing, which the text must write —
+# short, and not words someone wrote or said ("合同里写着“出了问题本店概不负责”" quotes a contract, names nothing).
+QUOTED_TERM = re.compile(r"[“「‘\"]([^“”「」‘’\"]{2,8})[”」’\"]")
+SPEECH = re.compile(r"(?:写着|写明|写的是|标着|标明|贴着|挂着|印着|说|称|讲|提示|表示|问|告诉我)[：:，,]?$")
+
+
+def quoted_terms(question: str) -> list[str]:
+    """The names a question puts in quotation marks (not quoted speech)."""
+    return [m.group(1) for m in QUOTED_TERM.finditer(question) if not SPEECH.search(question[max(0, m.start() - 4):m.start()])]
 # A claim the question attributes to a document before asking on it: "X法是不是规定…？", "规划提出…，那…？". The
 # answer rests on the claim; a document that does not state it answers nothing the question asks.
 PREMISE = re.compile(r"(?:是不是|是否)(?:规定|要求|提出|明确)了?(?P<asked>[^？?。]{4,})"

@@ -148,3 +148,12 @@ def test_the_claim_a_question_attributes_to_a_document():
     assert premise("规划提出2025年起全面停售燃油车，那之后还能上牌吗？") == "2025年起全面停售燃油车"
     assert premise("规划里说要建30座加氢站，那杭州要建几座？") == "要建30座加氢站"
     assert premise("到2025年要建成多少座加氢站？") == ""
+
+
+def test_quoted_names_not_quoted_speech():
+    from kb.answer.question import quoted_terms
+
+    assert quoted_terms("外商投资企业还能享受“两免三减半”吗？") == ["两免三减半"]
+    assert quoted_terms("合同里写着“出了问题本店概不负责”，算数吗？") == []  # words someone wrote
+    assert quoted_terms("店里贴着“概不退换”，合法吗？") == []
+    assert quoted_terms("“新能源汽车产业发展规划”里说了什么？") == []  # too long to be a coined name

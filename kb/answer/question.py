@@ -51,7 +51,10 @@ SPEECH = re.compile(r"(?:写着|写明|写的是|标着|标明|贴着|挂着|印
 
 def quoted_terms(question: str) -> list[str]:
     """The names a question puts in quotation marks (not quoted speech)."""
-    return [m.group(1) for m in QUOTED_TERM.finditer(question) if not SPEECH.search(question[max(0, m.start() - 4):m.start()])]
+    return [m.group(1) for m in QUOTED_TERM.finditer(question)
+            if not SPEECH.search(question[max(0, m.start() - 4):m.start()])]
+
+
 # A claim the question attributes to a document before asking on it: "X法是不是规定…？", "规划提出…，那…？". The
 # answer rests on the claim; a document that does not state it answers nothing the question asks.
 PREMISE = re.compile(r"(?:是不是|是否)(?:规定|要求|提出|明确)了?(?P<asked>[^？?。]{4,})"

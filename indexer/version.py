@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Literal
 
 from indexer.loader import corpus_hash
+from indexer.vectors import derivation
 from kb.core.settings import REPO, Settings
 from kb.store import files as store
 
 # Paths relative to the repository; a folder stands for every file under it.
 ARTIFACT_INPUTS = ("indexer/formats", "indexer/metadata.py", "indexer/structure.py", "indexer/chunker.py",
-                   "indexer/tables.py", "indexer/provisions.py", "indexer/build.py",
+                   "indexer/tables.py", "indexer/provisions.py", "indexer/build.py", "indexer/vectors.py",
                    "kb/core/records.py", "kb/core/text.py", "kb/core/figures.py", "kb/core/timeexpr.py",
                    "kb/core/taxonomy.py", "kb/store/tables.py", "kb/store/artifacts.py", "kb/data/taxonomy.json")
 ASSEMBLY_INPUTS = ("kb/core/segment.py", "kb/data/nev_terms.txt", "kb/store/files.py", "kb/store/passages.py")
@@ -36,14 +37,18 @@ def _fingerprint(paths: tuple[str, ...]) -> str:
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=1)
-def artifact_version() -> str:
-    return _fingerprint(ARTIFACT_INPUTS)
+@lru_cache(maxsize=2)
+def _code(paths: tuple[str, ...]) -> str:
+    return _fingerprint(paths)
 
 
-@lru_cache(maxsize=1)
-def kb_version() -> str:
-    return _fingerprint(ARTIFACT_INPUTS + ASSEMBLY_INPUTS)
+def artifact_version(s: Settings) -> str:
+    """The code's fingerprint and how chunk and sentence vectors are made (a setting: indexer.vectors.derivation)."""
+    return f"{_code(ARTIFACT_INPUTS)}-{derivation(s.passages)}"
+
+
+def kb_version(s: Settings) -> str:
+    return f"{_code(ARTIFACT_INPUTS + ASSEMBLY_INPUTS)}-{derivation(s.passages)}"
 
 
 def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:
@@ -54,7 +59,7 @@ def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:
         meta = store.read_meta(s.kb_dir)
     except store.KBError:
         return "corrupt"
-    if meta.format != store.FORMAT or meta.embed_model != s.embed_model or meta.pipeline != kb_version():
+    if meta.format != store.FORMAT or meta.embed_model != s.embed_model or meta.pipeline != kb_version(s):
         return "stale"
     if s.corpus_dir.is_dir() and meta.corpus_hash != corpus_hash(s.corpus_dir):
         return "stale"

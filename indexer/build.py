@@ -129,7 +129,7 @@ def analyse(path: Path, entry: dict | None, embedder: LazyEmbedder, progress: Pr
     for i, c in enumerate(chunks):
         by_para.setdefault(c.para_index, []).append(i)
     owners = [next(i for i in by_para[p.index] if chunks[i].start <= sp.start < chunks[i].end) for p, sp in sentences]
-    chunk_vecs, sent_vecs = document_vectors(memo, embedder.s.passages, chunks, sentences, owners,
+    chunk_vecs, sent_vecs = document_vectors(memo, embedder.s.passages.vectors, chunks, sentences, owners,
                                              lambda f, m: progress(0.1 + 0.85 * f, m))
     keys = [(sp.start, i) for (_, sp), i in zip(sentences, owners)]
     progress(0.95, "抽取结构化表格与条款")

@@ -14,7 +14,6 @@ from collections.abc import Callable
 import numpy as np
 
 from kb.core.records import Chunk, Paragraph, Span
-from kb.core.settings import PassageSettings
 
 Progress = Callable[[float, str], None]
 EMBED_BATCH = 64
@@ -86,11 +85,6 @@ class VectorMemo:
         return len(row[0]) // 4 if row else self.embedder.get().dim
 
 
-def derivation(p: PassageSettings) -> str:
-    """The name of the way vectors are made, for the artifact and KB versions: what changes the vectors."""
-    return f"pooled{p.pool_min_sentences}" if p.vectors == "pooled" else p.vectors
-
-
 def sentence_text(p: Paragraph, sp: Span) -> str:
     """What a sentence is embedded as on its own: its section's heading, then the sentence."""
     return f"{p.section[-1]}：{sp.text}"
@@ -101,13 +95,13 @@ def heading_text(c: Chunk) -> str:
     return c.index_text[: len(c.index_text) - len(c.text)]
 
 
-def document_vectors(memo: VectorMemo, how: PassageSettings, chunks: list[Chunk], sentences: list[Sentence],
+def document_vectors(memo: VectorMemo, how: str, chunks: list[Chunk], sentences: list[Sentence],
                      owners: list[int], progress: Progress) -> tuple[np.ndarray, np.ndarray]:
-    """(chunk vectors, sentence vectors) of one document; `owners[j]` is the chunk sentence j is keyed to (the
-    first that holds it)."""
-    if how.vectors == "pooled":
-        return _pooled(memo, chunks, sentences, how.pool_min_sentences, progress)
-    if how.vectors == "late":
+    """(chunk vectors, sentence vectors) of one document made the way `how` (PassageSettings.vectors) says;
+    `owners[j]` is the chunk sentence j is keyed to (the first that holds it)."""
+    if how == "pooled":
+        return _pooled(memo, chunks, sentences, progress)
+    if how == "late":
         return _late(memo, chunks, sentences, owners, progress)
     chunk_vecs = memo.embed([c.index_text for c in chunks], "段落", lambda f, m: progress(0.5 * f, m))
     sent_vecs = memo.embed([sentence_text(p, sp) for p, sp in sentences], "句子", lambda f, m: progress(0.5 + 0.5 * f, m))
@@ -134,16 +128,15 @@ def _covered(c: Chunk, spans: list[Span]) -> bool:
     return all(inside[i] or ch.isspace() for i, ch in enumerate(c.text))
 
 
-def _pooled(memo: VectorMemo, chunks: list[Chunk], sentences: list[Sentence], min_sentences: int,
-            progress: Progress):
-    """Sentences and distinct headings through the model; a chunk of at least `min_sentences` sentences that
-    cover its text is the mean of their vectors and its heading's, each weighted by the length of the text it was
-    made from (a vector stands for its text's tokens); any other chunk is embedded itself."""
+def _pooled(memo: VectorMemo, chunks: list[Chunk], sentences: list[Sentence], progress: Progress):
+    """Sentences and distinct headings through the model; a chunk whose text its sentences cover is the mean of
+    their vectors and its heading's, each weighted by the length of the text it was made from (a vector stands
+    for its text's tokens; by characters, so known vectors need no tokenizer); any other chunk is embedded itself."""
     texts = [sentence_text(p, sp) for p, sp in sentences]
     sent_vecs = memo.embed(texts, "句子", lambda f, m: progress(0.8 * f, m))
     members = _members(chunks, sentences)
-    own = sorted(i for i, c in enumerate(chunks) if len(members[i]) < max(1, min_sentences)
-                 or not _covered(c, [sentences[j][1] for j in members[i]]))
+    own = sorted(i for i, c in enumerate(chunks)
+                 if not members[i] or not _covered(c, [sentences[j][1] for j in members[i]]))
     heads = sorted({heading_text(c).strip() for i, c in enumerate(chunks) if i not in set(own)} - {""})
     head_vecs = dict(zip(heads, memo.embed(heads, "标题", lambda f, m: progress(0.8 + 0.1 * f, m))))
     direct = dict(zip(own, memo.embed([chunks[i].index_text for i in own], "段落", lambda f, m: progress(0.9 + 0.1 * f, m))))

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Literal
 
 from indexer.loader import corpus_hash
-from indexer.vectors import derivation
 from kb.core.settings import REPO, Settings
 from kb.store import files as store
 
@@ -26,6 +25,7 @@ ARTIFACT_INPUTS = ("indexer/formats", "indexer/metadata.py", "indexer/structure.
 ASSEMBLY_INPUTS = ("kb/core/segment.py", "kb/data/nev_terms.txt", "kb/store/files.py", "kb/store/passages.py")
 
 
+@lru_cache(maxsize=2)
 def _fingerprint(paths: tuple[str, ...]) -> str:
     h = hashlib.sha256()
     for rel in paths:
@@ -37,18 +37,13 @@ def _fingerprint(paths: tuple[str, ...]) -> str:
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=2)
-def _code(paths: tuple[str, ...]) -> str:
-    return _fingerprint(paths)
-
-
 def artifact_version(s: Settings) -> str:
-    """The code's fingerprint and how chunk and sentence vectors are made (a setting: indexer.vectors.derivation)."""
-    return f"{_code(ARTIFACT_INPUTS)}-{derivation(s.passages)}"
+    """The code's fingerprint and how chunk and sentence vectors are made (a setting: PassageSettings.vectors)."""
+    return f"{_fingerprint(ARTIFACT_INPUTS)}-{s.passages.vectors}"
 
 
 def kb_version(s: Settings) -> str:
-    return f"{_code(ARTIFACT_INPUTS + ASSEMBLY_INPUTS)}-{derivation(s.passages)}"
+    return f"{_fingerprint(ARTIFACT_INPUTS + ASSEMBLY_INPUTS)}-{s.passages.vectors}"
 
 
 def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:

@@ -214,8 +214,6 @@ class PassageSettings(BaseModel):
     # over its own tokens (late chunking). Part of the artifact and KB versions: a KB built one way is stale to
     # another. Env PASSAGE_VECTORS.
     vectors: Literal["separate", "pooled", "late"] = "separate"
-    # "pooled": only chunks of at least this many sentences are means; one of fewer is embedded itself.
-    pool_min_sentences: int = 2
 
 
 class LoginSettings(BaseModel):

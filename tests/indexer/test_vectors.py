@@ -77,26 +77,22 @@ def test_pooled_chunk_vectors_are_weighted_means_of_their_sentences(engine, exce
     assert [sp.start for _, sp in sentences] == [start for start, _ in a.sentence_keys]
     texts = [sentence_text(p, sp) for p, sp in sentences]
     members = [[j for j, (_, sp) in enumerate(sentences) if c.start <= sp.start < c.end] for c in a.chunks]
-    pooled = [i for i, m in enumerate(members) if len(m) >= 2]
-    single = [i for i, m in enumerate(members) if len(m) == 1]
-    assert len(pooled) >= 8 and len(single) >= 3 and len(pooled) + len(single) == len(a.chunks)
-    # The model saw the sentences, the distinct headings of the pooled chunks and the one-sentence chunks only.
-    heads = {heading_text(a.chunks[i]).strip() for i in pooled}
-    assert sorted(set(counting.embedded)) == sorted(set(texts) | heads | {a.chunks[i].index_text for i in single})
-    # Sentence vectors are the model's own, and so are one-sentence chunks'.
+    assert len(a.chunks) >= 15 and sum(len(m) >= 2 for m in members) >= 8 and all(members)
+    # The model saw the sentences and the distinct headings, never a chunk's text.
+    heads = sorted({heading_text(c).strip() for c in a.chunks})
+    assert sorted(set(counting.embedded)) == sorted(set(texts) | set(heads))
+    # Sentence vectors are the model's own.
     assert (a.sentence_vectors * engine.embed_passages(texts)).sum(axis=1).min() > 0.99999
+    # A chunk: its sentences' vectors and its heading's, weighted by their texts' lengths.
+    head_vecs = dict(zip(heads, engine.embed_passages(heads)))
     direct = engine.embed_passages([c.index_text for c in a.chunks])
-    assert all(float(a.chunk_vectors[i] @ direct[i]) > 0.99999 for i in single)
-    # A chunk of several sentences: their vectors and its heading's, weighted by their texts' lengths.
-    head_vecs = dict(zip(sorted(heads), engine.embed_passages(sorted(heads))))
-    for i in pooled:
-        c = a.chunks[i]
-        assert sum(sentences[j][1].end - sentences[j][1].start for j in members[i]) >= len(c.text.strip())
+    for c, m, got, alone in zip(a.chunks, members, a.chunk_vectors, direct):
+        assert sum(sentences[j][1].end - sentences[j][1].start for j in m) >= len(c.text.strip())
         head = heading_text(c).strip()
-        want = sum(len(texts[j]) * a.sentence_vectors[j] for j in members[i]) + len(head) * head_vecs[head]
-        assert np.allclose(a.chunk_vectors[i], want / np.linalg.norm(want), atol=1e-5)
-        assert float(a.chunk_vectors[i] @ direct[i]) > 0.95  # close to the chunk embedded as a whole
-    assert float(np.mean([a.chunk_vectors[i] @ direct[i] for i in pooled])) > 0.98
+        want = sum(len(texts[j]) * a.sentence_vectors[j] for j in m) + len(head) * head_vecs[head]
+        assert np.allclose(got, want / np.linalg.norm(want), atol=1e-5)
+        assert float(got @ alone) > 0.95  # close to the chunk embedded as a whole
+    assert float((a.chunk_vectors * direct).sum(axis=1).mean()) > 0.98
 
 
 def test_late_sentence_vectors_come_from_one_model_call_per_chunk(engine, excerpt, tmp_path):
@@ -152,8 +148,32 @@ def test_a_kb_built_one_way_is_stale_to_another(engine, excerpt, tmp_path):
     build(other, progress=QUIET, embedder=counting)
     assert status(other) == "ok" and status(s) == "stale"
     doc, _ = load_document(corpus / excerpt.name, None)
-    paragraphs = {p.index: p for p in parse(doc)}
-    heads = {heading_text(c).strip() for c in chunk_paragraphs(list(paragraphs.values()), doc.text)
-             if sum(c.start <= sp.start < c.end for sp in paragraphs[c.para_index].sentences) >= 2}
-    # Every sentence's and one-sentence chunk's vector was known: only the pooled chunks' headings are new.
+    heads = {heading_text(c).strip() for c in chunk_paragraphs(parse(doc), doc.text)}
+    # Every sentence vector was known: only the headings are new.
     assert sorted(counting.embedded) == sorted(heads) and not counting.stated
+
+
+@pytest.mark.parametrize("how", ["pooled", "late"])
+def test_cli_add_imports_no_torch_either_way(engine, excerpt, tmp_path, how):
+    """`indexer add` stays on ONNX Runtime (no torch) however the vectors are made."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from kb.core.settings import REPO
+    from tests.fixtures.docs import write_fictional
+
+    s = settings(kb_dir=tmp_path / "kb", corpus_dir=tmp_path / "corpus")
+    s = s.model_copy(update={"passages": PassageSettings(vectors=how)})
+    write_fictional(s.corpus_dir)
+    build(s, progress=QUIET, embedder=engine)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PASSAGE_VECTORS": how}
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "indexer", "add", str(excerpt), "--kb",
+                          str(s.kb_dir), "--corpus", str(s.corpus_dir)], capture_output=True, text=True, cwd=REPO,
+                         env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "计算句子向量" in out.stderr if how == "pooled" else "句子向量取自段落" in out.stderr
+    imported = set(re.findall(r"^import time:.*\|\s*(\S+)$", out.stderr, re.M))
+    assert "onnxruntime" in imported and not imported & {"torch", "sentence_transformers", "transformers"}
+    assert status(s) == "ok"

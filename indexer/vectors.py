@@ -137,9 +137,11 @@ def _pooled(memo: VectorMemo, chunks: list[Chunk], sentences: list[Sentence], pr
     members = _members(chunks, sentences)
     own = sorted(i for i, c in enumerate(chunks)
                  if not members[i] or not _covered(c, [sentences[j][1] for j in members[i]]))
-    heads = sorted({heading_text(c).strip() for i, c in enumerate(chunks) if i not in set(own)} - {""})
+    derived = set(range(len(chunks))) - set(own)
+    heads = sorted({heading_text(chunks[i]).strip() for i in derived} - {""})
     head_vecs = dict(zip(heads, memo.embed(heads, "标题", lambda f, m: progress(0.8 + 0.1 * f, m))))
-    direct = dict(zip(own, memo.embed([chunks[i].index_text for i in own], "段落", lambda f, m: progress(0.9 + 0.1 * f, m))))
+    direct = dict(zip(own, memo.embed([chunks[i].index_text for i in own], "段落",
+                                      lambda f, m: progress(0.9 + 0.1 * f, m))))
     out = np.zeros((len(chunks), sent_vecs.shape[1] if len(sentences) else memo.dim), np.float32)
     for i, c in enumerate(chunks):
         if i in direct:
@@ -193,7 +195,8 @@ def _late(memo: VectorMemo, chunks: list[Chunk], sentences: list[Sentence], owne
         memo.put([(sent_keys[j], v) for j, v in zip(alone, vecs)])
         known.update((sent_keys[j], v) for j, v in zip(alone, vecs))
     progress(1.0, f"段落向量完成：计算 {len(todo)} 个，沿用 {len(chunks) - len(todo)} 个；句子向量取自段落")
-    dim = memo.dim
-    chunk_vecs = np.stack([known[k] for k in chunk_keys]).astype(np.float32) if chunks else np.zeros((0, dim), np.float32)
-    sent_vecs = np.stack([known[k] for k in sent_keys]).astype(np.float32) if sentences else np.zeros((0, dim), np.float32)
-    return chunk_vecs, sent_vecs
+
+    def stack(keys: list[bytes]) -> np.ndarray:
+        return np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, memo.dim), np.float32)
+
+    return stack(chunk_keys), stack(sent_keys)

@@ -2,7 +2,8 @@
 
 Two fingerprints, because they invalidate different things:
 - `artifact_version`: what turns one file into its cached artifacts (readers, metadata, structure, chunks, tables,
-  provisions, the text utilities and lexicons they use). A change re-analyses and re-embeds every document.
+  provisions, the text utilities and lexicons they use), and how vectors are made (PassageSettings.vectors). A
+  change re-analyses every document; the vector memo keeps what need not be embedded again.
 - `kb_version`: that plus what assembles the corpus-wide indexes (segmentation and its dictionaries, the store's
   writer). A change rebuilds the KB from the cached artifacts, without embedding anything again.
 """

@@ -206,13 +206,16 @@ class PassageSettings(BaseModel):
     # document (247 chunks, 787 sentences), 2 quiet cores: 52.3 s at 4, 51.9-52.6 s at 8, 54.0-54.9 s at 16, 56.3 s
     # at 32; the sentence-transformers model: 66.0 s. Under load from another process the batch made no difference.
     batch: int = 8
-    # How a document's chunk and sentence vectors are made (indexer/vectors.py); the sentences cover the chunks'
-    # text, so embedding both runs the model over the text about twice. "separate": every chunk and every sentence
-    # through the model. "pooled": the sentences through the model, each chunk the length-weighted mean of its
-    # sentences' vectors and of its heading's (heading path and time scope, embedded once per distinct heading).
-    # "late": each chunk through the model once, each sentence the mean of the chunk's contextual token vectors
-    # over its own tokens (late chunking). Part of the artifact and KB versions: a KB built one way is stale to
-    # another. Env PASSAGE_VECTORS.
+    # How a document's chunk and sentence vectors are made (indexer/vectors.py); the sentences cover the chunks' text,
+    # so embedding both runs the model over the text about twice. "separate": every chunk and every sentence through
+    # the model. "pooled": the sentences through the model (and each distinct heading), each chunk the length-weighted
+    # mean of its sentences' vectors and its heading's. "late": each chunk through the model once, each sentence the
+    # mean of the chunk's contextual token vectors over its own tokens (late chunking). Part of the artifact and KB
+    # versions: a KB built one way is stale to another. Env PASSAGE_VECTORS. The bench's 40k document in-process, 2
+    # cores, interleaved: separate 60 s, pooled 34.5 s, late 42 s (medians of 4). Per-document dev mrr 0.785 →
+    # 0.772 pooled (0.01 allowed); late keeps every answer metric within 0.01 but the eligibility matcher's plan
+    # profiles lose recall 0.957 → 0.914 (a sentence read in its paragraph's context is less like itself). README,
+    # "What was tried".
     vectors: Literal["separate", "pooled", "late"] = "separate"
 
 

@@ -130,7 +130,7 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
             entry = {"file": name, "doc_id": doc_id, **{k: v for k, v in a.found.items() if k in EDITABLE and v},
                      **meta, "validity": "现行"}
             # Cached under the key the build will look up, so the build below embeds nothing again.
-            DocCache(s.kb_dir / "docs", s.embed_model, artifact_version()).put(
+            DocCache(s.kb_dir / "docs", s.embed_model, artifact_version(s)).put(
                 _key(s, doc_id, staged, entry), a)
 
             new_entries = [dict(e) for e in entries]
@@ -187,7 +187,7 @@ def _bad_level(value: str):
 
 
 def _key(s: Settings, doc_id: str, path: Path, entry: dict) -> str:
-    return DocCache(s.kb_dir / "docs", s.embed_model, artifact_version()).key(doc_id, file_sha256(path), str(entry.get("title", "")))
+    return DocCache(s.kb_dir / "docs", s.embed_model, artifact_version(s)).key(doc_id, file_sha256(path), str(entry.get("title", "")))
 
 
 def check_doc_id(doc_id: str) -> str:

@@ -2,7 +2,8 @@
 
 Two fingerprints, because they invalidate different things:
 - `artifact_version`: what turns one file into its cached artifacts (readers, metadata, structure, chunks, tables,
-  provisions, the text utilities and lexicons they use). A change re-analyses and re-embeds every document.
+  provisions, the text utilities and lexicons they use), and how vectors are made (PassageSettings.vectors). A
+  change re-analyses every document; the vector memo keeps what need not be embedded again.
 - `kb_version`: that plus what assembles the corpus-wide indexes (segmentation and its dictionaries, the store's
   writer). A change rebuilds the KB from the cached artifacts, without embedding anything again.
 """
@@ -19,12 +20,13 @@ from kb.store import files as store
 
 # Paths relative to the repository; a folder stands for every file under it.
 ARTIFACT_INPUTS = ("indexer/formats", "indexer/metadata.py", "indexer/structure.py", "indexer/chunker.py",
-                   "indexer/tables.py", "indexer/provisions.py", "indexer/build.py",
+                   "indexer/tables.py", "indexer/provisions.py", "indexer/build.py", "indexer/vectors.py",
                    "kb/core/records.py", "kb/core/text.py", "kb/core/figures.py", "kb/core/timeexpr.py",
                    "kb/core/taxonomy.py", "kb/store/tables.py", "kb/store/artifacts.py", "kb/data/taxonomy.json")
 ASSEMBLY_INPUTS = ("kb/core/segment.py", "kb/data/nev_terms.txt", "kb/store/files.py", "kb/store/passages.py")
 
 
+@lru_cache(maxsize=2)
 def _fingerprint(paths: tuple[str, ...]) -> str:
     h = hashlib.sha256()
     for rel in paths:
@@ -36,14 +38,13 @@ def _fingerprint(paths: tuple[str, ...]) -> str:
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=1)
-def artifact_version() -> str:
-    return _fingerprint(ARTIFACT_INPUTS)
+def artifact_version(s: Settings) -> str:
+    """The code's fingerprint and how chunk and sentence vectors are made (a setting: PassageSettings.vectors)."""
+    return f"{_fingerprint(ARTIFACT_INPUTS)}-{s.passages.vectors}"
 
 
-@lru_cache(maxsize=1)
-def kb_version() -> str:
-    return _fingerprint(ARTIFACT_INPUTS + ASSEMBLY_INPUTS)
+def kb_version(s: Settings) -> str:
+    return f"{_fingerprint(ARTIFACT_INPUTS + ASSEMBLY_INPUTS)}-{s.passages.vectors}"
 
 
 def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:
@@ -54,7 +55,7 @@ def status(s: Settings) -> Literal["ok", "missing", "stale", "corrupt"]:
         meta = store.read_meta(s.kb_dir)
     except store.KBError:
         return "corrupt"
-    if meta.format != store.FORMAT or meta.embed_model != s.embed_model or meta.pipeline != kb_version():
+    if meta.format != store.FORMAT or meta.embed_model != s.embed_model or meta.pipeline != kb_version(s):
         return "stale"
     if s.corpus_dir.is_dir() and meta.corpus_hash != corpus_hash(s.corpus_dir):
         return "stale"

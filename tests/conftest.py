@@ -10,7 +10,8 @@ REPO = Path(__file__).resolve().parents[1]
 SLOW_FIXTURES = {"kb", "fictional_kb", "tables", "kb_dir", "lib", "lib_kb", "app_url", "client", "chat", "model_dir",
                  "embedder", "model", "matcher", "built", "reference_model", "milvus_kb",
                  "law_matcher_warm"}
-SLOW_MODULES = {"tests.indexer.test_convert_e5", "tests.kb.test_embed", "tests.kb.test_store", "tests.kb.test_cli",
+SLOW_MODULES = {"tests.indexer.test_convert_e5", "tests.indexer.test_vectors", "tests.kb.test_embed",
+                "tests.kb.test_store", "tests.kb.test_cli",
                 "tests.bench.test_bench", "tests.bench.test_load", "tests.webui.test_startup",
                 "tests.indexer.test_library", "tests.test_app", "tests.webui.test_library_tab",
                 "tests.reliability.test_cli", "tests.reliability.test_soak",

@@ -40,6 +40,7 @@ class Environment(BaseSettings):
     QUERY_PREFIX: str | None = None
     PASSAGE_PREFIX: str | None = None
     PASSAGE_ENGINE: str = "onnx"  # or "full" (PassageSettings.engine)
+    PASSAGE_VECTORS: str = ""  # "separate", "pooled" or "late" (PassageSettings.vectors); empty: the default
     PORT: int = 7860
     ADMIN_USER: str = ""
     ADMIN_PASSWORD: str = ""
@@ -200,6 +201,7 @@ class QuestionSettings(BaseModel):
 
 
 PASSAGE_ENGINES = ("onnx", "full")
+PASSAGE_VECTORS = ("separate", "pooled", "late")
 
 
 class PassageSettings(BaseModel):
@@ -215,6 +217,17 @@ class PassageSettings(BaseModel):
     # document (247 chunks, 787 sentences), 2 quiet cores: 52.3 s at 4, 51.9-52.6 s at 8, 54.0-54.9 s at 16, 56.3 s
     # at 32; the sentence-transformers model: 66.0 s. Under load from another process the batch made no difference.
     batch: int = 8
+    # How a document's chunk and sentence vectors are made (indexer/vectors.py); the sentences cover the chunks' text,
+    # so embedding both runs the model over the text about twice. "separate": every chunk and every sentence through
+    # the model. "pooled": the sentences through the model (and each distinct heading), each chunk the length-weighted
+    # mean of its sentences' vectors and its heading's. "late": each chunk through the model once, each sentence the
+    # mean of the chunk's contextual token vectors over its own tokens (late chunking). Part of the artifact and KB
+    # versions: a KB built one way is stale to another. Env PASSAGE_VECTORS. The bench's 40k document in-process, 2
+    # cores, interleaved: separate 60 s, pooled 34.5 s, late 42 s (medians of 4). Per-document dev mrr 0.785 →
+    # 0.772 pooled (0.01 allowed); late keeps every answer metric within 0.01 but the eligibility matcher's plan
+    # profiles lose recall 0.957 → 0.914 (a sentence read in its paragraph's context is less like itself). README,
+    # "What was tried".
+    vectors: Literal["separate", "pooled", "late"] = "separate"
 
 
 class LoginSettings(BaseModel):
@@ -277,6 +290,9 @@ def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = N
     engine = e.PASSAGE_ENGINE.strip().lower() or "onnx"
     if engine not in PASSAGE_ENGINES:
         raise ValueError(f"未知的段落向量引擎 PASSAGE_ENGINE={e.PASSAGE_ENGINE!r}，可选：{'、'.join(PASSAGE_ENGINES)}")
+    vectors = e.PASSAGE_VECTORS.strip().lower() or PassageSettings.model_fields["vectors"].default
+    if vectors not in PASSAGE_VECTORS:
+        raise ValueError(f"未知的段落向量算法 PASSAGE_VECTORS={e.PASSAGE_VECTORS!r}，可选：{'、'.join(PASSAGE_VECTORS)}")
     milvus = None
     if backend == "milvus":
         # One collection per KB: named after the KB directory, so KBs sharing one Milvus server never mix.
@@ -292,5 +308,5 @@ def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = N
         passage_prefix=e.PASSAGE_PREFIX if e.PASSAGE_PREFIX is not None else ("passage: " if is_e5 else ""),
         backend=backend,
         milvus=milvus,
-        passages=PassageSettings(engine=engine),
+        passages=PassageSettings(engine=engine, vectors=vectors),
     )

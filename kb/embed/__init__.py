@@ -281,3 +281,7 @@ class Encoder:
 
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self.passages.embed_passages(texts, batch_size)
+
+    def token_states(self, texts: list[str], batch_size: int = 32) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each passage's contextual token vectors and their starts in the text (late chunking)."""
+        return self.passages.token_states(texts, batch_size)

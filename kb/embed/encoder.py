@@ -82,6 +82,29 @@ class Embedder:
     def embed_passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self._encode(texts, self.passage_prefix, batch_size)
 
+    def token_states(self, texts: list[str], batch_size: int = 32) -> list[tuple[np.ndarray, np.ndarray]]:
+        """As OnnxEncoder.token_states: each passage's last hidden state and its tokens' starts in the text (-1:
+        prefix and special tokens), for a mean-pooled model (late chunking, indexer/vectors.py)."""
+        if not self._mean_pooled():
+            raise ValueError("late chunking needs a mean-pooled model (PASSAGE_VECTORS=late)")
+        n = len(self.passage_prefix)
+        out: list = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        bert = self.model[0].auto_model.eval()
+        for b in range(0, len(order), batch_size):
+            rows = order[b:b + batch_size]
+            enc = self.model.tokenizer([self.passage_prefix + texts[i] for i in rows], return_tensors="pt",
+                                       padding=True, truncation=True, max_length=self.model.max_seq_length,
+                                       return_offsets_mapping=True)
+            offsets = enc.pop("offset_mapping").tolist()
+            with torch.inference_mode():
+                hidden = bert(**enc).last_hidden_state.float().numpy()
+            for r, i in enumerate(rows):
+                real = int(enc["attention_mask"][r].sum())
+                starts = np.array([max(a, n) - n if z > n else -1 for a, z in offsets[r][:real]])
+                out[i] = (hidden[r, :real], starts)
+        return out
+
     def _encode(self, texts: list[str], prefix: str, batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)

@@ -72,6 +72,25 @@ class OnnxEncoder:
         batch is larger (ONNX Runtime: fastest at 4-8 on 2 cores, PassageSettings.batch)."""
         return self._encode(texts, self.passage_prefix, min(batch_size or self.passage_batch, self.passage_batch))
 
+    def token_states(self, texts: list[str], batch_size: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each passage's contextual token vectors (the graph's last hidden state, n_tokens × dim, passage prefix
+        and <s> </s> included) and where each token starts in the text (-1: prefix and special tokens), for
+        pooling part of a passage (late chunking, indexer/vectors.py). Pooling every row and L2-normalising gives
+        `embed_passages`' vector of the text."""
+        prefix = self.passage_prefix
+        encs = self._tokenizer.encode_batch([prefix + t for t in texts])
+        out: list = [None] * len(texts)
+        batch = min(batch_size or self.passage_batch, self.passage_batch)
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
+        for b in range(0, len(order), batch):
+            rows = order[b:b + batch]
+            hidden, _ = self._hidden([encs[i].ids for i in rows])
+            for r, i in enumerate(rows):
+                # A piece's span includes the space it replaces ("▁第" = " 第"): it starts where the text does.
+                starts = np.array([max(a, n) - n if z > n else -1 for a, z in encs[i].offsets for n in [len(prefix)]])
+                out[i] = (hidden[r, :len(starts)], starts)
+        return out
+
     def _encode(self, texts: list[str], prefix: str, batch: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
@@ -81,17 +100,18 @@ class OnnxEncoder:
         out = np.empty((len(ids), self.dim), np.float32)
         for b in range(0, len(order), batch):
             rows = order[b:b + batch]
-            out[rows] = self._batch([ids[i] for i in rows])
+            hidden, mask = self._hidden([ids[i] for i in rows])
+            # Mean over the real tokens (<s> and </s> included), then L2-normalise: the model's pooling.
+            v = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            out[rows] = v / np.linalg.norm(v, axis=1, keepdims=True)
         return out
 
-    def _batch(self, ids: list[list[int]]) -> np.ndarray:
+    def _hidden(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The last hidden state of a padded batch, and its attention mask."""
         n = max(map(len, ids))
         x = np.zeros((len(ids), n, self.dim), np.float32)
         mask = np.zeros((len(ids), n), np.int64)
         for i, row in enumerate(ids):
             x[i, :len(row)] = np.vstack([self._words[t:t + 1] for t in row])  # one stored row per token
             mask[i, :len(row)] = 1
-        hidden = self._session.run(None, {"inputs_embeds": x, "attention_mask": mask})[0]
-        # Mean over the real tokens (<s> and </s> included), then L2-normalise: the model's pooling.
-        v = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+        return self._session.run(None, {"inputs_embeds": x, "attention_mask": mask})[0], mask

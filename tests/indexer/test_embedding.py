@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from indexer import build as build_mod
 from indexer.build import build
+from indexer.vectors import VECTORS_MEMO
 from kb.core.settings import REPO, settings
 from tests.fixtures.docs import FICTIONAL_DOCS, write_fictional
 from tests.indexer.test_library import QUIET, CountingEmbedder
@@ -16,7 +17,7 @@ def test_new_analysis_code_embeds_nothing_again(tmp_path, kb, monkeypatch):
     build(s, progress=QUIET, embedder=emb)
     first = emb.passages
     assert first > 0
-    monkeypatch.setattr(build_mod, "artifact_version", lambda: "another-analysis-code")
+    monkeypatch.setattr(build_mod, "artifact_version", lambda s: "another-analysis-code")
     build(s, progress=QUIET, embedder=emb, force=True)
     assert emb.passages == first  # every document analysed again, no passage embedded again
 
@@ -41,7 +42,7 @@ def test_fully_cached_rebuild_imports_no_torch(tmp_path, kb):
     s = settings(kb_dir=tmp_path / "kb", corpus_dir=tmp_path / "corpus")
     build(s, progress=QUIET, embedder=kb.embedder)
     meta = json.loads((s.kb_dir / "current" / "meta.json").read_text(encoding="utf-8"))
-    memo = s.kb_dir / build_mod.VECTORS_MEMO
+    memo = s.kb_dir / VECTORS_MEMO
     with sqlite3.connect(memo) as db:
         n_vectors = db.execute("SELECT COUNT(*) FROM vec").fetchone()[0]
     shutil.rmtree(s.kb_dir / "docs")

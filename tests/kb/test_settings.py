@@ -22,6 +22,17 @@ def test_an_unknown_passage_engine_names_the_choices(monkeypatch):
         settings()
 
 
+def test_passage_vectors_setting(monkeypatch):
+    monkeypatch.delenv("PASSAGE_VECTORS", raising=False)
+    assert settings().passages.vectors == "separate"
+    monkeypatch.setenv("PASSAGE_VECTORS", " Late ")
+    assert settings().passages.vectors == "late"
+    assert settings().parameters()["passages"]["vectors"] == "late"  # in every eval and bench report
+    monkeypatch.setenv("PASSAGE_VECTORS", "mean")
+    with pytest.raises(ValueError, match="PASSAGE_VECTORS='mean'，可选：separate、pooled、late"):
+        settings()
+
+
 def test_the_indexer_cli_says_what_is_wrong_with_a_setting(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "PASSAGE_ENGINE": "torch"}
     out = subprocess.run([sys.executable, "-m", "indexer", "list", "--kb", str(tmp_path / "kb")], cwd=REPO, env=env,

@@ -41,7 +41,7 @@ from kb.core.records import (
 )
 from kb.core.segment import Segmenter
 from kb.core.settings import AnswerSettings
-from kb.core.text import CLAUSE_END, compact, normalize, unquote
+from kb.core.text import CLAUSE_END, compact, normalize, split_sentences, unquote
 from kb.core.text import clauses as split_clauses
 from kb.core.timeexpr import CITED_TITLE, PERIOD, YEAR_PHRASE, years_in
 from kb.retrieval.expand import broader, expansions
@@ -250,7 +250,7 @@ class Answerer:
         retriever = self.retriever.restricted(scope) if scope is not None else self.retriever
         total = sum(self.idf(t) for t in terms) or 1.0
         for chunk, _ in retriever.search(claim, k=self.p.premise_passages):
-            for sentence in re.split(r"(?<=[。；！？])", normalize(chunk.text)):
+            for sentence in (sp.text for sp in split_sentences(normalize(chunk.text), 0)):
                 got = sum(self.idf(t) for t in terms if any(f in sentence for f in [t, *expansions(t)]))
                 if got / total >= self.p.premise_coverage and figures <= figure_values(sentence):
                     return True

@@ -8,28 +8,18 @@ import pytest
 from kb.core.settings import REPO, settings
 
 
-def test_the_passage_engine_comes_from_the_environment(monkeypatch):
-    monkeypatch.delenv("PASSAGE_ENGINE", raising=False)
-    assert settings().passages.engine == "onnx"
-    monkeypatch.setenv("PASSAGE_ENGINE", " Full ")
-    assert settings().passages.engine == "full"
-    assert settings().parameters()["passages"]["engine"] == "full"  # in every eval and bench report
-
-
-def test_an_unknown_passage_engine_names_the_choices(monkeypatch):
-    monkeypatch.setenv("PASSAGE_ENGINE", "torch")
-    with pytest.raises(ValueError, match="PASSAGE_ENGINE='torch'，可选：onnx、full"):
-        settings()
-
-
-def test_passage_vectors_setting(monkeypatch):
-    monkeypatch.delenv("PASSAGE_VECTORS", raising=False)
-    assert settings().passages.vectors == "separate"
-    monkeypatch.setenv("PASSAGE_VECTORS", " Late ")
-    assert settings().passages.vectors == "late"
-    assert settings().parameters()["passages"]["vectors"] == "late"  # in every eval and bench report
-    monkeypatch.setenv("PASSAGE_VECTORS", "mean")
-    with pytest.raises(ValueError, match="PASSAGE_VECTORS='mean'，可选：separate、pooled、late"):
+@pytest.mark.parametrize("var, field, default, given, value, bad, choices", [
+    ("PASSAGE_ENGINE", "engine", "onnx", " Full ", "full", "torch", "onnx、full"),
+    ("PASSAGE_VECTORS", "vectors", "separate", " Late ", "late", "mean", "separate、pooled、late"),
+])
+def test_a_passage_setting_comes_from_the_environment(monkeypatch, var, field, default, given, value, bad, choices):
+    monkeypatch.delenv(var, raising=False)
+    assert getattr(settings().passages, field) == default
+    monkeypatch.setenv(var, given)
+    assert getattr(settings().passages, field) == value
+    assert settings().parameters()["passages"][field] == value  # in every eval and bench report
+    monkeypatch.setenv(var, bad)  # a value that is not one names the choices
+    with pytest.raises(ValueError, match=f"{var}='{bad}'，可选：{choices}"):
         settings()
 
 

@@ -245,13 +245,19 @@ class Answerer:
         figure it states, whatever the numerals."""
         c = self._within(analyze(claim, self.seg, self.regions), named)
         terms = [t for t in c.terms if len(t) > 1]
+        # A compound weighs once: jieba's search mode also yields its parts (氢燃料电池汽车 → 燃料, 电池, 汽车 …),
+        # which would let any sentence on the compound's subject outweigh what the claim says of it. A part
+        # present earns the compound's weight in the share of its characters it spells (汽车 2 of 7).
+        words = {t: [p for p in terms if p in t] for t in terms if not any(t != o and t in o for o in terms)}
         figures = figure_values(normalize(claim))
         scope = frozenset(named) if named else docs
         retriever = self.retriever.restricted(scope) if scope is not None else self.retriever
-        total = sum(self.idf(t) for t in terms) or 1.0
+        total = sum(self.idf(t) for t in words) or 1.0
         for chunk, _ in retriever.search(claim, k=self.p.premise_passages):
             for sentence in (sp.text for sp in split_sentences(normalize(chunk.text), 0)):
-                got = sum(self.idf(t) for t in terms if any(f in sentence for f in [t, *expansions(t)]))
+                got = sum(self.idf(t) * max((len(p) / len(t) for p in parts
+                                             if any(f in sentence for f in [p, *expansions(p)])), default=0.0)
+                          for t, parts in words.items())
                 if got / total >= self.p.premise_coverage and figures <= figure_values(sentence):
                     return True
         return False

@@ -55,15 +55,26 @@ def quoted_terms(question: str) -> list[str]:
             if not SPEECH.search(question[max(0, m.start() - 4):m.start()])]
 
 
-# A claim the question attributes to a document before asking on it: "X法是不是规定…？", "规划提出…，那…？". The
-# answer rests on the claim; a document that does not state it answers nothing the question asks.
+# A claim the question attributes to a document before asking on it: "X法是不是规定…？", "规划提出…，那…？",
+# "三包规定要求厂家…，这个…怎么申请？" (a document's name, its verb of saying, a clause asking nothing, then the
+# question). The answer rests on the claim; a document that does not state it answers nothing the question asks.
+# (Not "规定的X" — a reference, no claim — nor 违法/依法, no document.)
+SAYS = r"(?:规定|要求|提出|明确|写明|说)了?"
 PREMISE = re.compile(r"(?:是不是|是否)(?:规定|要求|提出|明确)了?(?P<asked>[^？?。]{4,})"
-                     r"|(?:规定|要求|提出|明确|写明|说)了?(?P<stated>[^，,？?。]{4,})[，,]\s*那")
+                     rf"|{SAYS}(?P<stated>[^，,？?。]{{4,}})[，,]\s*那"
+                     rf"|(?:(?<![违依合守执立司])法|条例|规划|办法|规定|意见|通知|细则|决定|方案)(?:里|中|上)?{SAYS}"
+                     rf"(?P<claimed>(?!的)[^，,？?。；;]{{4,}})[，,](?P<then>[^。]*)$")
 
 
 def premise(question: str) -> str:
     """The claim a question attributes to a document, or ""."""
     m = PREMISE.search(question)
+    if m and m.group("claimed"):
+        # a claim asks nothing itself, and a question follows it
+        claimed, then = m.group("claimed"), m.group("then")
+        if ASKS.search(claimed) or YESNO.search(claimed) or not (ASKS.search(then) or YESNO.search(then)):
+            return ""
+        return claimed.strip()
     return (m.group("asked") or m.group("stated")).strip() if m else ""
 
 

@@ -284,6 +284,14 @@ def test_a_claim_the_document_does_not_make_is_refused(law_kb):
     assert rec.refused and "前提" in rec.answer
     rec = law_kb.ask("电动三轮车管理条例要求电动三轮车必须安装行车记录仪，那没装的怎么罚？")
     assert rec.refused and "行车记录仪" in rec.answer
+    # the claim, then any question on it (no 那)
+    assert not law_kb.ask("电动三轮车管理条例规定所有人应当配备反光标识，没配的怎么处理？").refused
+    rec = law_kb.ask("电动三轮车管理条例规定所有人必须给电动三轮车加装行车记录仪，没装的怎么罚？")
+    assert rec.refused and "前提" in rec.answer
+    # a compound's parts (氢燃料电池汽车 → 燃料, 电池, 汽车 …) do not outweigh the rest of the claim: the plan speaks
+    # of 氢燃料电池公交车 but never has all new buses be fuel-cell ones
+    rec = law_kb.ask("规划要求全省新增公交车全部使用氢燃料电池汽车，这个要求先在哪些城市执行？")
+    assert rec.refused and "前提" in rec.answer
 
 
 def test_the_same_question_of_two_things_is_answered_for_each(law_kb):

@@ -148,6 +148,11 @@ def test_the_claim_a_question_attributes_to_a_document():
     assert premise("规划提出2025年起全面停售燃油车，那之后还能上牌吗？") == "2025年起全面停售燃油车"
     assert premise("规划里说要建30座加氢站，那杭州要建几座？") == "要建30座加氢站"
     assert premise("到2025年要建成多少座加氢站？") == ""
+    assert premise("三包规定要求厂家提供终身质保，这个质保怎么申请？") == "厂家提供终身质保"
+    assert premise("银行违法要求老板个人担保，条例规定多少天内整改？") == ""  # 违法 names no document
+    assert premise("道交法规定的强制保险，责任限额是多少？") == ""  # a reference, no claim
+    assert premise("规划提出要建设加氢站，共建成了多少座？") == "要建设加氢站"
+    assert premise("条例规定要配备反光标识，也要保持车身整洁。") == ""  # nothing asked after it
 
 
 def test_quoted_names_not_quoted_speech():

@@ -49,6 +49,10 @@ CRITERIA_ASKED = re.compile(r"(?:什么|哪些|啥|何种)(?:样的)?(?:条件|�
                             r"|(?:怎么|如何)认定")
 CRITERIA = re.compile(r"是指|指的是|包括|具备|下列|以下|以上|以内|不超过|不低于|不少于|不足|达到|标准为|条件为|条件是"
                       r"|[：:]|符合[^，。；的]{1,12}(?:规定|要求|标准)")
+# "要交哪些材料", "带什么证件": the papers an application needs, which a clause gives only by naming papers — not
+# by saying who reviews the application or that it may be filed online.
+PAPERS_ASKED = re.compile(r"(?:哪些|什么|哪几|啥|哪)(?:样的|种|类|份)?(?:申请|证明|备案|登记)?(?:材料|资料|证件)")
+PAPERS = re.compile(r"材料|资料|证件|证明|证书|执照|身份证|凭证|发票|合同|图纸|清单|文件|复印件|照片")
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
              "where": (LOCATION, "具体地点")}
@@ -56,7 +60,7 @@ BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"
 
 @dataclass(frozen=True)
 class Need:
-    kind: str  # fine, penalty, criteria, unit, money, years, year, body, or the question's intent
+    kind: str  # fine, penalty, papers, criteria, unit, money, years, year, body, or the question's intent
     label: str  # what the answer says is missing ("文件中未找到…的具体罚款数额")
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # what does not count where it matches (a fine, for a subsidy)
@@ -86,6 +90,8 @@ def _need(q: Question) -> Need | None:
         return Need("fine", "具体罚款数额", FINE)
     if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
         return Need("penalty", "相应的处罚规定", PENALTY)
+    if PAPERS_ASKED.search(q.text):
+        return Need("papers", "所需材料", PAPERS)
     if CRITERIA_ASKED.search(q.text) and not q.units:
         return Need("criteria", "具体条件或标准", CRITERIA)
     if q.units:

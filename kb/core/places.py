@@ -1,6 +1,7 @@
 """Place names a question or clause may be limited to (kb/data/places.txt), enterprises or brands it may name
-(kb/data/organisations.txt), national laws and regulations it may name (kb/data/document_names.txt), and kinds of
-vehicle or energy it may ask about (kb/data/categories.txt): lexicons, each with its origin noted."""
+(kb/data/organisations.txt), national laws and regulations it may name (kb/data/document_names.txt), kinds of
+vehicle or energy (kb/data/categories.txt) and events or occasions (kb/data/occasions.txt) it may ask about:
+lexicons, each with its origin noted."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -57,3 +58,8 @@ def document_names_in(text: str) -> list[str]:
 def categories_in(text: str) -> list[str]:
     """The kinds of vehicle or energy named in `text` (电动三轮车, 核电)."""
     return _named_in(_lexicon("categories.txt"), text)
+
+
+def occasions_in(text: str) -> list[str]:
+    """The events and occasions named in `text` (亚运会, 春运)."""
+    return _named_in(_lexicon("occasions.txt"), text)

@@ -241,6 +241,13 @@ def test_a_kind_of_vehicle_no_document_mentions_is_refused_for_the_named_one(law
     assert not rec.refused and "车辆经检验合格" in rec.answer
 
 
+def test_an_event_the_named_document_never_mentions_is_refused(law_kb):
+    # kb/data/occasions.txt: the law says nothing of 春运; the same question without it is answered
+    rec = law_kb.ask("电动三轮车管理条例对春运期间电动三轮车的登记有什么特别规定？")
+    assert rec.refused and "“春运”" in rec.answer
+    assert not law_kb.ask("电动三轮车管理条例对电动三轮车的登记有什么规定？").refused
+
+
 def test_the_documents_own_record_answers_only_questions_about_it(law_kb):
     # the history line shares the question's words, but says nothing about what the law requires of anyone
     rec = law_kb.ask("电动三轮车管理条例对测试人民代表大会常务委员会有什么要求？")

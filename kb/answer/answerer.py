@@ -21,7 +21,8 @@ from kb.answer.aspects import DISTRIBUTIVE, split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import lead_in, list_items
 from kb.answer.legal import (
-    CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
+    AMENDED, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
+    version_asked,
 )
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze, premise, quoted_terms
@@ -143,6 +144,10 @@ class Answerer:
             # "还能享受“两免三减半”吗", "对“亩均论英雄”改革有什么规定": a term put in quotation marks names a thing; a
             # document that never writes it does not speak of it, whichever of its clauses is nearest
             verdict = Verdict(missing=f"关于{'、'.join(f'“{t}”' for t in unquoted)}的规定", related=verdict.quotes)
+        if not verdict.missing and (other := self._other_version(question, named or [])):
+            # "可再生能源法刚通过时是怎么规定的", "条例后来修改以后罚多少": the KB holds one text of the document;
+            # its nearest clause says what this text says, not what another version did
+            verdict = Verdict(missing=other, related=verdict.quotes)
         if not verdict.missing and (claim := premise(question)) and not self._states(claim, docs, named or []):
             # "规划提出2025年起全面停售燃油车，那之后…": the question rests on a claim no sentence of the documents
             # makes; whatever clause is nearest answers a question nobody asked
@@ -239,6 +244,23 @@ class Answerer:
         texts = [self._normal_text(d) for d in docs]
         return [t for t in dict.fromkeys(terms)
                 if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
+
+    def _other_version(self, question: str, named: list[str]) -> str:
+        """What is missing when the question asks of a version of a named document that the KB does not hold (its
+        earlier text, a later change, or the changes between them), else ""."""
+        if not named or not (kind := version_asked(normalize(question))):
+            return ""
+        metas = {d: doc.meta for d, doc in self.data.documents.items()}
+        doc = metas[named[0]]
+        earlier = [m for m in metas.values() if m.replaced_by == doc.doc_id]
+        if (kind == "later" and doc.replaced_by) or (kind != "later" and earlier):
+            return ""  # that version is in the KB: it answers
+        if kind != "later" and not any(AMENDED.search(p.text) for p in self.data.paragraphs[doc.doc_id]
+                                       if p.index in self._records(doc.doc_id)):
+            return ""  # never amended, as its history lines say: the text at hand is the text as adopted
+        held = f"（知识库中的是{doc.date[:4]}年的文本）" if doc.date else "（知识库中只有其一个文本）"
+        what = {"earlier": "修改前的文本", "later": "此后修改的内容", "changes": "各次修改的具体内容"}[kind]
+        return f"《{doc.title}》{what}{held}"
 
     def _states(self, claim: str, docs: frozenset[str] | None, named: list[str]) -> bool:
         """Whether one sentence of the passages retrieved for the claim (in the named documents, if any) holds

@@ -31,6 +31,28 @@ HISTORY_LINE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*\S")
 # What a question about the document's own record asks: when it was passed, revised, published, in force.
 RECORD_ASKED = re.compile(r"通过|批准|修正|修订|修改|公布|施行|生效|废止|失效|什么时候|何时|哪年|哪一年|版本|历次")
 
+# A question about a version of a text other than the one at hand: as first adopted (刚通过时, 修改前, 老版), as
+# changed later (后来修改以后, 今年新出的), or the changes themselves (改了哪些条文, 和现在比). One text of a law says
+# none of these (its history lines name the amending acts, not what they changed).
+VERSION_ASKED = {
+    "earlier": re.compile(r"刚(?:通过|出台|颁布|施行|实施|制定)(?:时|的时候)|原来的|原版|旧版|老版|(?:修改|修正|修订)(?:以|之)?前"),
+    "later": re.compile(r"后来(?:又)?(?:修改|修正|修订)|最新(?:修改|修正|修订)|最近(?:修改|修正|修订)|今年(?:新)?出(?:台)?的|新出台的"),
+    "changes": re.compile(r"(?:修正|修订|修改|改)了?(?:哪些|什么|哪几)|(?:和|跟|与)现在(?:相)?比|相比现在"),
+}
+
+
+AMENDED = re.compile(r"修正|修订|修改")  # a history line of a text amended since adopted
+# "最初是哪天通过的", "修正前是哪年通过的": when a version was adopted is the record the text's history lines keep.
+RECORD_DATE_ASKED = re.compile(r"(?:什么时候|何时|哪天|哪一天|哪年|哪一年|几月几日|哪次会议)[^，。？?]{0,6}(?:通过|颁布|公布|修正|修订|修改|施行)"
+                               r"|(?:通过|颁布|公布|修正|修订|修改|施行)[^，。？?]{0,4}(?:时间|日期)")
+
+
+def version_asked(text: str) -> str:
+    """"earlier", "later", "changes" or "" (the text at hand is asked about, or when a version was adopted)."""
+    if RECORD_DATE_ASKED.search(text):
+        return ""
+    return next((kind for kind, pattern in VERSION_ASKED.items() if pattern.search(text)), "")
+
 
 def article_of(p: Paragraph) -> str:
     """The article a paragraph belongs to ("第十二条"), or ""."""

@@ -15,6 +15,8 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 
 2099年1月1日 虚构省测试人民代表大会常务委员会通过
 
+2099年6月1日 虚构省测试人民代表大会常务委员会修正
+
 ## 第一章 总 则
 
 第一条 为了规范虚构省电动三轮车的管理，制定本条例。
@@ -239,6 +241,19 @@ def test_a_kind_of_vehicle_no_document_mentions_is_refused_for_the_named_one(law
     assert rec.refused and "“电动滑板车”" in rec.answer
     rec = law_kb.ask("电动三轮车管理条例对电动三轮车的登记有什么条件？")  # the kind it rules on
     assert not rec.refused and "车辆经检验合格" in rec.answer
+
+
+def test_another_version_of_a_named_document_is_refused_when_the_kb_holds_one_text(law_kb):
+    # the KB holds one text of the law, amended since adopted: what it said as first adopted, or after a later
+    # change, is not in it
+    rec = law_kb.ask("电动三轮车管理条例刚通过时，对登记机关作出决定的期限是怎么规定的？")
+    assert rec.refused and "修改前的文本" in rec.answer
+    rec = law_kb.ask("电动三轮车管理条例后来修改以后，未登记上路罚多少？")
+    assert rec.refused and "此后修改" in rec.answer
+    assert not law_kb.ask("电动三轮车管理条例对登记机关作出决定的期限是怎么规定的？").refused
+    # when a version was adopted is what its history line records
+    rec = law_kb.ask("电动三轮车管理条例最初是哪天通过的？")
+    assert not rec.refused and "2099年1月1日" in rec.answer
 
 
 def test_an_event_the_named_document_never_mentions_is_refused(law_kb):

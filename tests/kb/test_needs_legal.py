@@ -158,6 +158,17 @@ def test_the_claim_a_question_attributes_to_a_document():
     assert premise("条例规定要配备反光标识，也要保持车身整洁。") == ""  # nothing asked after it
 
 
+def test_a_question_about_another_version_of_a_text():
+    from kb.answer.legal import version_asked
+
+    assert version_asked("2005年可再生能源法刚通过时是怎么规定的？") == "earlier"
+    assert version_asked("老版三包规定的包修期是多久？") == "earlier"
+    assert version_asked("条例后来修改以后，罚款调到多少了？") == "later"
+    assert version_asked("2018年那次修正，具体改了哪些条文？") == "changes"
+    assert version_asked("修订后的中小企业促进法从什么时候施行？") == ""  # the revised text is the one at hand
+    assert version_asked("条例修改前是哪年通过的？") == ""  # when a version was adopted: the history lines say
+
+
 def test_quoted_names_not_quoted_speech():
     from kb.answer.question import quoted_terms
 

@@ -53,6 +53,9 @@ CRITERIA = re.compile(r"是指|指的是|包括|具备|下列|以下|以上|以�
 # by saying who reviews the application or that it may be filed online.
 PAPERS_ASKED = re.compile(r"(?:哪些|什么|哪几|啥|哪)(?:样的|种|类|份)?(?:申请|证明|备案|登记)?(?:材料|资料|证件)")
 PAPERS = re.compile(r"材料|资料|证件|证明|证书|执照|身份证|凭证|发票|合同|图纸|清单|文件|复印件|照片")
+# The figures of a penalty clause: the fine, and the illegal gains or sums that set it.
+PENALTY_FIGURE = re.compile(rf"{FINE.pattern}|(?:违法所得|货值金额|销售金额|营业额)[^，；。]{{0,14}}")
+PUNISHING_ASKED = re.compile(r"罚|处分|违法所得|货值|没收")
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
              "where": (LOCATION, "具体地点")}
@@ -100,7 +103,9 @@ def _need(q: Question) -> Need | None:
         unit = re.compile(rf"(?:\d(?:\.\d+)?|{CN_NUMBER})\s*[万亿千百]?(?:{units})"
                           + (rf"|百分之{CN_NUMBER}" if "%" in q.units else ""), re.I)
         label = "具体期限" if set(q.units) <= DURATION_UNITS else f"以“{'/'.join(q.units)}”计的具体数值"
-        return Need("unit", label, unit)
+        # "注册资本至少多少万元" is not answered by "违法所得在5万元以上的，并处…罚款": the figures of a penalty
+        # answer only a question about penalties
+        return Need("unit", label, unit, unless=None if PUNISHING_ASKED.search(q.text) else PENALTY_FIGURE)
     if q.money:  # a subsidy, a price or a fund is not answered by the fine of some breach
         return Need("money", "具体金额", MONEY_AMOUNT, unless=FINE)
     if YEARS_ASKED.search(q.text):

@@ -43,6 +43,9 @@ def seg():
     ("虚构小型企业要满足什么条件才算？", "criteria", "虚构小型企业是指从业人数不超过三十人的企业",
      "符合条件的虚构小型企业，减按百分之二十的税率征税"),
     ("申请登记需要具备哪些条件？", "criteria", "应当具备下列条件：（一）车辆经检验合格", "登记机关应当及时登记"),
+    # the figures of a penalty answer only a question about penalties
+    ("测试回收企业注册资本至少多少万元？", "unit", "注册资本不低于五十万元",
+     "违法所得在5万元以上的，并处违法所得2倍罚款；违法所得不足5万元的，并处5万元以上10万元以下的罚款"),
     # the papers an application needs are given by naming papers, not by who reviews it or where it is filed
     ("申请测试资质要交哪些材料？", "papers", "应当提交身份证明和场地平面图纸", "测试交通局应当依法进行审查，推行网上申请"),
     ("去登记要带什么证件？", "papers", "凭身份证件办理登记", "当场免费登记"),

@@ -21,7 +21,7 @@ from kb.answer.aspects import DISTRIBUTIVE, split_aspects
 from kb.answer.compute import Calculator
 from kb.answer.enumeration import lead_in, list_items
 from kb.answer.legal import (
-    AMENDED, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
+    AMENDED, CATCH_ALL, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
     version_asked,
 )
 from kb.answer.needs import Need, duty_asked, need_for
@@ -52,6 +52,7 @@ from kb.store.files import KBData
 from kb.store.tables import TableStore
 
 # "具体能减免哪些税", "入园条件是什么": a question for details a clause may leave to another body.
+DETAIL_OR_LIST = re.compile(r"具体|包括|哪些|哪几|是什么|指什么|有什么|都有")
 DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么算|怎么认定|标准是")
 # Words of a part of a multi-part question that only frames it ("道交法怎么规定的？", "有没有写明？").
 FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这个 这 条款 里面 文件 法律 法规 条例 办法 规划 本法 有关 "
@@ -144,6 +145,9 @@ class Answerer:
             # "还能享受“两免三减半”吗", "对“亩均论英雄”改革有什么规定": a term put in quotation marks names a thing; a
             # document that never writes it does not speak of it, whichever of its clauses is nearest
             verdict = Verdict(missing=f"关于{'、'.join(f'“{t}”' for t in unquoted)}的规定", related=verdict.quotes)
+        if not verdict.missing and (left := self._left_open(question, named or [])):
+            # "第七条里说的“国务院规定的其他不征税收入”具体包括哪些": the list quoted in full does not say
+            verdict = Verdict(missing=left, related=verdict.quotes)
         if not verdict.missing and (other := self._other_version(question, named or [])):
             # "可再生能源法刚通过时是怎么规定的", "条例后来修改以后罚多少": the KB holds one text of the document;
             # its nearest clause says what this text says, not what another version did
@@ -244,6 +248,23 @@ class Answerer:
         texts = [self._normal_text(d) for d in docs]
         return [t for t in dict.fromkeys(terms)
                 if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
+
+    def _left_open(self, question: str, named: list[str]) -> str:
+        """What is missing when the question asks what a catch-all item of a named document holds
+        ("国务院规定的其他不征税收入具体包括哪些"), else "": the item as the document writes it, and whose it is to say."""
+        q = normalize(question)
+        if not named or not (m := CATCH_ALL.search(q)) or not DETAIL_OR_LIST.search(q[m.end():]):
+            return ""
+        text = self._normal_text(named[0])
+        # the longest stretch around "…规定的其他…" that the document itself writes
+        found = max((q[i:j] for i in range(max(0, m.start() - 12), m.start() + 1)
+                     for j in range(m.end() + 1, min(len(q), m.end() + 12) + 1) if q[i:j] in text),
+                    key=len, default="")
+        if not found:
+            return ""
+        body = found[:found.index(m.group())]
+        whose = f"由{body}另行" if len(body) > 1 else "另行"
+        return f"“{found}”的具体范围（文件未列明，{whose}{m.group(1)}）"
 
     def _other_version(self, question: str, named: list[str]) -> str:
         """What is missing when the question asks of a version of a named document that the KB does not hold (its

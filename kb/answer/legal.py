@@ -19,6 +19,9 @@ DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办�
 # "…的名录及管理办法，由国务院…部门规定": a named list or rule is someone else's to make. It leaves *that* detail
 # out, so it counts only when it is about what the question asks (not another sentence of the same article).
 DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
+# A list's catch-all item ("（三）国务院规定的其他不征税收入", "国务院批准免税的其他情形"): what else belongs there is
+# for that body to say, not written in the text.
+CATCH_ALL = re.compile(r"(规定|批准|确定|认定|明确)[^，。；的]{0,4}的其他")
 PENALTY = re.compile(r"罚款|警告|吊销|没收|拘留|责令停|处分|追究")
 # A penalty clause cites the duty it punishes by number: "违反第二十三条第一款规定，未征得托修人书面同意…的".
 CITED_DUTY = re.compile(r"违反(?:本(?:法|条例|办法|规定|细则))?(第[零〇一二两三四五六七八九十百千\d]+条(?:之[一二三四五六七八九十])?)"

@@ -28,7 +28,8 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 第三条 申请登记电动三轮车，应当具备下列条件：
 （一）车辆经检验合格；
 （二）所有人提供身份证明；
-（三）已投保第三者责任保险。
+（三）已投保第三者责任保险；
+（四）测试交通局规定的其他条件。
 
 第四条 未登记上路行驶的，由虚构省测试交通局责令改正，处二百元以上二千元以下罚款。
 
@@ -254,6 +255,15 @@ def test_another_version_of_a_named_document_is_refused_when_the_kb_holds_one_te
     # when a version was adopted is what its history line records
     rec = law_kb.ask("电动三轮车管理条例最初是哪天通过的？")
     assert not rec.refused and "2099年1月1日" in rec.answer
+
+
+def test_a_catch_all_item_asked_to_be_spelled_out_is_left_to_its_body(law_kb):
+    # 第三条（四）"测试交通局规定的其他条件": the law does not say what they are
+    rec = law_kb.ask("电动三轮车管理条例第三条说的“测试交通局规定的其他条件”具体包括哪些？")
+    assert rec.refused and "“测试交通局规定的其他条件”" in rec.answer and "由测试交通局另行规定" in rec.answer
+    # the list itself, catch-all and all, is answered
+    rec = law_kb.ask("电动三轮车管理条例规定申请登记要具备哪些条件？包括测试交通局规定的其他条件吗？")
+    assert not rec.refused and "车辆经检验合格" in rec.answer
 
 
 def test_an_event_the_named_document_never_mentions_is_refused(law_kb):

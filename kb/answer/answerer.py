@@ -30,7 +30,7 @@ from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.figures import figure_values
 from kb.core.national import country
-from kb.core.places import categories_in, document_names_in, occasions_in
+from kb.core.places import categories_in, document_names_in, occasions_in, remedies_in
 from kb.core.records import (
     SECTION_SEP,
     AnswerRecord,
@@ -228,9 +228,10 @@ class Answerer:
         domain = set(self.seg.terms)
         # a dictionary term is a topic however common it is elsewhere (the plan says 氢燃料电池汽车 often)
         terms = [t for t in q.terms if t in domain and self._idf.get(t, 0.0) > 0 and not NOT_TOPIC.match(t)]
-        # a kind of vehicle or energy, or an event, is a topic even if no document uses it (电动滑板车 of a
-        # road-traffic law, 亚运会期间 of a taxi regulation)
-        terms = list(dict.fromkeys(terms + self._specific_terms(q) + categories_in(q.text) + occasions_in(q.text)))
+        # a kind of vehicle or energy, an event or a legal remedy is a topic even if no document uses it
+        # (电动滑板车 of a road-traffic law, 亚运会期间 of a taxi regulation, 申请复议 of a tax law)
+        terms = list(dict.fromkeys(terms + self._specific_terms(q) + categories_in(q.text) + occasions_in(q.text)
+                                   + remedies_in(q.text)))
         terms = [t for t in terms if not any(t != u and t in u for u in terms)]
         # (a document on 机动车 addresses 新能源汽车 too: a broader class it names counts)
         return [t for t in terms if not any(f in tx for f in [t, *expansions(t), *broader(t)] for tx in texts)]

@@ -1,7 +1,7 @@
 """Place names a question or clause may be limited to (kb/data/places.txt), enterprises or brands it may name
 (kb/data/organisations.txt), national laws and regulations it may name (kb/data/document_names.txt), kinds of
-vehicle or energy (kb/data/categories.txt) and events or occasions (kb/data/occasions.txt) it may ask about:
-lexicons, each with its origin noted."""
+vehicle or energy (kb/data/categories.txt), events or occasions (kb/data/occasions.txt) and legal remedies
+(kb/data/remedies.txt) it may ask about: lexicons, each with its origin noted."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -63,3 +63,8 @@ def categories_in(text: str) -> list[str]:
 def occasions_in(text: str) -> list[str]:
     """The events and occasions named in `text` (亚运会, 春运)."""
     return _named_in(_lexicon("occasions.txt"), text)
+
+
+def remedies_in(text: str) -> list[str]:
+    """The legal remedies and procedures named in `text` (行政复议, 听证)."""
+    return _named_in(_lexicon("remedies.txt"), text)

@@ -266,10 +266,13 @@ def test_a_catch_all_item_asked_to_be_spelled_out_is_left_to_its_body(law_kb):
     assert not rec.refused and "车辆经检验合格" in rec.answer
 
 
-def test_an_event_the_named_document_never_mentions_is_refused(law_kb):
+def test_an_event_or_remedy_the_named_document_never_mentions_is_refused(law_kb):
     # kb/data/occasions.txt: the law says nothing of 春运; the same question without it is answered
     rec = law_kb.ask("电动三轮车管理条例对春运期间电动三轮车的登记有什么特别规定？")
     assert rec.refused and "“春运”" in rec.answer
+    # kb/data/remedies.txt: nor a legal remedy it never provides for
+    rec = law_kb.ask("电动三轮车管理条例规定不予登记的，多少天内可以申请行政复议？")
+    assert rec.refused and "“行政复议”" in rec.answer
     assert not law_kb.ask("电动三轮车管理条例对电动三轮车的登记有什么规定？").refused
 
 

@@ -25,7 +25,7 @@ def test_everyday_words_bring_the_documents_terms():
     assert "充电" not in expansions("充电的地方")  # a longer everyday phrase is not also read as its parts
 
 
-@pytest.mark.parametrize("name", ["colloquial.txt", "broader.txt", "categories.txt", "occasions.txt"])
+@pytest.mark.parametrize("name", ["colloquial.txt", "broader.txt", "categories.txt", "occasions.txt", "remedies.txt"])
 def test_each_word_has_one_entry(name):
     # a second entry for a word is silently never used (the first one found takes the word): one line per word
     from kb.core.settings import DATA_DIR

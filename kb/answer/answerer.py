@@ -136,26 +136,9 @@ class Answerer:
         verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or []) or self._computed(q, docs)
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
                    or self._aspects(question, q, hits, q_vec, named or [], docs) or self._extract(q, hits, q_vec))
-        if not verdict.missing and named and (unused := self._unused_terms(q, named)):
-            # "可再生能源法对氢燃料电池汽车用氢有什么支持": a domain term other documents use, never used by the
-            # documents the question names — they do not address it, whatever clause scores best
-            verdict = Verdict(missing=f"{'、'.join(f'《{self._titles[d]}》' for d in named)}中关于“{'、'.join(unused)}”的规定",
-                              related=verdict.quotes)
-        if not verdict.missing and (unquoted := self._unquoted(q, question, hits, named or [])):
-            # "还能享受“两免三减半”吗", "对“亩均论英雄”改革有什么规定": a term put in quotation marks names a thing; a
-            # document that never writes it does not speak of it, whichever of its clauses is nearest
-            verdict = Verdict(missing=f"关于{'、'.join(f'“{t}”' for t in unquoted)}的规定", related=verdict.quotes)
-        if not verdict.missing and (left := self._left_open(question, named or [])):
-            # "第七条里说的“国务院规定的其他不征税收入”具体包括哪些": the list quoted in full does not say
-            verdict = Verdict(missing=left, related=verdict.quotes)
-        if not verdict.missing and (other := self._other_version(question, named or [])):
-            # "可再生能源法刚通过时是怎么规定的", "条例后来修改以后罚多少": the KB holds one text of the document;
-            # its nearest clause says what this text says, not what another version did
-            verdict = Verdict(missing=other, related=verdict.quotes)
-        if not verdict.missing and (claim := premise(question)) and not self._states(claim, docs, named or []):
-            # "规划提出2025年起全面停售燃油车，那之后…": the question rests on a claim no sentence of the documents
-            # makes; whatever clause is nearest answers a question nobody asked
-            verdict = Verdict(missing=f"“{claim}”的规定（问题所说的前提在文件中找不到）", related=verdict.quotes)
+        if not verdict.missing and (why := self._unaddressed(question, q, hits, docs, named or [])):
+            # the clause nearest the question answers it only if the documents speak of what it asks about
+            verdict = Verdict(missing=why, related=verdict.quotes)
         if absent := self._absent_titles(question, verdict):
             # "X法和《清洁生产促进法》有什么区别": a document the KB does not hold, and the answer never mentions,
             # cannot be compared with or quoted from — the nearest clauses are offered, not asserted; and when
@@ -249,6 +232,31 @@ class Answerer:
         texts = [self._normal_text(d) for d in docs]
         return [t for t in dict.fromkeys(terms)
                 if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
+
+    def _unaddressed(self, question: str, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None,
+                     named: list[str]) -> str:
+        """Why the documents do not speak of what the question asks about, however near their best clause — the
+        first reason found — or ""."""
+        if named and (unused := self._unused_terms(q, named)):
+            # "可再生能源法对氢燃料电池汽车用氢有什么支持": a domain term other documents use, never used by the
+            # documents the question names — they do not address it, whatever clause scores best
+            return f"{'、'.join(f'《{self._titles[d]}》' for d in named)}中关于“{'、'.join(unused)}”的规定"
+        if unquoted := self._unquoted(q, question, hits, named):
+            # "还能享受“两免三减半”吗", "对“亩均论英雄”改革有什么规定": a term put in quotation marks names a thing; a
+            # document that never writes it does not speak of it, whichever of its clauses is nearest
+            return f"关于{'、'.join(f'“{t}”' for t in unquoted)}的规定"
+        if left := self._left_open(question, named):
+            # "第七条里说的“国务院规定的其他不征税收入”具体包括哪些": the list quoted in full does not say
+            return left
+        if other := self._other_version(question, named):
+            # "可再生能源法刚通过时是怎么规定的", "条例后来修改以后罚多少": the KB holds one text of the document;
+            # its nearest clause says what this text says, not what another version did
+            return other
+        if (claim := premise(question)) and not self._states(claim, docs, named):
+            # "规划提出2025年起全面停售燃油车，那之后…": the question rests on a claim no sentence of the documents
+            # makes; whatever clause is nearest answers a question nobody asked
+            return f"“{claim}”的规定（问题所说的前提在文件中找不到）"
+        return ""
 
     def _left_open(self, question: str, named: list[str]) -> str:
         """What is missing when the question asks what a catch-all item of a named document holds

@@ -70,7 +70,8 @@ IN_FORCE_WORDS = frozenset("修订 修改 修正 开始 施行 生效 正式 是
 THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:规划|文件|通知|政策)")
 # A statement about the whole country (全国销量…). Not 国家 alone: "国家标准", "按照国家规定" in a provincial
 # regulation are that province's rules.
-NATIONAL = re.compile(r"我国|全国")
+# (Not 全国领先, 全国前列, 全国首个: the province's standing in the country, said of the province.)
+NATIONAL = re.compile(r"我国|全国(?!领先|前列|第一|首|率先|一流|先进|示范|标杆)")
 # A term led by a count ("四化", "三纵三横") and a question that asks what it stands for.
 COUNT_LED = re.compile(r"[一二两三四五六七八九十\d]")
 UNFOLD_ASKED = re.compile(r"指|是什么|是哪|包括|分别|哪[几些一]")

@@ -53,6 +53,7 @@ CRITERIA = re.compile(r"是指|指的是|包括|具备|下列|以下|以上|以�
 # by saying who reviews the application or that it may be filed online.
 PAPERS_ASKED = re.compile(r"(?:哪些|什么|哪几|啥|哪)(?:样的|种|类|份)?(?:申请|证明|备案|登记)?(?:材料|资料|证件)")
 PAPERS = re.compile(r"材料|资料|证件|证明|证书|执照|身份证|凭证|发票|合同|图纸|清单|文件|复印件|照片")
+ARTICLE_ASKED = re.compile(r"第几条|哪一条|哪条|哪几条|第几款|哪一款|哪个条款")
 # The figures of a penalty clause: the fine, and the illegal gains or sums that set it.
 PENALTY_FIGURE = re.compile(rf"{FINE.pattern}|(?:违法所得|货值金额|销售金额|营业额)[^，；。]{{0,14}}")
 PUNISHING_ASKED = re.compile(r"罚|处分|违法所得|货值|没收")
@@ -88,6 +89,8 @@ def need_for(q: Question) -> Need | None:
 
 
 def _need(q: Question) -> Need | None:
+    if ARTICLE_ASKED.search(q.text):
+        return None  # "…写进交接单的是第几条": the article is the answer, whatever figures its words name
     # "晚报了几天要罚多少钱" asks the fine, not the days; so does "罚款标准是多少", with no word for money
     if FINE_ASKED.search(q.text) and (q.money or "罚款" in q.text):
         return Need("fine", "具体罚款数额", FINE)

@@ -266,6 +266,12 @@ def test_a_catch_all_item_asked_to_be_spelled_out_is_left_to_its_body(law_kb):
     assert not rec.refused and "车辆经检验合格" in rec.answer
 
 
+def test_the_provinces_standing_in_the_country_is_said_of_the_province(law_kb):
+    # the plan's goal opens "智能网联发展水平全国领先": a rank of the province, not a statement about the country
+    rec = law_kb.ask("按浙江省新能源汽车“十四五”规划，到2025年L2级别以上智能汽车技术的新车渗透率要达到多少？")
+    assert not rec.refused and "60%以上" in rec.answer
+
+
 def test_an_event_or_remedy_the_named_document_never_mentions_is_refused(law_kb):
     # kb/data/occasions.txt: the law says nothing of 春运; the same question without it is answered
     rec = law_kb.ask("电动三轮车管理条例对春运期间电动三轮车的登记有什么特别规定？")

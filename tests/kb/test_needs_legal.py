@@ -56,6 +56,12 @@ def test_a_clause_answers_only_with_what_is_asked(seg, question, kind, answers, 
     assert need.search(answers) and not need.search(does_not_answer)
 
 
+def test_which_article_asks_for_the_article_not_what_its_words_name(seg):
+    # 费用预算 names a sum of money, but the question asks which article
+    assert need_for(analyze("要求把维修费用预算写进交接单告诉车主的是第几条？", seg)) is None
+    assert need_for(analyze("维修费用预算要写进交接单吗？多少钱？", seg)).kind == "money"
+
+
 def test_which_few_asks_for_a_list_not_a_count(seg):
     q = analyze("销售者交车时要做到哪几件事？", seg)
     assert q.units == [] and q.intent == "list"

@@ -259,6 +259,14 @@ class Answerer:
             return f"“{claim}”的规定（问题所说的前提在文件中找不到）"
         return ""
 
+    def _provision_text(self, p: Paragraph) -> str:
+        """A list lead-in of an article ("…有下列情形之一的，…罚款：") with the rest of its article (its items); else
+        the paragraph."""
+        if not (label := article_of(p)) or not p.text.rstrip().endswith(("：", ":")):
+            return p.text
+        rest = [x.text for x in self.data.paragraphs[p.doc_id][p.index + 1:p.index + 40] if article_of(x) == label]
+        return "".join([p.text, *rest])
+
     def _left_open(self, question: str, named: list[str]) -> str:
         """What is missing when the question asks what a catch-all item of a named document holds
         ("国务院规定的其他不征税收入具体包括哪些"), else "": the item as the document writes it, and whose it is to say."""
@@ -655,7 +663,9 @@ class Answerer:
         # corpus never uses (氢气加注站) cannot be checked this way and is left to the other constraints.
         for term in self._specific_terms(q):
             forms = [t for t in q.terms if t in term and self._is_specific(t)]
-            pool = [c for c in pool if _mentions(normalize(c.para.text + c.context), term, forms)]
+            # (an article's lead-in and its items are one provision: "有下列行为之一的，…罚款" speaks of what its
+            # item "（三）…未标明“报废机动车回用件”的" names)
+            pool = [c for c in pool if _mentions(normalize(self._provision_text(c.para) + c.context), term, forms)]
             if not pool:
                 return refuse(f"关于“{term}”{self._topic(q, '', bare=True) and '的相关规定'}")
         label = need.label if need else ""

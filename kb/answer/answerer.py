@@ -413,6 +413,11 @@ class Answerer:
         quotes: list[Quote] = [] if whole.missing else list(whole.quotes)
         missing, topic = [], []
         analysed = [self._within(analyze(part, self.seg, self.regions), named) for part in parts]
+        for qi in analysed:
+            # a place or an enterprise the question sets holds for each of its parts ("在浦东新设的企业能享受什么优
+            # 惠？减免几年？" asks both of 浦东); a year need not ("入选五百强多少年了？到2025年占比多少？")
+            qi.places = list(dict.fromkeys(qi.places + q.places))
+            qi.names = list(dict.fromkeys(qi.names + q.names))
         for part, qi in zip(parts, analysed):
             # the same question of several things ("巡游车和网约车的运输证分别…"): the words that tell this part from
             # the others (网约 against 巡游) must be where its answer is

@@ -266,6 +266,12 @@ def test_a_catch_all_item_asked_to_be_spelled_out_is_left_to_its_body(law_kb):
     assert not rec.refused and "车辆经检验合格" in rec.answer
 
 
+def test_a_place_the_question_sets_holds_for_each_of_its_parts(law_kb):
+    # the made-up law never names 杭州: neither part is answered for it
+    rec = law_kb.ask("在杭州，按电动三轮车管理条例申请登记要具备哪些条件？登记机关多少天内作出决定？")
+    assert rec.refused and "杭州" in rec.answer
+
+
 def test_the_provinces_standing_in_the_country_is_said_of_the_province(law_kb):
     # the plan's goal opens "智能网联发展水平全国领先": a rank of the province, not a statement about the country
     rec = law_kb.ask("按浙江省新能源汽车“十四五”规划，到2025年L2级别以上智能汽车技术的新车渗透率要达到多少？")

@@ -69,9 +69,14 @@ class HybridRetriever:
         index = self.data.faiss_index
         n = index.ntotal
         sel = None
-        if self.docs is not None:
+        docs = self.docs
+        if self.data.pending:  # documents whose vectors are still being computed have zero rows: never theirs
+            docs = (docs if docs is not None else frozenset(self.data.documents)) - self.data.pending
+            if not docs:
+                return []
+        if docs is not None:
             # FAISS skips the other documents' rows during the scan, so a small document is never crowded out.
-            sel = faiss.IDSelectorBatch(_vector_rows(self.data, self.docs))
+            sel = faiss.IDSelectorBatch(_vector_rows(self.data, docs))
         ivf = isinstance(index, faiss.IndexIVF)
         params = faiss.SearchParametersIVF(sel=sel, nprobe=self.ip.nprobe) if ivf else (
             faiss.SearchParameters(sel=sel) if sel is not None else None)

@@ -150,9 +150,9 @@ class LibraryTab:
             return self._refreshed(_msg(f"未加入：{e}（文档库和索引均未改变）", ok=False))
         except Exception as e:  # the library rolled back; say so rather than show a stack trace
             return self._refreshed(_msg(f"加入失败（{type(e).__name__}: {e}），文档库和索引均未改变。", ok=False))
-        self._reloaded()
+        waiting = self._reloaded()
         done = f"已加入《{m.title}》（{m.doc_id}）" + (f"，并将 {replace} 标记为被替代。" if replace else "。")
-        if m.doc_id in self.kb.data.pending:
+        if m.doc_id in waiting:
             done += SEARCHABLE + "完成后自动用于问答。"
         return self._refreshed(_msg(done))
 
@@ -173,10 +173,13 @@ class LibraryTab:
         self._reloaded()
         return self._refreshed(_msg(f"已删除《{m.title}》（{m.doc_id}）；原文件保存在知识库目录的 removed/ 中。"))
 
-    def _reloaded(self) -> None:
+    def _reloaded(self) -> frozenset[str]:
+        """Swap in the changed KB; the documents it holds without vectors (now being embedded in the background)."""
         self.kb.reload()
+        waiting = self.kb.data.pending
         self.on_change()
         self.complete_pending()
+        return waiting
 
     def complete_pending(self) -> None:
         """Start the background embedding when the KB has documents without vectors (after an add; at start)."""

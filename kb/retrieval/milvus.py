@@ -13,7 +13,7 @@ from kb.core.settings import MilvusSettings, RetrievalSettings
 from kb.core.timeexpr import expand_years
 from kb.retrieval.expand import query_tokens
 from kb.retrieval.filters import ALL_VALIDITY, DocFilter
-from kb.retrieval.hybrid import MODES, Mode, fuse
+from kb.retrieval.hybrid import MODES, Mode, fuse, stand_in
 from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
 from kb.store.files import KBData
 from kb.store.milvus import MilvusStore, bm25_query_weights, kb_idf, quote
@@ -144,13 +144,15 @@ class MilvusRetriever(BaseRetriever):
         if mode not in MODES:
             raise ValueError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
         question = expand_years(question)
-        if mode == "hybrid" and self.milvus.fusion == "server":
+        # With documents pending, fused here: Milvus's own RRF would bury them for their missing vectors (stand_in).
+        if mode == "hybrid" and self.milvus.fusion == "server" and not self.data.pending:
             ranked = self._server_hybrid(question)
             dense = []
         else:
             bm25 = self.bm25_ranking(question) if mode != "dense" else []
             dense = self.dense_ranking(question) if mode != "bm25" or len(bm25) < k else []
-            ranked = {"bm25": bm25, "dense": dense, "hybrid": fuse([bm25, dense], self.p.rrf_k)}[mode]
+            fused = fuse([bm25, stand_in(dense, bm25, self.data)], self.p.rrf_k) if mode == "hybrid" else []
+            ranked = {"bm25": bm25, "dense": dense, "hybrid": fused}[mode]
         if len(ranked) < k:
             seen = {i for i, _ in ranked}
             ranked += [(i, 0.0) for i, _ in (dense or self.dense_ranking(question)) if i not in seen]

@@ -51,6 +51,7 @@ def build_app(kb: KnowledgeBase, admin: Admin | None = None) -> gr.Blocks:
     chat = ChatApp(kb)
     tables = TablesTab(kb, new_folder("tables-"))
     library = LibraryTab(kb, admin, upload_root=upload_folder())
+    library.complete_pending()  # documents a stopped app or a killed add left without vectors: in the background
     eligibility = elig_ui.EligibilityTab(kb)
     title, meta = app_title(kb), kb.data.meta
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
@@ -70,6 +71,7 @@ def build_app(kb: KnowledgeBase, admin: Admin | None = None) -> gr.Blocks:
         gr.api(chat.ask, api_name="ask", concurrency_limit=4)
     demo.queue(default_concurrency_limit=4, max_size=64)
     demo.admin = admin  # for launch(): the upload guard accepts this admin's tickets
+    demo.vectors = library.vectors  # main() stops its background embedding before the process ends
     return demo
 
 
@@ -123,6 +125,7 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        demo.vectors.stop()  # at its next batch: the documents stay pending, completed at the next start
         demo.close()
     return 0
 

@@ -3,6 +3,8 @@
 `python -m bench library [--out FILE]`. The 40,000-character document is SYNTHETIC: the plan's text repeated
 to that length (only the plan exists here), labelled as such; the PDF and DOCX are the plan laid out by the
 test fixtures' generators. Everything runs in a temporary corpus and KB, never the project's own.
+An add is staged (LibrarySettings.staged_add): it is timed until the document is searchable (its first stage, the
+transaction) and until it is complete (its vectors embedded and the KB switched again); so is a replace.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TARGETS = {"add_s": 20.0, "remove_s": 2.0}
+TARGETS = {"add_s": 20.0, "add_searchable_s": 20.0, "remove_s": 2.0}
 
 
 def log(msg: str) -> None:
@@ -29,6 +31,27 @@ def _cli(args: list[str], env: dict) -> float:
     if out.returncode != 0:
         raise RuntimeError(out.stderr)
     return time.perf_counter() - t0
+
+
+def _cli_add(args: list[str], env: dict, log_file: Path) -> tuple[float | None, float]:
+    """Wall seconds of `indexer add …` until it prints that the document is searchable (None: it never does, as
+    when nothing is pending or staging is off) and until it ends."""
+    from indexer.library import SEARCHABLE
+
+    t0, searchable = time.perf_counter(), None
+    with open(log_file, "w") as err:
+        p = subprocess.Popen([sys.executable, "-m", "indexer", *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                             stderr=err, text=True)
+        for line in p.stdout:
+            if line.strip() == SEARCHABLE:
+                searchable = time.perf_counter() - t0
+        if p.wait() != 0:
+            raise RuntimeError(log_file.read_text(encoding="utf-8"))
+    return searchable, time.perf_counter() - t0
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
 
 
 def synthetic_text(tag: str, chars: int = 40_000) -> str:
@@ -93,12 +116,15 @@ def run(chars: int = 40_000) -> dict:
         big = tmp / "synthetic-40k.txt"
         big.write_text(synthetic_text("甲", chars), encoding="utf-8")
         res["add_chars"] = chars
-        res["add_s"] = round(_cli(["add", str(big), *where], env), 2)
-        log(f"CLI add of 40,000 characters (SYNTHETIC): {res['add_s']} s, model load included")
+        searchable, total = _cli_add(["add", str(big), *where], env, tmp / "add.log")
+        res["add_searchable_s"], res["add_s"] = _round(searchable), _round(total)
+        log(f"CLI add of {chars} characters (SYNTHETIC): searchable after {res['add_searchable_s']} s, complete "
+            f"after {res['add_s']} s, model load included")
         res["remove_s"] = round(_cli(["remove", "synthetic-40k", *where], env), 2)
         log(f"CLI remove: {res['remove_s']} s")
 
         # In-process, as the web app does it: the model is already loaded.
+        from indexer.build import complete
         from indexer.library import add_document, remove_document
         from kb.core.settings import settings
         from kb.embed import Encoder
@@ -113,7 +139,9 @@ def run(chars: int = 40_000) -> dict:
         big_b.write_text(synthetic_text("乙", chars), encoding="utf-8")
         stages = Stages()
         t0 = time.perf_counter()
-        add_document(s, big_b, progress=stages, embedder=emb)
+        add_document(s, big_b, progress=stages, embedder=emb, finish=False)  # the transaction: searchable
+        res["add_inproc_searchable_s"] = round(time.perf_counter() - t0, 2)
+        complete(s, stages, emb)  # what the app does next, in a background thread
         res["add_inproc_s"] = round(time.perf_counter() - t0, 2)
         res["add_inproc_stages_s"] = stages.seconds(res["add_inproc_s"])
         res["add_embedded"] = [m for _, m in stages.marks if "向量完成" in m]
@@ -123,15 +151,18 @@ def run(chars: int = 40_000) -> dict:
         revised.write_text("\n".join(ln + "（修订）" if i % 10 == 5 and ln.strip() else ln
                                      for i, ln in enumerate(lines)), encoding="utf-8")
         t0 = time.perf_counter()
-        add_document(s, revised, progress=quiet, replace="synthetic-40k-b", embedder=emb)
+        add_document(s, revised, progress=quiet, replace="synthetic-40k-b", embedder=emb, finish=False)
+        res["replace_inproc_searchable_s"] = round(time.perf_counter() - t0, 2)
+        complete(s, quiet, emb)
         res["replace_inproc_s"] = round(time.perf_counter() - t0, 2)
         remove_document(s, "synthetic-40k-rev", progress=quiet, embedder=emb)
         t0 = time.perf_counter()
         remove_document(s, "synthetic-40k-b", progress=quiet, embedder=emb)
         res["remove_inproc_s"] = round(time.perf_counter() - t0, 2)
-        log(f"in-process add {res['add_inproc_s']} s ({res['add_inproc_stages_s']}; {res['add_embedded']}), "
-            f"remove {res['remove_inproc_s']} s")
-    res["pass"] = {k: res[k] <= v for k, v in TARGETS.items()}
+        log(f"in-process add: searchable {res['add_inproc_searchable_s']} s, complete {res['add_inproc_s']} s "
+            f"({res['add_inproc_stages_s']}; {res['add_embedded']}), remove {res['remove_inproc_s']} s")
+    res["staged_add"] = s.library.staged_add
+    res["pass"] = {k: res[k] is not None and res[k] <= v for k, v in TARGETS.items()}
     return res
 
 
@@ -143,10 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     res = run(args.chars)
     print("| measure | value | target |\n|---|---|---|")
     for key, label, unit in [("docx_chars_per_s", "DOCX ingestion", "chars/s"), ("pdf_chars_per_s", "PDF ingestion",
-                             "chars/s"), ("add_s", "add 40k chars (CLI, SYNTHETIC)", "s"),
-                             ("add_inproc_s", "add 40k chars (in-process)", "s"),
-                             ("replace_inproc_s", "replace by a revision (in-process)", "s"), ("remove_s", "remove (CLI)", "s"),
-                             ("remove_inproc_s", "remove (in-process)", "s")]:
+                             "chars/s"), ("add_searchable_s", "add 40k chars (CLI, SYNTHETIC): searchable", "s"),
+                             ("add_s", "add 40k chars (CLI, SYNTHETIC): complete", "s"),
+                             ("add_inproc_searchable_s", "add 40k chars (in-process): searchable", "s"),
+                             ("add_inproc_s", "add 40k chars (in-process): complete", "s"),
+                             ("replace_inproc_searchable_s", "replace by a revision (in-process): searchable", "s"),
+                             ("replace_inproc_s", "replace by a revision (in-process): complete", "s"),
+                             ("remove_s", "remove (CLI)", "s"), ("remove_inproc_s", "remove (in-process)", "s")]:
         target = TARGETS.get(key) or TARGETS.get(key.replace("_inproc", ""))
         print(f"| {label} | {res[key]} {unit} | {f'≤ {target} s' if target else ''} |")
     if args.out:

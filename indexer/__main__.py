@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
-from indexer.build import build
+from indexer.build import build, complete, pending
 from indexer.library import (
     EDITABLE,
+    SEARCHABLE,
     LibraryError,
     add_document,
     list_documents,
@@ -58,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             print(build(s, force=args.force))
         elif args.command == "add":
             meta = {f: getattr(args, f) for f in EDITABLE} | {"doc_id": args.doc_id}
-            m = add_document(s, Path(args.file), meta=meta, replace=args.replace)
-            print(f"已加入：{m.doc_id}《{m.title}》" + (f"，替代 {args.replace}" if args.replace else ""))
+            t0 = time.perf_counter()
+            m = add_document(s, Path(args.file), meta=meta, replace=args.replace, finish=False)
+            print(f"已加入：{m.doc_id}《{m.title}》" + (f"，替代 {args.replace}" if args.replace else "")
+                  + f"（用时 {time.perf_counter() - t0:.1f} 秒）", flush=True)
+            if pending(s):  # staged: searchable now, its vectors next (a kill here leaves a valid KB)
+                print(SEARCHABLE, flush=True)
+                complete(s)
+                print(f"语义向量已完成，知识库已更新（共用时 {time.perf_counter() - t0:.1f} 秒）", flush=True)
         elif args.command == "remove":
             m = remove_document(s, args.doc_id)
             print(f"已删除：{m.doc_id}《{m.title}》（原文件已移到 {s.kb_dir / 'removed'}）")

@@ -6,6 +6,11 @@ place are the corpus and manifest changed, following an intent file (commit.json
 killed at any point leaves the corpus, manifest and KB as they were, or finishes it: the next library command
 (under the library lock, so nothing else is in progress) deletes a proposal without intent and carries out one
 with it. The build never sees a half-made change, even when it is started by another command.
+
+An add is staged (LibrarySettings.staged_add): the transaction commits a KB in which the new document is searchable
+by keywords, addresses, tables and provisions but its dense vectors are pending (embedding is ~1 s per 1,000
+characters on 2 cores); the second stage, `indexer.build.complete`, embeds it outside the transaction and switches to
+the complete KB. A KB left with pending documents (a process killed in between) is valid; the next build completes it.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import shutil
 import time
 from pathlib import Path
 
-from indexer.build import Progress, analyse, build, build_lock, say
+from indexer.build import Progress, analyse, build, build_lock, complete, pending, say
 from indexer.formats import DocumentError, check_filename
 from indexer.loader import (
     MANIFEST,
@@ -36,6 +41,7 @@ from kb.store import files as store
 from kb.store.artifacts import DocCache, file_sha256
 
 log = logging.getLogger(__name__)
+SEARCHABLE = "已可检索（关键词检索），正在计算语义向量…"
 EDITABLE = ("title", "issuer", "doc_number", "date", "level", "region", "doc_type")
 STAGING = ".staging"  # corpus/.staging/<pid>/: a change in progress (hidden: the loader reads top-level files only)
 INTENT = "commit.json"
@@ -74,12 +80,15 @@ def _entries(corpus_dir: Path) -> list[dict]:
 
 
 def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | None = None,
-                 replace: str | None = None, progress: Progress = say, embedder=None) -> DocMeta:
+                 replace: str | None = None, progress: Progress = say, embedder=None, finish: bool = True) -> DocMeta:
     """Add `src` to the corpus as `name` and update the KB; with `replace`, that document is kept but marked
-    被替代 (superseded by the new one). The file is read, parsed and embedded before anything is changed, and the
-    corpus changes only once the KB with the new document is in place (see the module's docstring), so a bad
-    file, a failed build or a killed process never alters the library or the index. A safe `doc_id` (letters,
-    digits, - _ .) may be given in `meta`; content already in the library is refused unless it is `replace`'s.
+    被替代 (superseded by the new one). The file is read and parsed before anything is changed, and the corpus
+    changes only once the KB with the new document is in place (see the module's docstring), so a bad file, a
+    failed build or a killed process never alters the library or the index. A safe `doc_id` (letters, digits,
+    - _ .) may be given in `meta`; content already in the library is refused unless it is `replace`'s.
+    Staged (LibrarySettings.staged_add), the document is searchable when the transaction ends, its vectors pending;
+    `finish` then embeds them before returning (else call indexer.build.complete, as the web app does in the
+    background). Unstaged, it is embedded inside the transaction, as before.
     """
     meta = {k: v for k, v in (meta or {}).items() if v not in (None, "")}
     try:
@@ -114,14 +123,15 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
 
         stage = _stage(corpus)
         try:
-            # Read, parse and embed a copy first: every way a file can be bad shows up before anything changes.
+            # Read and parse a copy first: every way a file can be bad shows up before anything changes.
             staged = stage / name
             shutil.copyfile(src, staged)
             digest = file_sha256(staged)
             _refuse_duplicate(name, replace, [d for d, e in ids.items() if file_sha256(corpus / e["file"]) == digest])
             # The metadata given wins over what the text says; the title also steers the structure parser.
             entry = {"file": name, "doc_id": doc_id, **meta}
-            a = analyse(staged, entry, LazyEmbedder(s, embedder), lambda f, m: progress(0.8 * f, m))
+            a = analyse(staged, entry, LazyEmbedder(s, embedder), lambda f, m: progress(0.8 * f, m),
+                        vectors=not s.library.staged_add)
             if not a.chunks:
                 raise LibraryError(f"{name}：文档中没有可索引的正文")
             # The same text in another format or encoding (a .docx of a .txt already there) is a duplicate too.
@@ -129,9 +139,8 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
             _refuse_duplicate(name, replace, [d for d, t in _kb_texts(s, embedder).items() if t == text and d in ids])
             entry = {"file": name, "doc_id": doc_id, **{k: v for k, v in a.found.items() if k in EDITABLE and v},
                      **meta, "validity": "现行"}
-            # Cached under the key the build will look up, so the build below embeds nothing again.
-            DocCache(s.kb_dir / "docs", s.embed_model, artifact_version(s)).put(
-                _key(s, doc_id, staged, entry), a)
+            # Handed to the build under the key it will look up, so it neither reads nor embeds the file again.
+            known = {_key(s, doc_id, staged, entry): a}
 
             new_entries = [dict(e) for e in entries]
             if replace:
@@ -140,12 +149,17 @@ def add_document(s: Settings, src: Path, name: str | None = None, meta: dict | N
                 old.setdefault("doc_id", replace)
             new_entries.append(entry)
             _propose(corpus, stage, new_entries, leave_out=None)
-            _build_and_commit(s, stage, [(staged, corpus / name)], progress, embedder)
+            _build_and_commit(s, stage, [(staged, corpus / name)], progress, embedder, known)
         except CorpusError as e:
             raise LibraryError(str(e)) from e
         finally:
             _unstage(corpus, stage)
-        return next(m for m in list_documents(s, embedder) if m.doc_id == doc_id)
+        added = next(m for m in list_documents(s, embedder) if m.doc_id == doc_id)
+    if pending(s):
+        progress(1.0, SEARCHABLE)
+        if finish:
+            complete(s, progress, embedder)
+    return added
 
 
 def remove_document(s: Settings, doc_id: str, progress: Progress = say, embedder=None) -> DocMeta:
@@ -285,8 +299,10 @@ def _propose(corpus: Path, stage: Path, entries: list[dict], leave_out: str | No
 
 
 def _build_and_commit(s: Settings, stage: Path, moves: list[tuple[Path, Path]], progress: Progress,
-                      embedder=None) -> None:
+                      embedder=None, known: dict | None = None) -> None:
     """Build the KB from the proposal in `stage`, then make the real corpus match it: `moves` and the manifest.
+    Staged (LibrarySettings.staged_add), what is not cached is left pending (`build(defer=True)`), so neither an
+    add nor a remove waits for the model inside the transaction; `known`: artifacts the change has made already.
 
     The commit runs from the build's final progress report, while the build still holds its lock: a process
     that checks the KB meanwhile waits for the lock and then finds KB and corpus in step (a failed or killed
@@ -314,7 +330,8 @@ def _build_and_commit(s: Settings, stage: Path, moves: list[tuple[Path, Path]], 
             commit()
         progress(0.8 + 0.2 * f, m)
 
-    build(s.model_copy(update={"corpus_dir": stage}), progress=report, embedder=embedder)
+    build(s.model_copy(update={"corpus_dir": stage}), progress=report, embedder=embedder,
+          defer=s.library.staged_add, known=known)
     commit()  # in case the build finished without a final report
 
 

@@ -50,6 +50,7 @@ class Environment(BaseSettings):
     MILVUS_URI: str = ""  # default: a Milvus Lite file inside the KB directory
     MILVUS_COLLECTION: str = ""  # default: one derived from the KB directory's path
     GRADIO_TEMP_DIR: str = ""  # where the web app makes its private temporary folder (default: the system's)
+    STAGED_ADD: bool = True  # LibrarySettings.staged_add ("0"/"false" turns it off)
 
 
 def env() -> Environment:
@@ -230,6 +231,17 @@ class PassageSettings(BaseModel):
     vectors: Literal["separate", "pooled", "late"] = "separate"
 
 
+class LibrarySettings(BaseModel):
+    """How the document library changes the KB (indexer/library.py)."""
+
+    # An add commits a KB in which the new document is searchable by keywords (BM25, addresses, tables, provisions)
+    # before its dense vectors exist, then embeds it and switches to the complete KB (in the web app, in the
+    # background). Embedding is what an add waits for: ~47 s for the bench's 40,000 characters on 2 cores, against
+    # ~2 s for the rest. False: embedded inside the transaction, the document searchable only when complete.
+    # Env STAGED_ADD.
+    staged_add: bool = True
+
+
 class LoginSettings(BaseModel):
     """Limits on admin logins in the web app (webui/auth.py)."""
 
@@ -252,6 +264,7 @@ class Settings(BaseModel):
     eligibility: EligibilitySettings = Field(default_factory=EligibilitySettings)
     questions: QuestionSettings = Field(default_factory=QuestionSettings)
     passages: PassageSettings = Field(default_factory=PassageSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
     backend: Literal["embedded", "milvus"] = "embedded"
     milvus: MilvusSettings | None = None  # set when backend == "milvus"
 
@@ -309,4 +322,5 @@ def settings(kb_dir: str | Path | None = None, corpus_dir: str | Path | None = N
         backend=backend,
         milvus=milvus,
         passages=PassageSettings(engine=engine, vectors=vectors),
+        library=LibrarySettings(staged_add=e.STAGED_ADD),
     )

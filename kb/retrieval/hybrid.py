@@ -69,9 +69,14 @@ class HybridRetriever:
         index = self.data.faiss_index
         n = index.ntotal
         sel = None
-        if self.docs is not None:
+        docs = self.docs
+        if self.data.pending:  # documents whose vectors are still being computed have zero rows: never theirs
+            docs = (docs if docs is not None else frozenset(self.data.documents)) - self.data.pending
+            if not docs:
+                return []
+        if docs is not None:
             # FAISS skips the other documents' rows during the scan, so a small document is never crowded out.
-            sel = faiss.IDSelectorBatch(_vector_rows(self.data, self.docs))
+            sel = faiss.IDSelectorBatch(_vector_rows(self.data, docs))
         ivf = isinstance(index, faiss.IndexIVF)
         params = faiss.SearchParametersIVF(sel=sel, nprobe=self.ip.nprobe) if ivf else (
             faiss.SearchParameters(sel=sel) if sel is not None else None)
@@ -98,7 +103,8 @@ class HybridRetriever:
         bm25 = self.bm25_ranking(question) if mode != "dense" else []
         # Dense also pads a BM25 list that is short (a question with no known words), so callers get k passages.
         dense = self.dense_ranking(question) if mode != "bm25" or len(bm25) < k else []
-        ranked = {"bm25": bm25, "dense": dense, "hybrid": fuse([bm25, dense], self.p.rrf_k)}[mode]
+        fused = fuse([bm25, stand_in(dense, bm25, self.data)], self.p.rrf_k) if mode == "hybrid" else []
+        ranked = {"bm25": bm25, "dense": dense, "hybrid": fused}[mode]
         if len(ranked) < k:
             seen = {i for i, _ in ranked}
             ranked += [(i, 0.0) for i, _ in dense if i not in seen]
@@ -123,6 +129,20 @@ def _chunk_mask(data: KBData, docs: frozenset[str]) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _vector_rows(data: KBData, docs: frozenset[str]) -> np.ndarray:
     return np.flatnonzero(_chunk_mask(data, docs)[data.vector_owner]).astype(np.int64)
+
+
+def stand_in(dense: list[tuple[int, float]], bm25: list[tuple[int, float]], data: KBData) -> list[tuple[int, float]]:
+    """The dense ranking for fusion: a chunk of a pending document (no vectors yet) placed at its BM25 rank, as if
+    its vector ranked it where its words do. Reciprocal-rank fusion would otherwise bury it for missing from one
+    list: found first by BM25 alone it scores 1/61, under chunks found at rank 20 by both (2/80)."""
+    if not data.pending:
+        return dense
+    out = list(dense)
+    mine = _chunk_mask(data, data.pending)
+    for rank, (i, score) in enumerate(bm25):  # in rank order, so each lands at its own rank
+        if mine[i]:
+            out.insert(rank, (i, score))
+    return out
 
 
 def fuse(rankings: list[list[tuple[int, float]]], k: int = RetrievalSettings().rrf_k) -> list[tuple[int, float]]:

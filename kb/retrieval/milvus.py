@@ -13,7 +13,7 @@ from kb.core.settings import MilvusSettings, RetrievalSettings
 from kb.core.timeexpr import expand_years
 from kb.retrieval.expand import query_tokens
 from kb.retrieval.filters import ALL_VALIDITY, DocFilter
-from kb.retrieval.hybrid import MODES, Mode, fuse
+from kb.retrieval.hybrid import MODES, Mode, fuse, stand_in
 from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
 from kb.store.files import KBData
 from kb.store.milvus import MilvusStore, bm25_query_weights, kb_idf, quote
@@ -77,6 +77,11 @@ class MilvusRetriever(BaseRetriever):
     def _where(self, *parts: str) -> str:
         return " and ".join(f"({p})" for p in (*parts, self.expr) if p)
 
+    def _dense_where(self) -> str:
+        """The dense search's filter: also never a document whose vectors are pending (its rows are zeros)."""
+        pending = self.data.pending
+        return self._where(f"doc_id not in [{', '.join(quote(d) for d in sorted(pending))}]" if pending else "")
+
     def _sparse_query(self, question: str) -> dict[int, float]:
         tokens = query_tokens(question, self.segmenter, self.data.bm25.vocab_dict, self.p.expand)
         if self.p.scope_titles and self.docs:  # as the embedded backend: no title words inside the documents
@@ -105,7 +110,7 @@ class MilvusRetriever(BaseRetriever):
         """Chunks by their best vector (their own or a sentence's): the rows grouped by chunk_id."""
         vec = self._scoped_vector(question)
         hits = self.store.client.search(self.store.name, data=[vec], anns_field="dense", limit=depth or self.p.depth,
-                                        filter=self._where(), group_by_field="chunk_id",
+                                        filter=self._dense_where(), group_by_field="chunk_id",
                                         search_params={"params": {"ef": self.milvus.ef}},
                                         output_fields=["chunk_id"])[0]
         return self._ranked(hits)
@@ -118,7 +123,7 @@ class MilvusRetriever(BaseRetriever):
         vec = self._scoped_vector(question)
         depth = self.p.depth
         # Each request carries the filter itself: hybrid_search(filter=…) is ignored by Milvus Lite.
-        reqs = [AnnSearchRequest([vec], "dense", {"ef": self.milvus.ef}, depth * 4, expr=self._where())]
+        reqs = [AnnSearchRequest([vec], "dense", {"ef": self.milvus.ef}, depth * 4, expr=self._dense_where())]
         if q:
             reqs.insert(0, AnnSearchRequest([q], "sparse", {}, depth, expr=self._where("is_chunk")))
         hits = self.store.client.hybrid_search(self.store.name, reqs, RRFRanker(self.p.rrf_k), limit=depth,
@@ -139,13 +144,15 @@ class MilvusRetriever(BaseRetriever):
         if mode not in MODES:
             raise ValueError(f"未知的检索模式 {mode!r}，可选：{', '.join(MODES)}")
         question = expand_years(question)
-        if mode == "hybrid" and self.milvus.fusion == "server":
+        # With documents pending, fused here: Milvus's own RRF would bury them for their missing vectors (stand_in).
+        if mode == "hybrid" and self.milvus.fusion == "server" and not self.data.pending:
             ranked = self._server_hybrid(question)
             dense = []
         else:
             bm25 = self.bm25_ranking(question) if mode != "dense" else []
             dense = self.dense_ranking(question) if mode != "bm25" or len(bm25) < k else []
-            ranked = {"bm25": bm25, "dense": dense, "hybrid": fuse([bm25, dense], self.p.rrf_k)}[mode]
+            fused = fuse([bm25, stand_in(dense, bm25, self.data)], self.p.rrf_k) if mode == "hybrid" else []
+            ranked = {"bm25": bm25, "dense": dense, "hybrid": fused}[mode]
         if len(ranked) < k:
             seen = {i for i, _ in ranked}
             ranked += [(i, 0.0) for i, _ in (dense or self.dense_ranking(question)) if i not in seen]

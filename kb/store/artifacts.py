@@ -29,18 +29,26 @@ def file_sha256(path: Path) -> str:
 
 @dataclass
 class DocArtifacts:
-    """Everything the build derives from one document; vectors are L2-normalised float32 rows."""
+    """Everything the build derives from one document; vectors are L2-normalised float32 rows.
+
+    Vectors None: the document is *pending* (a staged add made it searchable before embedding it): the KB holds
+    zero rows for it and lists it in KBMeta.pending. Pending artifacts are never cached (DocCache.put refuses them),
+    so the next build embeds the document rather than taking it for complete."""
 
     document: Document
     found: dict[str, str]  # metadata read from the text; the manifest overrides it at every build
     paragraphs: list[Paragraph]
     chunks: list[Chunk]
-    chunk_vectors: np.ndarray
+    chunk_vectors: np.ndarray | None
     sentence_keys: list[tuple[int, int]]  # (sentence start, index of its chunk within this document)
-    sentence_vectors: np.ndarray
+    sentence_vectors: np.ndarray | None
     tables: Tables
     provisions: list[Provision]
     model_id: str
+
+    @property
+    def pending(self) -> bool:
+        return self.chunk_vectors is None or self.sentence_vectors is None
 
 
 class DocCache:
@@ -81,6 +89,8 @@ class DocCache:
 
     def put(self, key: str, a: DocArtifacts) -> None:
         """Written into a temporary folder and renamed, so a killed build never leaves a half entry."""
+        if a.pending:  # a cached entry is complete by definition: the build would never embed it
+            raise ValueError(f"{a.document.meta.doc_id}: pending artifacts (no vectors yet) are not cached")
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".tmp-{key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)

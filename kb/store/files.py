@@ -60,6 +60,9 @@ class KBMeta(BaseModel):
     n_chunks: int
     built_at: str
     build_seconds: float
+    # Documents whose dense vectors are still being computed (a staged add, indexer/library.py): their rows are
+    # zeros, the dense search leaves them out, and the next build or `indexer.build.complete` embeds them.
+    pending: list[str] = []
 
 
 class KBError(RuntimeError):
@@ -215,6 +218,7 @@ class KBData:
     sentence_rows: Mapping[tuple[str, int], int]  # (doc_id, sentence start) -> row of sentence_vectors
     provisions: list[Provision]  # clauses that support, encourage, pilot or fund someone (eligibility)
     dictionary: tuple[WordFrequencies, int]  # the segmenter's word table (see kb.core.segment.Segmenter)
+    pending: frozenset[str] = frozenset()  # documents without vectors yet (KBMeta.pending): keyword search only
 
     @property
     def tables_path(self) -> Path:
@@ -241,10 +245,11 @@ def load(kb_dir: Path) -> KBData:
     if (len(chunks) != meta.n_chunks or index.ntotal != len(chunks) + sentence_rows.rows or index.d != meta.dim
             or owner.shape != (index.ntotal,) or vectors.shape != (index.ntotal, index.d)):
         raise KBError(f"知识库文件不一致：{path}（段落 {len(chunks)}，向量 {index.ntotal}）")
+    pending = frozenset(meta.pending)
     return KBData(path=path, meta=meta, documents=documents, paragraphs=paragraphs,
                   chunks=chunks, bm25=bm25, faiss_index=index, vector_owner=owner, vectors=vectors,
-                  sentence_vectors=vectors[len(chunks):], sentence_rows=sentence_rows, provisions=provisions,
-                  dictionary=dictionary)
+                  sentence_vectors=vectors[len(chunks):], sentence_rows=sentence_rows.without(pending),
+                  provisions=provisions, dictionary=dictionary, pending=pending)
 
 
 def dense_index(vectors: np.ndarray, p: IndexSettings) -> faiss.Index:
@@ -275,7 +280,9 @@ def write_vectors(out: Path, vectors: np.ndarray, owner: np.ndarray, p: IndexSet
 
 def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, version: str, t0: float) -> KBMeta:
     """Write a KB into the empty folder `out` from per-document artifacts. The corpus-wide indexes: BM25 needs corpus-wide term statistics, so it
-    is re-indexed (milliseconds); FAISS rows are the cached vectors, chunks first, then sentences."""
+    is re-indexed (milliseconds); FAISS rows are the cached vectors, chunks first, then sentences. A pending
+    document (no vectors yet) gets zero rows and is listed in the meta's `pending`; at least one must have vectors
+    (they give the dimension)."""
     docs = [a.document for a in arts]
     chunks = [c for a in arts for c in a.chunks]
     terms = corpus_terms([d.text for d in docs])
@@ -284,15 +291,19 @@ def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, versi
     retriever.index([seg.tokens(c.index_text) or [""] for c in chunks], show_progress=False)
     retriever.save(str(out / BM25_DIR))
 
-    dim = next(a.chunk_vectors.shape[1] for a in arts if a.chunk_vectors.size)
+    dim = next((a.chunk_vectors.shape[1] for a in arts if not a.pending and a.chunk_vectors.size), None)
+    if dim is None:
+        raise ValueError("write_kb: no document with vectors (the dimension is unknown)")
     owner, sent_keys, offset = list(range(len(chunks))), [], 0
     for a in arts:
         owner += [offset + local for _, local in a.sentence_keys]
         sent_keys += [[a.document.meta.doc_id, start] for start, _ in a.sentence_keys]
         offset += len(a.chunks)
     # Rows: every chunk, then every sentence (a chunk scores as its best row).
-    rows = [a.chunk_vectors for a in arts if a.chunk_vectors.size] + [a.sentence_vectors for a in arts
-                                                                       if a.sentence_vectors.size]
+    chunk_rows = [a.chunk_vectors if not a.pending else np.zeros((len(a.chunks), dim), np.float32) for a in arts]
+    sent_rows = [a.sentence_vectors if not a.pending else np.zeros((len(a.sentence_keys), dim), np.float32)
+                 for a in arts]
+    rows = [r for r in chunk_rows + sent_rows if r.size]
     write_vectors(out, np.concatenate(rows), np.asarray(owner, dtype=np.int64), s.index)
 
     write_tables([a.tables for a in arts], out / TABLES_FILE)
@@ -313,6 +324,7 @@ def write_kb(arts: list[DocArtifacts], out: Path, s: Settings, chash: str, versi
         n_chunks=len(chunks),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - t0, 2),
+        pending=[a.document.meta.doc_id for a in arts if a.pending],
     )
     # meta.json is written last inside the build: a directory without it is never switched to.
     (out / META_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")

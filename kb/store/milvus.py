@@ -253,8 +253,10 @@ def _doc_plan(data: KBData) -> dict[str, tuple[str, int]]:
         # The corpus-wide dictionary terms (quoted names) that occur in this document decide how it is segmented:
         # a document that brings a new one re-segments the others that contain it, and only those.
         terms = [t for t in data.meta.terms if t in doc.text]
+        # A pending document (no vectors yet: zero dense rows, no sentence rows) is rewritten once it has them.
         raw = json.dumps([SCHEMA, data.meta.model_id, data.meta.pipeline, doc_fields(doc.meta), texts.get(doc_id, []),
-                          n_sents[doc_id], terms], ensure_ascii=False)
+                          n_sents[doc_id], terms] + (["pending"] if doc_id in data.pending else []),
+                         ensure_ascii=False)
         plan[doc_id] = (hashlib.sha256(raw.encode()).hexdigest()[:32], n_chunks[doc_id] + n_sents[doc_id])
     return {d: v for d, v in plan.items() if v[1]}
 

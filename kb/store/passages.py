@@ -18,6 +18,7 @@ more, they go: what stays in memory does not grow with the questions asked.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -420,6 +421,20 @@ class SentenceRows(Mapping):
         self._by_key, self._key_start, key_doc = order[last], start[last], doc[last]  # last row of each key wins
         self._doc_first = np.searchsorted(key_doc, np.arange(len(self._names) + 1))
         self._len = int(last.sum())
+        self._hidden: frozenset[int] = frozenset()  # documents whose keys are left out (see `without`)
+
+    def without(self, docs: Iterable[str]) -> SentenceRows:
+        """The same rows with these documents' keys left out (their rows stay, unreachable by key). A document whose
+        vectors are pending has zero rows, and a sentence without a row is what every reader already treats as one
+        without a vector (the answerer's similarity 0, the eligibility matcher's "no semantic evidence")."""
+        hidden = self._hidden | {self._index[d] for d in docs if d in self._index}
+        if hidden == self._hidden:
+            return self
+        other = copy.copy(self)
+        other._hidden = hidden
+        other._index = {name: i for name, i in self._index.items() if i not in hidden}
+        other._len = self._len - sum(int(self._doc_first[d + 1] - self._doc_first[d]) for d in hidden - self._hidden)
+        return other
 
     @classmethod
     def from_keys(cls, keys: list[list]) -> SentenceRows:
@@ -438,14 +453,17 @@ class SentenceRows(Mapping):
         return int(self._by_key[i])
 
     def __iter__(self) -> Iterator[tuple[str, int]]:
-        keys = ((self._names[d], s) for d, s in zip(self._doc.tolist(), self._start.tolist()))
-        if self._len == len(self._doc):  # no key repeated: the rows' order is the dict's
+        keys = ((self._names[d], s) for d, s in zip(self._doc.tolist(), self._start.tolist()) if d not in self._hidden)
+        if self._len == len(self._doc) - self._hidden_rows():  # no key repeated: the rows' order is the dict's
             yield from keys
         else:
             yield from dict.fromkeys(keys)  # a repeated key where the dict listed it: at its first row
 
     def __len__(self) -> int:
         return self._len
+
+    def _hidden_rows(self) -> int:
+        return int(np.isin(self._doc, list(self._hidden)).sum()) if self._hidden else 0
 
     @property
     def rows(self) -> int:

@@ -9,14 +9,18 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from indexer.build import build
-from indexer.library import LibraryError, add_document, list_documents, remove_document
+from indexer.build import build, complete, corpus_documents, pending
+from indexer.library import SEARCHABLE, LibraryError, add_document, list_documents, remove_document
+from indexer.version import artifact_version
 from kb.core.segment import normalize
 from kb.core.settings import settings
 from kb.retrieval.filters import parse_filters
 from kb.service import KnowledgeBase
+from kb.store import files as store
+from kb.store.artifacts import DocCache
 from tests.fixtures.docs import (
     FICTIONAL_DOCS,
     PLAN_TITLE,
@@ -130,6 +134,67 @@ def test_add_replace_remove_answers_follow(lib, tmp_path):
     assert len(list((s.kb_dir / "docs").iterdir())) == len(FICTIONAL_DOCS) - 1  # no stale cache entries
     manifest = json.loads((s.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
     assert {e["file"] for e in manifest} == {n for n in FICTIONAL_DOCS if not n.startswith(CITY)}
+
+
+REGULATION = REPO / "eval" / "corpus" / "end-of-life-vehicle-recycling-measures-2019.md"  # real, 31 articles
+
+
+def _rows_of(data, doc_id: str) -> np.ndarray:
+    """The vector rows (chunks and sentences) of one document."""
+    mine = np.array([c.doc_id == doc_id for c in data.chunks])
+    return np.flatnonzero(mine[data.vector_owner])
+
+
+def test_a_staged_add_is_searchable_before_its_vectors_exist_then_complete(lib, tmp_path):
+    """Stage 1 commits a KB in which the new document is found by keywords and addresses, its vectors pending (zero
+    rows the dense arm never returns, sentences without rows); stage 2 embeds it and gives what a full build gives."""
+    s, emb = lib
+    doc_id, before = REGULATION.stem, emb.passages
+    said = []
+    m = add_document(s, REGULATION, progress=lambda f, msg: said.append(msg), embedder=emb, finish=False)
+    assert m.doc_id == doc_id and SEARCHABLE in said
+    assert emb.passages == before  # nothing embedded inside the transaction
+    assert pending(s) == [doc_id]
+    cache = DocCache(s.kb_dir / "docs", s.embed_model, artifact_version(s))
+    key = next(k for p, e, k in corpus_documents(s.corpus_dir, cache) if p.name == REGULATION.name)
+    assert cache.get(key) is None  # the pending artifacts are not cached as complete
+
+    k = open_kb(s, emb)
+    data = k.data
+    assert data.pending == {doc_id} and not np.asarray(data.vectors[_rows_of(data, doc_id)]).any()
+    assert not [sp for p in data.paragraphs[doc_id] for sp in p.sentences if (doc_id, sp.start) in data.sentence_rows]
+    rec = k.ask("报废机动车回收管理办法第十条是怎么规定的？")  # the address, from the structure
+    assert "逐车登记机动车的型号" in rec.answer and {c.doc_id for c in rec.citations} == {doc_id}
+    rec = k.ask("报废机动车回收企业发现回收的车辆疑似赃物，应当向哪个部门报告？")  # BM25
+    assert "公安机关" in rec.answer and doc_id in {c.doc_id for c in rec.citations}
+    questions = ["报废机动车回收企业应当具备哪些条件", "回收的报废机动车疑似赃物怎么办", "充电桩建设补贴"]
+    for q in questions:  # the dense arm never returns a pending document's rows, even when asked for it alone
+        assert all(data.chunks[i].doc_id != doc_id for i, _ in k.retriever.dense_ranking(q, depth=len(data.chunks)))
+        assert k.retriever.restricted({doc_id}).dense_ranking(q) == []
+
+    assert complete(s, QUIET, emb) == [doc_id]
+    assert pending(s) == [] and emb.passages > before and cache.get(key) is not None
+    assert k.reload() and not k.data.pending
+    assert data.chunks[k.retriever.dense_ranking(questions[0])[0][0]].doc_id == doc_id
+    full = settings(kb_dir=tmp_path / "full", corpus_dir=s.corpus_dir)
+    build(full, progress=QUIET, embedder=emb.inner)  # from nothing: every document embedded afresh
+    staged, whole = store.load(s.kb_dir), store.load(full.kb_dir)
+    assert np.array_equal(staged.vector_owner, whole.vector_owner)
+    assert np.array_equal(np.asarray(staged.vectors), np.asarray(whole.vectors))
+    assert k.ask(questions[0]).model_dump(exclude={"latency_ms"}) == \
+        open_kb(full, emb).ask(questions[0]).model_dump(exclude={"latency_ms"})
+    remove_document(s, doc_id, progress=QUIET, embedder=emb)
+
+
+def test_unstaged_add_embeds_inside_the_transaction(lib, monkeypatch):
+    s, emb = lib
+    monkeypatch.setenv("STAGED_ADD", "0")
+    unstaged = settings(kb_dir=s.kb_dir, corpus_dir=s.corpus_dir)
+    assert unstaged.library.staged_add is False
+    said = []
+    m = add_document(unstaged, REGULATION, progress=lambda f, msg: said.append(msg), embedder=emb, finish=False)
+    assert pending(s) == [] and SEARCHABLE not in said and any("向量完成" in x for x in said)
+    remove_document(unstaged, m.doc_id, progress=QUIET, embedder=emb)
 
 
 def _zip_bomb(path: Path) -> Path:

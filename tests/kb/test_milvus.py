@@ -15,7 +15,7 @@ from pathlib import Path
 import bm25s
 import pytest
 
-from indexer.build import build
+from indexer.build import build, complete
 from indexer.library import add_document, remove_document
 from kb.core.settings import MilvusSettings, settings
 from kb.retrieval.filters import DocFilter, parse_filters
@@ -28,7 +28,7 @@ from kb.store.milvus import (
     bm25_query_weights,
     open_store,
 )
-from tests.fixtures.docs import write_fictional
+from tests.fixtures.docs import FICTIONAL_DOCS, write_fictional
 
 REPO = Path(__file__).resolve().parents[2]
 QUIET = lambda f, m: None  # noqa: E731
@@ -172,6 +172,33 @@ def test_add_and_remove_one_document_without_rebuild(milvus_kb):
     assert milvus.reload() and embedded.reload()
     assert "5分钟" not in milvus.ask(q).answer
     assert st.count('doc_id == "test-national-guide-2098"') == 0
+
+
+def test_a_pending_document_is_found_by_keywords_never_by_its_zero_vectors(milvus_kb, tmp_path):
+    """A staged add's first stage: the document's rows are in the collection (zero dense vectors, no sentence rows)
+    and BM25 finds it; the dense search leaves it out until its vectors are there, then finds it as FAISS does."""
+    root, embedded, milvus = milvus_kb
+    s = settings(kb_dir=root / "kb", corpus_dir=root / "corpus")
+    src = tmp_path / "test-pending-guide-2098.txt"  # text the vector memo does not know: it stays pending
+    src.write_text(FICTIONAL_DOCS["test-national-guide-2098.txt"].replace("5分钟", "8分钟").replace("7号", "9号"),
+                   encoding="utf-8")
+    add_document(s, src, progress=QUIET, embedder=embedded.embedder, finish=False)
+    assert milvus.reload() and embedded.reload() and milvus.data.pending == {src.stem}
+    st = milvus.retriever.store
+    assert st.count(f'doc_id == "{src.stem}"') == st.count(f'doc_id == "{src.stem}" and is_chunk') > 0
+    q = "热失控测试有什么要求？"
+    assert src.stem in {h.doc_id for h in milvus.search(q, k=5, mode="bm25")}
+    assert "8分钟" in milvus.ask(q).answer
+    assert src.stem not in {h.doc_id for h in milvus.search(q, k=50, mode="dense")}
+    assert milvus.retriever.restricted({src.stem}).dense_ranking(q) == []
+
+    complete(s, QUIET, embedded.embedder)
+    assert milvus.reload() and embedded.reload() and not milvus.data.pending
+    assert st.count(f'doc_id == "{src.stem}"') > st.count(f'doc_id == "{src.stem}" and is_chunk')  # sentences too
+    _same_ranking(embedded.search(q, k=10, mode="dense"), milvus.search(q, k=10, mode="dense"))
+    assert src.stem in {h.doc_id for h in milvus.search(q, k=5, mode="dense")}
+    remove_document(s, src.stem, progress=QUIET, embedder=embedded.embedder)
+    assert milvus.reload() and embedded.reload()
 
 
 SYNC_SCRIPT = """

@@ -126,6 +126,20 @@ def test_sentence_rows_answer_as_the_dict_they_replace():
         rows["c", 4]
 
 
+def test_sentence_rows_without_a_pending_document_answer_as_if_it_had_none():
+    """A pending document's sentences have zero rows: left out of the keys, they read as sentences without a row."""
+    keys = [["a", 5], ["b", 0], ["a", 0], ["b", 7], ["b", 0], ["c", 3]]
+    rows = SentenceRows.from_keys(keys)
+    hidden = rows.without({"b", "not-in-the-kb"})
+    ref = {(d, s): i for i, (d, s) in enumerate(keys) if d != "b"}
+    assert list(hidden.items()) == list(ref.items()) and len(hidden) == len(ref)
+    assert hidden.get(("b", 0)) is None and ("b", 7) not in hidden and hidden["c", 3] == 5
+    assert hidden.rows == rows.rows == len(keys)  # the rows stay: the vector matrix keeps its shape
+    assert rows.get(("b", 0)) == 4  # the original is unchanged
+    assert rows.without([]) is rows and hidden.without({"b"}) is hidden
+    assert list(hidden.without({"a"}).items()) == [(("c", 3), 5)]
+
+
 def test_rows_read_what_the_array_holds(tmp_path):
     a = np.random.default_rng(0).standard_normal((1000, 16)).astype(np.float32)
     np.save(tmp_path / "v.npy", a)

@@ -38,9 +38,9 @@ def indexer(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=900)
 
 
-def kill_at(marker: str, *args: str) -> list[str]:
+def kill_at(marker: str, *args: str, env: dict | None = None) -> list[str]:
     """Start `indexer …`, SIGKILL it as soon as its progress on stderr shows `marker`; its stderr lines."""
-    p = subprocess.Popen([sys.executable, "-m", "indexer", *args], cwd=REPO, env=ENV, stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([sys.executable, "-m", "indexer", *args], cwd=REPO, env=env or ENV, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     lines = []
     try:
@@ -72,12 +72,13 @@ def listed(where: list[str]) -> set[str]:
     return {d["doc_id"] for d in json.loads(out.stdout)}
 
 
-# While reading and parsing the file, while embedding it, and while the KB is being assembled.
-@pytest.mark.parametrize("marker", ["读取文本", "计算句子向量", "合并索引"])
-def test_killed_add_leaves_everything_as_it_was(lib, marker):
+# While reading and parsing the file, while the KB is being assembled, and (an add not staged, STAGED_ADD=0) while
+# embedding it inside the transaction. A staged add embeds after it: test_add_killed_between_its_stages below.
+@pytest.mark.parametrize("marker, staged", [("读取文本", "1"), ("合并索引", "1"), ("计算句子向量", "0")])
+def test_killed_add_leaves_everything_as_it_was(lib, marker, staged):
     corpus, kb, where = lib
     before, ids = state(corpus, kb), listed(where)
-    kill_at(marker, "add", str(NEW), *where)
+    kill_at(marker, "add", str(NEW), *where, env={**ENV, "STAGED_ADD": staged})
     assert state(corpus, kb) == before  # not in the corpus, not in the manifest, the same KB
     assert listed(where) == ids  # the next command does not index it either...
     assert debris(corpus) == []  # ...and removes what the dead process left
@@ -111,6 +112,41 @@ def test_add_killed_after_the_kb_switched_is_finished_by_the_next_command(lib):
     out = indexer("remove", NEW_ID, *where)
     assert out.returncode == 0, out.stderr
     assert NEW_ID not in listed(where) and not (corpus / NEW.name).exists()
+
+
+def test_add_killed_between_its_stages_leaves_a_valid_kb_that_the_next_build_completes(lib):
+    """Killed while embedding (after its transaction): the document is in the library and searchable by keywords,
+    its vectors pending; `kb ask` answers about it; `indexer build` embeds it and clears the pending list."""
+    corpus, kb, where = lib
+    ids = listed(where)
+    law = REPO / "eval" / "corpus" / "environmental-protection-tax-law-2018.md"  # text the vector memo does not know
+    kill_at("计算句子向量", "add", str(law), *where)
+    assert listed(where) == ids | {law.stem} and debris(corpus) == [] and (corpus / law.name).exists()
+    meta = json.loads((kb / "current" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["pending"] == [law.stem]
+    ask = subprocess.run([sys.executable, "-m", "kb", "ask", "--json", "--kb", str(kb),
+                          "环境保护税法第二条是怎么规定的？"], cwd=REPO, env=ENV, capture_output=True, text=True)
+    assert ask.returncode == 0, ask.stderr
+    rec = json.loads(ask.stdout)
+    assert "直接向环境排放应税污染物" in rec["answer"] and {c["doc_id"] for c in rec["citations"]} == {law.stem}
+    out = indexer("build", *where)
+    assert out.returncode == 0, out.stderr
+    assert "计算句子向量" in out.stderr  # the pending document embedded by the build
+    assert json.loads((kb / "current" / "meta.json").read_text(encoding="utf-8"))["pending"] == []
+    assert indexer("remove", law.stem, *where).returncode == 0
+    assert listed(where) == ids
+
+
+def test_cli_add_says_when_each_stage_finished(lib):
+    corpus, kb, where = lib
+    law = REPO / "eval" / "corpus" / "zhejiang-renewable-energy-regulations-2021.md"  # text the memo does not know
+    out = indexer("add", str(law), *where)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3 and lines[0].startswith(f"已加入：{law.stem}《") and "用时" in lines[0]
+    assert lines[1] == "已可检索（关键词检索），正在计算语义向量…" and lines[2].startswith("语义向量已完成")
+    assert json.loads((kb / "current" / "meta.json").read_text(encoding="utf-8"))["pending"] == []
+    assert indexer("remove", law.stem, *where).returncode == 0
 
 
 def test_add_completes_after_the_kills_and_a_second_copy_is_refused(lib, tmp_path):

@@ -79,9 +79,42 @@ def test_upload_and_delete_use_the_apps_encoder(lib_kb, tmp_path, monkeypatch):
     src.write_text(NEW_DOC.replace("77辆", "66辆").replace("2座", "3座"), encoding="utf-8")
     msg, *_ = tab.upload(str(src), "", "", "", "", "", "", "", "", True)
     assert "已加入" in msg and "encoder-check-2099" in lib_kb.documents
+    tab.vectors.wait()  # embedded in the background, with the app's encoder too
     msg, *_ = tab.delete("encoder-check-2099", True, True)
     assert "已删除" in msg and "encoder-check-2099" not in lib_kb.documents
     assert loads == []
+
+
+def test_an_upload_is_searchable_at_once_and_completed_in_the_background(lib_kb, tmp_path):
+    """Staged: the upload returns once the document is found by keywords; a background thread embeds it and swaps
+    the app's KB. A KB left with pending documents (an app stopped midway) is completed the same way at start."""
+    from indexer.build import pending
+    from indexer.library import add_document, remove_document
+
+    tab = LibraryTab(lib_kb, Admin(USER, PASSWORD))
+    src = tmp_path / "staged-check-2099.txt"
+    src.write_text(NEW_DOC.replace("77辆", "55辆").replace("2座", "4座"), encoding="utf-8")
+    q = "虚构区要投放多少辆氢能示范公交车？"
+    msg, *_ = tab.upload(str(src), "", "", "", "", "", "", "", "", True)
+    assert "已加入" in msg and "已可检索（关键词检索），正在计算语义向量" in msg
+    assert "55辆" in lib_kb.ask(q).answer  # at once, whether or not the vectors are there yet
+    tab.vectors.wait()
+    assert not lib_kb.data.pending and not pending(lib_kb.settings)
+    assert "语义向量已完成" in tab.vectors_view()[0]
+    assert lib_kb.data.chunks[lib_kb.retriever.dense_ranking(q)[0][0]].doc_id == "staged-check-2099"
+    tab.delete("staged-check-2099", True, True)
+
+    # As a stopped app leaves it: the document in the KB, its vectors pending; the app's start completes them.
+    src.write_text(NEW_DOC.replace("77辆", "44辆"), encoding="utf-8")
+    m = add_document(lib_kb.settings, src, embedder=lib_kb.embedder, finish=False)
+    assert pending(lib_kb.settings) == [m.doc_id]
+    lib_kb.reload()
+    restarted = LibraryTab(lib_kb, Admin(USER, PASSWORD))
+    restarted.complete_pending()
+    restarted.vectors.wait()
+    assert not lib_kb.data.pending and "44辆" in lib_kb.ask(q).answer
+    remove_document(lib_kb.settings, m.doc_id, embedder=lib_kb.embedder)
+    lib_kb.reload()
 
 
 def test_admin_is_off_without_credentials(lib_kb):

@@ -19,10 +19,10 @@ from kb.answer.address import (
 )
 from kb.answer.aspects import DISTRIBUTIVE, split_aspects
 from kb.answer.compute import Calculator
-from kb.answer.enumeration import lead_in, list_items
+from kb.answer.enumeration import items_under, lead_in, list_items
 from kb.answer.legal import (
-    AMENDED, CATCH_ALL, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation, duty_cited, penalty_citing, records,
-    version_asked,
+    AMENDED, CATCH_ALL, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation,
+    duty_cited, penalty_citing, records, version_asked,
 )
 from kb.answer.needs import Need, duty_asked, need_for
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze, premise, quoted_terms
@@ -260,12 +260,10 @@ class Answerer:
         return ""
 
     def _provision_text(self, p: Paragraph) -> str:
-        """A list lead-in of an article ("…有下列情形之一的，…罚款：") with the rest of its article (its items); else
-        the paragraph."""
-        if not (label := article_of(p)) or not p.text.rstrip().endswith(("：", ":")):
+        """A list lead-in of an article ("…有下列情形之一的，…罚款：") with its items; else the paragraph."""
+        if not article_of(p) or not p.text.rstrip().endswith(("：", ":")):
             return p.text
-        rest = [x.text for x in self.data.paragraphs[p.doc_id][p.index + 1:p.index + 40] if article_of(x) == label]
-        return "".join([p.text, *rest])
+        return "".join([p.text, *(x.text for x in items_under(p, self.data.paragraphs[p.doc_id]))])
 
     def _left_open(self, question: str, named: list[str]) -> str:
         """What is missing when the question asks what a catch-all item of a named document holds
@@ -289,13 +287,12 @@ class Answerer:
         earlier text, a later change, or the changes between them), else ""."""
         if not named or not (kind := version_asked(normalize(question))):
             return ""
-        metas = {d: doc.meta for d, doc in self.data.documents.items()}
-        doc = metas[named[0]]
-        earlier = [m for m in metas.values() if m.replaced_by == doc.doc_id]
+        doc = self.data.documents[named[0]].meta
+        earlier = any(d.meta.replaced_by == doc.doc_id for d in self.data.documents.values())
         if (kind == "later" and doc.replaced_by) or (kind != "later" and earlier):
             return ""  # that version is in the KB: it answers
-        if kind != "later" and not any(AMENDED.search(p.text) for p in self.data.paragraphs[doc.doc_id]
-                                       if p.index in self._records(doc.doc_id)):
+        paragraphs = self.data.paragraphs[doc.doc_id]
+        if kind != "later" and not any(AMENDED.search(paragraphs[i].text) for i in self._records(doc.doc_id)):
             return ""  # never amended, as its history lines say: the text at hand is the text as adopted
         held = f"（知识库中的是{doc.date[:4]}年的文本）" if doc.date else "（知识库中只有其一个文本）"
         what = {"earlier": "修改前的文本", "later": "此后修改的内容", "changes": "各次修改的具体内容"}[kind]

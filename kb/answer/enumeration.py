@@ -28,6 +28,17 @@ def lead_in(item: Paragraph, paragraphs: list[Paragraph]) -> tuple[Paragraph, Sp
     return None
 
 
+def items_under(para: Paragraph, paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """The list entries directly below `para` in the document's structure ((一) (二) … of its article)."""
+    depth, items = len(para.section), []
+    for nxt in paragraphs[para.index + 1:]:
+        if nxt.section[:depth] != para.section or len(nxt.section) <= depth:
+            break
+        if nxt.kind == "item" and len(nxt.section) == depth + 1:
+            items.append(nxt)
+    return items
+
+
 def list_items(first: Quote, paragraphs: list[Paragraph], list_question: bool, budget: int) -> list[Quote]:
     """The items to quote after `first` (none when it introduces no list), within `budget` characters."""
     para = first.para
@@ -36,12 +47,7 @@ def list_items(first: Quote, paragraphs: list[Paragraph], list_question: bool, b
     rest = para.text[first.end - para.start:].lstrip("。；; ")
     lead_in = first.text.rstrip().endswith(("：", ":")) or (rest[:1] in ("：", ":") and len(rest.strip()) <= 1)
     if lead_in or (list_question and LIST_WORDS.search(first.text)):
-        depth = len(para.section)
-        for nxt in paragraphs[para.index + 1:]:
-            if nxt.section[:depth] != para.section or len(nxt.section) <= depth:
-                break
-            if nxt.kind == "item" and len(nxt.section) == depth + 1:
-                items.append(nxt)
+        items = items_under(para, paragraphs)
     elif (list_question and para.kind == "item" and not para.lead and len(para.section) > 1
           and not ARTICLE_LABEL.match(para.section[-1])):  # articles are items of a law, not entries of a list
         parent = para.section[:-1]

@@ -185,6 +185,9 @@ class EligibilitySettings(BaseModel):
     # answer it, and a match far below them offers something else
     need_min_relative: float = 0.5  # a stated need's own floor applies when its best clause reaches this share of
     # the top score (Matcher.match; dev precision 0.777 at 0.4, 0.787 from 0.45 to 0.6)
+    retrieved: float = 2.0  # × (1 − rank/retrieved_k): the clause is in a passage the KB's own hybrid search returns
+    # for the description, read as a question (what the chat would quote for it)
+    retrieved_k: int = 10  # passages searched for the description
     per_paragraph: int = 3  # at most this many sentences of one paragraph, so the top k spans more provisions
     encode_cache: int = 512  # query vectors of profile texts and product names kept per loaded KB
 

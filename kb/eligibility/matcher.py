@@ -1,6 +1,8 @@
 """Enterprise eligibility: which provisions support an enterprise profile, why, and the conditions each sets."""
 from __future__ import annotations
 
+import bisect
+import copy
 import math
 import re
 import threading
@@ -588,8 +590,10 @@ class Matcher:
                  documents: dict[str, tuple[str, str]] | None = None,
                  embed_queries: Callable[[list[str]], np.ndarray] | None = None,
                  tokens: Callable[[str], list[str]] | None = None,
-                 word_frequency: Callable[[str], int] | None = None):
+                 word_frequency: Callable[[str], int] | None = None,
+                 search: Callable[[str, int, np.ndarray], list[tuple[str, int, int]]] | None = None):
         self.tax = tax = taxonomy or load_taxonomy()
+        self.search = search  # the KB's hybrid search: question, k, its vector -> passages (doc_id, start, end)
         self.tokens = tokens  # the KB's segmenter: the description's words found in a clause
         self.word_frequency = word_frequency  # the segmenter's general-language word counts (jieba's dictionary)
         self._words: tuple[list[frozenset[str]], dict[str, float], dict[str, set[int]]] | None = None
@@ -641,6 +645,11 @@ class Matcher:
             else:
                 first[key] = i
         self.rows = np.array([it.row for it in self.items if it.row is not None], dtype=np.int64)
+        self._by_doc: dict[str, list[tuple[int, int]]] = {}  # doc_id -> (start, item index), by start
+        for i, it in enumerate(self.items):
+            self._by_doc.setdefault(it.prov.doc_id, []).append((it.prov.start, i))
+        for v in self._by_doc.values():
+            v.sort()
         self.rarity = _rarity([[*it.prov.segments, *it.prov.context_segments] for it in self.items])
         self.rarity.update(_rarity([list(it.activities) for it in self.items]))
         self.actor_rarity = _rarity([it.prov.targets for it in self.items])
@@ -674,11 +683,20 @@ class Matcher:
         settings = getattr(getattr(kb, "settings", None), "eligibility", None)
         embedder = getattr(kb, "embedder", None)
         seg = getattr(kb, "segmenter", None)
+        retriever = getattr(kb, "retriever", None)
+
+        def search(question: str, k: int, vector: np.ndarray) -> list[tuple[str, int, int]]:
+            # The retriever's own light copy reading the vector the matcher has already computed: encoding is most
+            # of a profile's time, and the profile's text is the query.
+            own = copy.copy(retriever)
+            own.embed_query = lambda _text: vector
+            return [(c.doc_id, c.start, c.end) for c, _ in own.search(question, k=k)]
         return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows,
                    settings=settings, documents=documents,
                    embed_queries=getattr(embedder, "embed_queries", None),
                    tokens=getattr(seg, "tokens", None),
-                   word_frequency=seg.dictionary()[0].get if seg is not None else None)
+                   word_frequency=seg.dictionary()[0].get if seg is not None else None,
+                   search=search if retriever is not None else None)
 
     def _root(self, seg: str) -> str:
         return ([seg] + self.tax.ancestors(seg))[-1]
@@ -731,8 +749,9 @@ class Matcher:
                 if it.lead_row is not None:  # "（二）机动车…排放应税污染物的；" means little without "暂予免征环境保护税"
                     s = max(s, (1 - self.w.lead_in_share) * s + self.w.lead_in_share * float(sem[it.lead_row]))
                 similar[i] = s
+        found = self._retrieved(p.description or "", vectors.get(text))
         scored = []
-        for i in sorted(self._candidates(f, {i for i, s in similar.items() if s >= 0.5})):
+        for i in sorted(self._candidates(f, {i for i, s in similar.items() if s >= 0.5} | set(found))):
             it = self.items[i]
             if allowed_docs is not None and it.prov.doc_id not in allowed_docs:
                 continue
@@ -743,6 +762,10 @@ class Matcher:
                 sc.score += (self.w.semantic_law if law else self.w.semantic) * s
                 if s >= 0.5:
                     sc.reasons.append("企业简介与条款内容语义相近" if p.description else "档案内容与条款语义相近")
+            if i in found:
+                rank = found[i]
+                sc.score += self.w.retrieved * (1 - rank / self.w.retrieved_k)
+                sc.reasons.append(f"以企业简介为问题检索，本条所在段落排第{rank + 1}位")
             scored.append(sc)
         self._lead_ins_follow_items(scored)
         scored = [sc for sc in scored if sc.score > 0 and sc.reasons]
@@ -783,6 +806,22 @@ class Matcher:
             warnings.append("未找到与档案相符的条款，请补充产品、业务活动或企业简介。")
         return EligibilityResult(matches=matches, note=overall_note(matches), warnings=warnings,
                                  recognized=_recognized(f), latency_ms=_ms(t0))
+
+    def _retrieved(self, text: str, vector: np.ndarray | None) -> dict[int, int]:
+        """Provision index -> rank of the best passage holding it, among the passages the KB's hybrid search returns
+        for the description: what the enterprise asks, found the way the chat finds answers (BM25 with the
+        colloquial lexicon and e5), a signal independent of the taxonomy's words."""
+        if not text or vector is None or self.search is None or self.w.retrieved <= 0:
+            return {}
+        out: dict[int, int] = {}
+        for rank, (doc, start, end) in enumerate(self.search(text, self.w.retrieved_k, vector)):
+            items = self._by_doc.get(doc, [])
+            for pos in range(bisect.bisect_left(items, (start, -1)), len(items)):
+                s, i = items[pos]
+                if s >= end:
+                    break
+                out.setdefault(i, rank)
+        return out
 
     def _candidates(self, f: Facts, similar: set[int]) -> set[int]:
         """The provisions on which the profile's facts can give evidence (a reason), and those semantically close:

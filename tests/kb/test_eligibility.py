@@ -302,3 +302,27 @@ def test_whom_a_law_clause_relieves_by_name():
     assert beneficiaries("国家鼓励机动车生产企业从事报废机动车回收活动。", tax) == ["整车企业"]
     assert beneficiaries("电网企业应当与可再生能源发电企业签订并网协议，优先调度可再生能源发电。", tax) == []
     assert "中小企业" in beneficiaries("国家完善中小企业研究开发费用加计扣除政策，支持中小企业技术创新。", tax)
+
+
+def test_the_description_is_searched_as_the_chat_searches_a_question(kb, matcher):
+    """A clause in a passage the KB's hybrid search returns for the description gains w.retrieved × (1 − rank/k), with
+    the rank as its reason; without the signal the same clause scores exactly that much less."""
+    profile = {"enterprise_type": "充电设施运营商",
+               "description": "想在商场、车站这些公共停车场多装公用充电桩，省里有什么安排？"}
+    p = Profile.model_validate(profile)
+    text = Matcher.profile_text(p)
+    passages = matcher.search(p.description, matcher.w.retrieved_k, matcher.encode([text])[text])
+    assert len(passages) == matcher.w.retrieved_k
+    res = matcher.match(profile, k=50)
+    ranked = [m for m in res.matches if any(r.startswith("以企业简介为问题检索") for r in m.reasons)]
+    assert ranked
+    for m in ranked:
+        rank = int(re.search(r"排第(\d+)位", next(r for r in m.reasons if "排第" in r)).group(1))
+        doc, start, end = passages[rank - 1]
+        assert m.doc_id == doc and start <= m.start < end
+    plain = Matcher.from_kb(kb)
+    plain.w = matcher.w.model_copy(update={"retrieved": 0.0})
+    before = {m.quote: m for m in plain.match(profile, k=200).matches}
+    first = next(m for m in ranked if "排第1位" in " ".join(m.reasons))
+    assert first.quote in before and not any("检索" in r for r in before[first.quote].reasons)
+    assert first.score == pytest.approx(before[first.quote].score + matcher.w.retrieved, abs=1e-3)

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kb.core.figures import MONEY_AMOUNT
+from kb.core.figures import MONEY_AMOUNT, an2cn
 from kb.core.settings import EligibilitySettings
 from kb.core.taxonomy import (
     SUPPORT_VERBS,
@@ -765,7 +765,8 @@ class Matcher:
             if i in found:
                 rank = found[i]
                 sc.score += self.w.retrieved * (1 - rank / self.w.retrieved_k)
-                sc.reasons.append(f"以企业简介为问题检索，本条所在段落排第{rank + 1}位")
+                # (the rank in Chinese numerals: a reason states no figure the quote or profile does not)
+                sc.reasons.append(f"以企业简介为问题检索，本条所在段落排第{an2cn(rank + 1)}位")
             scored.append(sc)
         self._lead_ins_follow_items(scored)
         scored = [sc for sc in scored if sc.score > 0 and sc.reasons]

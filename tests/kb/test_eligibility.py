@@ -10,6 +10,7 @@ import pytest
 
 from eval.eligibility import check_grounded, load_scenarios, run
 from kb.cli.eligibility import add_eligibility_parser, run_eligibility
+from kb.core.figures import cn_to_int
 from kb.core.taxonomy import load_taxonomy
 from kb.eligibility.matcher import (
     NOTE,
@@ -317,12 +318,12 @@ def test_the_description_is_searched_as_the_chat_searches_a_question(kb, matcher
     ranked = [m for m in res.matches if any(r.startswith("以企业简介为问题检索") for r in m.reasons)]
     assert ranked
     for m in ranked:
-        rank = int(re.search(r"排第(\d+)位", next(r for r in m.reasons if "排第" in r)).group(1))
+        rank = cn_to_int(re.search(r"排第(\w+?)位", next(r for r in m.reasons if "排第" in r)).group(1))
         doc, start, end = passages[rank - 1]
         assert m.doc_id == doc and start <= m.start < end
     plain = Matcher.from_kb(kb)
     plain.w = matcher.w.model_copy(update={"retrieved": 0.0})
     before = {m.quote: m for m in plain.match(profile, k=200).matches}
-    first = next(m for m in ranked if "排第1位" in " ".join(m.reasons))
+    first = next(m for m in ranked if "排第一位" in " ".join(m.reasons))
     assert first.quote in before and not any("检索" in r for r in before[first.quote].reasons)
     assert first.score == pytest.approx(before[first.quote].score + matcher.w.retrieved, abs=1e-3)

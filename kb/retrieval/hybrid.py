@@ -11,7 +11,7 @@ from kb.core.records import Chunk
 from kb.core.segment import Segmenter
 from kb.core.settings import IndexSettings, RetrievalSettings
 from kb.core.timeexpr import expand_years
-from kb.retrieval.expand import query_tokens
+from kb.retrieval.expand import query_tokens, query_vector
 from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
 from kb.store.files import KBData
 
@@ -57,7 +57,7 @@ class HybridRetriever:
 
     def query_vector(self, question: str):
         """The question's vector as dense retrieval uses it (the injected encoder caches it for the answerer)."""
-        return self.embed_query(expand_years(question))
+        return query_vector(question, self.embed_query, self.p.rewrite_weight)
 
     def dense_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""

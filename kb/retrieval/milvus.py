@@ -11,7 +11,7 @@ from kb.core.records import Chunk
 from kb.core.segment import Segmenter
 from kb.core.settings import MilvusSettings, RetrievalSettings
 from kb.core.timeexpr import expand_years
-from kb.retrieval.expand import query_tokens
+from kb.retrieval.expand import query_tokens, query_vector
 from kb.retrieval.filters import ALL_VALIDITY, DocFilter
 from kb.retrieval.hybrid import MODES, Mode, fuse, stand_in
 from kb.retrieval.scope import scope_titles, scope_tokens, scoped_vector
@@ -98,7 +98,7 @@ class MilvusRetriever(BaseRetriever):
         return self._ranked(hits, positive=True)
 
     def query_vector(self, question: str):
-        return self.embed_query(expand_years(question))
+        return query_vector(question, self.embed_query, self.p.rewrite_weight)
 
     def _scoped_vector(self, question: str) -> list[float]:
         vec = self.query_vector(question)

@@ -47,3 +47,36 @@ def test_the_same_question_of_two_things_is_asked_of_each():
         "按道交法，用假号牌处多少罚款", "按道交法，用假的检验合格标志、保险标志处多少罚款"]
     assert distribute("“三纵三横”分别指什么") == ["“三纵三横”分别指什么"]  # nothing coordinated
     assert split_aspects("按规划，公用桩和自用桩分别布局在哪里？") == ["按规划，公用桩布局在哪里", "按规划，自用桩布局在哪里"]
+
+
+def test_a_question_in_everyday_words_is_also_read_in_the_documents_words():
+    from kb.retrieval.expand import rewritten
+
+    assert rewritten("骑电瓶车要戴头盔吗") == "骑电动自行车要戴头盔吗"
+    assert rewritten("电动自行车就是电瓶车吗") == "电动自行车就是电瓶车吗"  # it already names the term
+    assert rewritten("新能源汽车的产量目标") == "新能源汽车的产量目标"
+
+
+def test_the_rewritten_vector_brings_a_colloquial_question_nearer_the_documents_wording():
+    import numpy as np
+
+    from kb.embed import NanoQueries
+    from kb.retrieval.expand import query_vector
+
+    q = NanoQueries()
+    calls = []
+
+    def embed(text):
+        calls.append(text)
+        return q.embed_query(text)
+
+    clause = q.embed_query("驾驶电动自行车应当佩戴安全头盔")
+    question = "骑电瓶车要戴头盔吗"
+    plain = query_vector(question, embed, 0.0)
+    mixed = query_vector(question, embed, 0.5)
+    assert calls == [question, question, "骑电动自行车要戴头盔吗"]
+    assert abs(np.linalg.norm(mixed) - 1) < 1e-5
+    assert float(mixed @ clause) > float(plain @ clause) + 0.01
+    calls.clear()
+    formal = query_vector("驾驶电动自行车要戴头盔吗", embed, 0.5)  # nothing to rewrite: one encoding, unchanged
+    assert len(calls) == 1 and np.allclose(formal, q.embed_query("驾驶电动自行车要戴头盔吗"))

@@ -197,8 +197,11 @@ class Answerer:
         "和2001年的《报废汽车回收管理办法》相比") needs its text, so there a mere citation of it does not count."""
         metas = {d: doc.meta for d, doc in self.data.documents.items()}
         q = compact(question)
+        # (nor does a record line's mention, "1998年…发布的《…办法》同时废止", when the question asks what that text
+        # said rather than when it was repealed)
         quoted = "" if COMPARISON.search(q) else compact(
-            " ".join(self._text(qt.para.doc_id, qt.start, qt.end) for qt in v.quotes))
+            " ".join(self._text(qt.para.doc_id, qt.start, qt.end) for qt in v.quotes
+                     if RECORD_ASKED.search(q) or qt.para.index not in self._records(qt.para.doc_id)))
         names = re.findall(r"《([^》]+)》", q) + document_names_in(re.sub(r"《[^》]*》", "", q))
         # the whole name must spell a title (道交法, 环保税法): 个人所得税法 shares 所得税法 with 企业所得税法, but is
         # another law

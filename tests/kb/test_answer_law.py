@@ -346,3 +346,38 @@ def test_the_same_question_of_two_things_is_answered_for_each(law_kb):
     rec = law_kb.ask("电动三轮车管理条例里，改装限速装置和涂改号牌分别罚多少？")
     assert not rec.refused and verbatim(law_kb, rec)
     assert "五十元以上二百元以下" in rec.answer and "三百元以上三千元以下" in rec.answer
+
+
+REPEALING = """# 【测试数据】虚构市停车场管理条例
+
+## 第一章 总 则
+
+第一条 为了规范虚构市停车场的管理，制定本条例。
+
+第二条 停车场经营者应当在入口处公示收费标准。
+
+第三条 本条例自2099年3月1日起施行。2090年发布的《虚构市停车场管理办法》同时废止。
+"""
+
+
+@pytest.fixture(scope="module")
+def repealing_kb(tmp_path_factory, kb):
+    root = tmp_path_factory.mktemp("repealing")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "law.md").write_text(REPEALING, encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps([
+        {"file": "law.md", "doc_id": "parking", "title": "【测试数据】虚构市停车场管理条例", "level": "市级",
+         "region": "虚构市", "doc_type": "地方性法规"}], ensure_ascii=False), encoding="utf-8")
+    s = settings(kb_dir=root / "kb", corpus_dir=corpus)
+    build(s, progress=lambda f, m: None, embedder=kb.embedder)
+    return KnowledgeBase.open(kb_dir=s.kb_dir, corpus_dir=corpus, embedder=kb.embedder)
+
+
+def test_a_repealed_text_is_not_answered_by_the_line_that_repeals_it(repealing_kb):
+    """The KB holds only the line that repeals 《虚构市停车场管理办法》: what that text said is not there; when it was
+    repealed is."""
+    rec = repealing_kb.ask("2090年的《虚构市停车场管理办法》对停车场收费实行审批还是备案？")
+    assert rec.refused and "《虚构市停车场管理办法》" in rec.answer
+    rec = repealing_kb.ask("《虚构市停车场管理办法》是什么时候废止的？")
+    assert not rec.refused and "同时废止" in rec.answer and verbatim(repealing_kb, rec)

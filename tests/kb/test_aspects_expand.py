@@ -52,7 +52,7 @@ def test_the_same_question_of_two_things_is_asked_of_each():
 def test_a_question_in_everyday_words_is_also_read_in_the_documents_words():
     from kb.retrieval.expand import rewritten
 
-    assert rewritten("骑电瓶车要戴头盔吗") == "骑电动自行车要戴头盔吗"
+    assert rewritten("电瓶车可以载人吗") == "电动自行车可以载人吗"
     assert rewritten("电动自行车就是电瓶车吗") == "电动自行车就是电瓶车吗"  # it already names the term
     assert rewritten("新能源汽车的产量目标") == "新能源汽车的产量目标"
 
@@ -70,13 +70,14 @@ def test_the_rewritten_vector_brings_a_colloquial_question_nearer_the_documents_
         calls.append(text)
         return q.embed_query(text)
 
-    clause = q.embed_query("驾驶电动自行车应当佩戴安全头盔")
-    question = "骑电瓶车要戴头盔吗"
+    # (verbatim from eval/corpus's 浙江省电动自行车管理条例)
+    clause = q.embed_query("电动自行车搭载六周岁以下未成年人的，应当在后座使用儿童座椅。")
+    question = "电瓶车可以载人吗"
     plain = query_vector(question, embed, 0.0)
     mixed = query_vector(question, embed, 0.5)
-    assert calls == [question, question, "骑电动自行车要戴头盔吗"]
+    assert calls == [question, question, "电动自行车可以载人吗"]
     assert abs(np.linalg.norm(mixed) - 1) < 1e-5
     assert float(mixed @ clause) > float(plain @ clause) + 0.01
     calls.clear()
-    formal = query_vector("驾驶电动自行车要戴头盔吗", embed, 0.5)  # nothing to rewrite: one encoding, unchanged
-    assert len(calls) == 1 and np.allclose(formal, q.embed_query("驾驶电动自行车要戴头盔吗"))
+    formal = query_vector("电动自行车可以载人吗", embed, 0.5)  # nothing to rewrite: one encoding, unchanged
+    assert len(calls) == 1 and np.allclose(formal, q.embed_query("电动自行车可以载人吗"))

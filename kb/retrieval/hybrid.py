@@ -57,7 +57,7 @@ class HybridRetriever:
 
     def query_vector(self, question: str):
         """The question's vector as dense retrieval uses it (the injected encoder caches it for the answerer)."""
-        return query_vector(question, self.embed_query, self.p.rewrite_weight)
+        return query_vector(question, self.embed_query, self.p.rewrite_weight, self.segmenter.words)
 
     def dense_ranking(self, question: str, depth: int | None = None) -> list[tuple[int, float]]:
         """Chunks by their best vector: their own or one of their sentences' (several rows per chunk)."""

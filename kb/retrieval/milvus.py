@@ -98,7 +98,7 @@ class MilvusRetriever(BaseRetriever):
         return self._ranked(hits, positive=True)
 
     def query_vector(self, question: str):
-        return query_vector(question, self.embed_query, self.p.rewrite_weight)
+        return query_vector(question, self.embed_query, self.p.rewrite_weight, self.segmenter.words)
 
     def _scoped_vector(self, question: str) -> list[float]:
         vec = self.query_vector(question)

@@ -50,16 +50,22 @@ def test_the_same_question_of_two_things_is_asked_of_each():
 
 
 def test_a_question_in_everyday_words_is_also_read_in_the_documents_words():
+    from kb.core.segment import segmenter
     from kb.retrieval.expand import rewritten
 
-    assert rewritten("电瓶车可以载人吗") == "电动自行车可以载人吗"
-    assert rewritten("电动自行车就是电瓶车吗") == "电动自行车就是电瓶车吗"  # it already names the term
-    assert rewritten("新能源汽车的产量目标") == "新能源汽车的产量目标"
+    words = segmenter().words
+    assert rewritten("电瓶车可以载人吗", words) == "电动自行车可以载人吗"
+    assert rewritten("电动自行车就是电瓶车吗", words) == "电动自行车就是电瓶车吗"  # it already names the term
+    assert rewritten("新能源汽车的产量目标", words) == "新能源汽车的产量目标"
+    # only whole words of the question: the 卖电 of 卖电瓶车 and the 交车 of 公交车 are no everyday words here
+    assert rewritten("卖电瓶车的店", words) == "卖电动自行车的店"
+    assert "公交车" in rewritten("全省公交车哪年全部换成新能源", words)
 
 
 def test_the_rewritten_vector_brings_a_colloquial_question_nearer_the_documents_wording():
     import numpy as np
 
+    from kb.core.segment import segmenter
     from kb.embed import NanoQueries
     from kb.retrieval.expand import query_vector
 
@@ -73,11 +79,11 @@ def test_the_rewritten_vector_brings_a_colloquial_question_nearer_the_documents_
     # (verbatim from eval/corpus's 浙江省电动自行车管理条例)
     clause = q.embed_query("电动自行车搭载六周岁以下未成年人的，应当在后座使用儿童座椅。")
     question = "电瓶车可以载人吗"
-    plain = query_vector(question, embed, 0.0)
-    mixed = query_vector(question, embed, 0.5)
+    plain = query_vector(question, embed, 0.0, segmenter().words)
+    mixed = query_vector(question, embed, 0.5, segmenter().words)
     assert calls == [question, question, "电动自行车可以载人吗"]
     assert abs(np.linalg.norm(mixed) - 1) < 1e-5
     assert float(mixed @ clause) > float(plain @ clause) + 0.01
     calls.clear()
-    formal = query_vector("电动自行车可以载人吗", embed, 0.5)  # nothing to rewrite: one encoding, unchanged
+    formal = query_vector("电动自行车可以载人吗", embed, 0.5, segmenter().words)  # nothing to rewrite: one encoding, unchanged
     assert len(calls) == 1 and np.allclose(formal, q.embed_query("电动自行车可以载人吗"))

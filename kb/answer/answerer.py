@@ -90,6 +90,9 @@ STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 �
 COMPARISON = re.compile(r"相比|对比|比较|区别|不同之处|有何不同|有什么不同|差别|哪个[^，,。？?]{0,10}更|"
                         r"哪个(?:高|低|多|少|严|宽|长|短|大|小)|(?:和|与|跟|同)[^，,。？?]{1,30}比[，,]")
 
+# "和/跟/与X比", "X相比": the thing a question compares with (not a ratio "债权性投资与权益性投资的比例")
+COMPARED_WITH = re.compile(r"(?:和|与|跟|同)([^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))")
+
 
 class Answerer:
     def __init__(self, data: KBData, retriever: HybridRetriever, segmenter: Segmenter,
@@ -256,11 +259,33 @@ class Answerer:
             # "可再生能源法刚通过时是怎么规定的", "条例后来修改以后罚多少": the KB holds one text of the document;
             # its nearest clause says what this text says, not what another version did
             return other
+        if outside := self._compared_outside(question, named):
+            # "…和欧盟的RoHS指令比，哪个更宽": the other side of the comparison is in no text the KB holds
+            thing, absent = outside
+            return f"与“{thing}”的比较（文件未提及“{'、'.join(absent)}”）"
         if (claim := premise(question)) and not self._states(claim, docs, named):
             # "规划提出2025年起全面停售燃油车，那之后…": the question rests on a claim no sentence of the documents
             # makes; whatever clause is nearest answers a question nobody asked
             return f"“{claim}”的规定（问题所说的前提在文件中找不到）"
         return ""
+
+    def _compared_outside(self, question: str, named: list[str]) -> tuple[str, list[str]] | None:
+        """What a "和X比/相比" question compares with, and its words that none of the documents the question names
+        (naming none: no document of the KB) writes, nor any standard term for them; None when there are none.
+        "小微企业的税率和高新技术企业的税率比" compares two things one law states; "和欧盟的RoHS指令比" something no
+        document has."""
+        m = COMPARED_WITH.search(question)
+        if not m:
+            return None
+        texts = [self._normal_text(d) for d in (named or list(self.data.documents))]
+        words = [t for t in self.seg.tokens(m.group(1))
+                 if len(t) > 1 and t not in QUESTION_WORDS and not NOT_TOPIC.match(t)]
+        absent = [t for t in dict.fromkeys(words) if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
+        # (a word inside another absent one is not said twice: 收费标准, not also 收费 and 标准)
+        absent = [t for t in absent if not any(t != u and t in u for u in absent)]
+        # (shown as the question writes them: RoHS, not the normal form's rohs)
+        shown = [found.group() if (found := re.search(re.escape(t), m.group(1), re.I)) else t for t in absent]
+        return (m.group(1), shown) if absent else None
 
     def _provision_text(self, p: Paragraph) -> str:
         """A list lead-in of an article ("…有下列情形之一的，…罚款：") with its items; else the paragraph."""

@@ -381,3 +381,11 @@ def test_a_repealed_text_is_not_answered_by_the_line_that_repeals_it(repealing_k
     assert rec.refused and "《虚构市停车场管理办法》" in rec.answer
     rec = repealing_kb.ask("《虚构市停车场管理办法》是什么时候废止的？")
     assert not rec.refused and "同时废止" in rec.answer and verbatim(repealing_kb, rec)
+
+
+def test_a_comparison_with_something_no_document_holds_is_refused(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例的登记条件，和欧盟的规定比，哪个更严？")
+    assert rec.refused and "欧盟" in rec.answer
+    # both sides in the regulation: compared from it, not refused as outside
+    rec = law_kb.ask("电动三轮车管理条例里，改装限速装置的罚款和未登记上路的罚款比，哪个高？")
+    assert not rec.refused and verbatim(law_kb, rec)

@@ -579,6 +579,7 @@ class _Scored:
     reasons: list[str]
     conditions: list[Condition]
     needs: tuple[str, ...] = ()  # the stated needs of the profile the clause offers support for
+    others: bool = False  # the clause is for another kind of actor, product class, title or case than the profile's
 
 
 class Matcher:
@@ -762,7 +763,9 @@ class Matcher:
                 sc.score += (self.w.semantic_law if law else self.w.semantic) * s
                 if s >= 0.5:
                     sc.reasons.append("企业简介与条款内容语义相近" if p.description else "档案内容与条款语义相近")
-            if i in found:
+            if i in found and not sc.others:
+                # (a clause for another kind of actor, class or case is not the profile's however near its words are:
+                # "电动自行车…提前淘汰" for a fleet retiring diesel trucks)
                 rank = found[i]
                 sc.score += self.w.retrieved * (1 - rank / self.w.retrieved_k)
                 # (the rank in Chinese numerals: a reason states no figure the quote or profile does not)
@@ -992,6 +995,7 @@ class Matcher:
 
     def _field_score(self, i: int, it: _Indexed, p: Profile, f: Facts) -> _Scored:
         prov, score, reasons, w = it.prov, 0.0, [], self.w
+        for_others = False
         # segments named in the sentence (else only by its heading or run-in title), weighted by rarity
         hits = sorted(((f.segments[s] * self.rarity.get(s, 1.0), s) for s in prov.segments if s in f.segments),
                       reverse=True)
@@ -1030,6 +1034,7 @@ class Matcher:
             score += w.actor_mismatch
         elif it.beneficiaries and f.actors and not set(it.beneficiaries) & set(f.actors):
             score += w.beneficiary_mismatch  # "国家鼓励机动车生产企业从事报废机动车回收" is not for an independent dismantler
+            for_others = True
         for q, v in f.qualifications.items():
             if q in it.qualifications:
                 score += w.qualification
@@ -1044,6 +1049,7 @@ class Matcher:
                 # a law relieving 高新技术企业 or 退役军人 relieves them, not an enterprise that lists other titles
                 # (half when the profile lists none: unknown)
                 score += w.qualification_unmet * (1.0 if p.qualifications else 0.5)
+                for_others = for_others or bool(p.qualifications)
         region = self._region_score(it, f, reasons)
         score += region
         # Needs and activities: per activity the better of "the provision offers the support it needs" and "the
@@ -1072,7 +1078,7 @@ class Matcher:
         for gain, why in sorted(gains, reverse=True)[:2]:
             score += gain
             reasons.append(why)
-        gain, needs = self._need_and_class_score(it, f, reasons)
+        gain, needs, others = self._need_and_class_score(it, f, reasons)
         score += gain
         names = [e for e in f.names if e in prov.enterprises]
         if names:
@@ -1110,11 +1116,12 @@ class Matcher:
         if any(hard and spec.own for (_, hard, _), spec in zip(judged, it.conditions)) \
                 or any(c.status == "unmet" for c in figures):
             score += w.case_unmet  # the clause is for a case the profile is not in: another kind of operator
+            for_others = True
         elif any(hard for _, hard, _ in judged):
             score += w.condition_unmet
         if reasons and it.strong:
             score += w.support_verb
-        return _Scored(score, i, reasons, conditions, needs)
+        return _Scored(score, i, reasons, conditions, needs, others=for_others or others)
 
     def _region_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> float:
         if not it.prov.regions or not f.region or not f.region.place or f.region.kind == "outside":
@@ -1134,9 +1141,10 @@ class Matcher:
             return self.w.region * 0.6
         return 0.0
 
-    def _need_and_class_score(self, it: _Indexed, f: Facts, reasons: list[str]) -> tuple[float, tuple[str, ...]]:
+    def _need_and_class_score(self, it: _Indexed, f: Facts,
+                              reasons: list[str]) -> tuple[float, tuple[str, ...], bool]:
         """The needs the profile states that the clause answers, and the classes of its products the clause names;
-        with the stated needs the clause offers support for."""
+        with the stated needs the clause offers support for, and whether it names only classes not the profile's."""
         w, prov, score = self.w, it.prov, 0.0
         offered = [n for n in f.needs if not it.support_types.isdisjoint(self.needs_served[n])] if f.needs else []
         if offered:
@@ -1173,7 +1181,8 @@ class Matcher:
                 reasons.append(f"条款鼓励或支持{said[0]}")
         elif prov.classes and prov.genre != "规划" and (f.classes or f.segments or f.actors):
             score += w.class_mismatch  # "电动自行车…以旧换新" is not for a battery maker
-        return score, tuple(offered)
+            return score, tuple(offered), True
+        return score, tuple(offered), False
 
     def _source(self, seg: str, f: Facts) -> str:
         label, value, _ = f.segment_source[seg]

@@ -252,3 +252,22 @@ def test_each_stated_need_gets_its_own_floor(worded_matcher):
     bought = [m for m in res.matches if "政府采购" in m.support_types]
     assert bought, [m.quote[:30] for m in res.matches]
     assert min(m.score for m in bought) < worded_matcher.w.min_relative_needs * top
+
+
+
+def test_a_retrieved_clause_for_another_kind_of_actor_gains_nothing_from_retrieval(law_inputs):
+    """The description's retrieval lifts a clause for the profile, not one that relieves another kind of actor by
+    name whose words are as near (the grid company's 接网费用 for a photovoltaic builder)."""
+    docs, provisions, _ = law_inputs
+    grid = next(p for p in provisions if "电网企业不能通过销售电价回收的" in p.quote)
+    solar = next(p for p in provisions if "太阳能光伏发电系统" in p.quote)
+    m = new_matcher(law_inputs)
+    m.search = lambda question, k, vector: [(grid.doc_id, grid.start, grid.end), (solar.doc_id, solar.start, solar.end)]
+    # every scored clause returned (no relative floors), so the one for another actor is seen unlifted
+    m.w = m.w.model_copy(update={"min_score": 0.0, "min_relative": 0.0, "min_relative_needs": 0.0})
+    profile = {"enterprise_type": "光伏工程企业", "products": ["屋顶光伏"],
+               "description": "在厂房屋顶建分布式光伏，余电卖给电网，有没有补助？"}
+    found = {x.quote: x for x in m.match(profile, k=200).matches}
+    lifted = [q for q, x in found.items() if any(r.startswith("以企业简介为问题检索") for r in x.reasons)]
+    assert grid.quote in found  # returned for its words and the subsidy asked about, but not lifted
+    assert solar.quote in lifted and grid.quote not in lifted

@@ -53,15 +53,19 @@ def rewritten(question: str, words) -> str:
         if at >= 0:
             cuts |= {at, at + len(w)}
             pos = at + len(w)
-    out, done = q, []
+    spans: list[tuple[int, int, str]] = []  # (start, end, term), the longest everyday words first
     for word, terms in lexicon():
-        if not terms or any(t in q for t in terms) or any(word in d for d in done):
+        if not terms or any(t in q for t in terms):
             continue
-        at = [i for i in _positions(q, word) if i in cuts and i + len(word) in cuts]
-        if at:
-            out = out.replace(word, terms[0])
-            done.append(word)
-    return out
+        for i in _positions(q, word):
+            end = i + len(word)
+            if i in cuts and end in cuts and not any(i < e and s < end for s, e, _ in spans):
+                spans.append((i, end, terms[0]))
+    out, pos = [], 0
+    for start, end, term in sorted(spans):
+        out += [q[pos:start], term]
+        pos = end
+    return "".join(out) + q[pos:]
 
 
 def _positions(text: str, word: str) -> list[int]:

@@ -61,13 +61,6 @@ def cn_to_int(s: str) -> int:
         return 0
 
 
-def an2cn(n: int) -> str:
-    """An integer in Chinese numerals: 12 → '十二'."""
-    import cn2an
-
-    return cn2an.an2cn(n)
-
-
 # A figure a sentence states, for comparing two texts' figures whatever numerals they use: 15万公里 = 150,000公里,
 # 八年 = 8年, 百分之二十 = 20%. Units are those a claim about a rule states (spans, distances, money, shares, counts).
 _VALUE_UNITS = {"年": "年", "个月": "月", "月": "月", "日": "日", "天": "日", "公里": "公里", "千米": "公里", "米": "米",

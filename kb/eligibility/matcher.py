@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kb.core.figures import MONEY_AMOUNT, an2cn
+from kb.core.figures import MONEY_AMOUNT
 from kb.core.settings import EligibilitySettings
 from kb.core.taxonomy import (
     SUPPORT_VERBS,
@@ -769,7 +769,7 @@ class Matcher:
                 rank = found[i]
                 sc.score += self.w.retrieved * (1 - rank / self.w.retrieved_k)
                 # (the rank in Chinese numerals: a reason states no figure the quote or profile does not)
-                sc.reasons.append(f"以企业简介为问题检索，本条所在段落排第{an2cn(rank + 1)}位")
+                sc.reasons.append(f"以企业简介为问题检索，本条所在段落排第{_chinese_number(rank + 1)}位")
             scored.append(sc)
         self._lead_ins_follow_items(scored)
         scored = [sc for sc in scored if sc.score > 0 and sc.reasons]
@@ -1286,6 +1286,13 @@ def _rarity(tag_lists: list[list[str]]) -> dict[str, float]:
     if n < 2:
         return {t: 1.0 for t in df}
     return {t: 0.5 + 0.5 * math.log(n / d) / math.log(n) for t, d in df.items()}
+
+
+def _chinese_number(n: int) -> str:
+    """12 → 十二 (cn2an, imported on first use: it costs ~0.3 s)."""
+    import cn2an
+
+    return cn2an.an2cn(n)
 
 
 def _short(text: str, n: int = 24) -> str:

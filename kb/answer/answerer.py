@@ -30,7 +30,7 @@ from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
 from kb.core.figures import figure_values
 from kb.core.national import country
-from kb.core.places import categories_in, designated_in, document_names_in, occasions_in, remedies_in
+from kb.core.places import categories_in, document_names_in, occasions_in, remedies_in
 from kb.core.records import (
     SECTION_SEP,
     AnswerRecord,
@@ -90,10 +90,8 @@ STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 �
 COMPARISON = re.compile(r"相比|对比|比较|区别|不同之处|有何不同|有什么不同|差别|哪个[^，,。？?]{0,10}更|"
                         r"哪个(?:高|低|多|少|严|宽|长|短|大|小)|(?:和|与|跟|同)[^，,。？?]{1,30}比[，,]")
 
-# "和/跟/与X比", "X相比", "比X高": the thing a question compares with (not a ratio "债权性投资与权益性投资的比例")
-COMPARED_WITH = re.compile(r"(?:和|与|跟|同)([^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))"
-                           r"|(?<![相对])比(?![例率重较])([^，,。？?；;]{2,30}?)(?:高|低|多|少|大|小|长|短|严|宽|重|轻|早|晚)了?"
-                           r"(?:几|多少)")  # ("比X高几个百分点" asks the size of a difference; "比火电多出来的钱由谁出" does not)
+# "和/跟/与X比", "X相比": the thing a question compares with (not a ratio "债权性投资与权益性投资的比例")
+COMPARED_WITH = re.compile(r"(?:和|与|跟|同)([^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))")
 
 
 class Answerer:
@@ -220,11 +218,9 @@ class Answerer:
         domain = set(self.seg.terms)
         # a dictionary term is a topic however common it is elsewhere (the plan says 氢燃料电池汽车 often)
         terms = [t for t in q.terms if t in domain and self._idf.get(t, 0.0) > 0 and not NOT_TOPIC.match(t)]
-        # a kind of vehicle or energy, an event, a legal remedy or a named area or project is a topic even if no
-        # document uses it (电动滑板车 of a road-traffic law, 亚运会期间 of a taxi regulation, 申请复议 of a tax law,
-        # 太湖流域 of a tax law)
+        # a kind of vehicle or energy, an event or a legal remedy is a topic even if no document uses it
+        # (电动滑板车 of a road-traffic law, 亚运会期间 of a taxi regulation, 申请复议 of a tax law)
         terms = list(dict.fromkeys(terms + self._specific_terms(q) + categories_in(q.text) + occasions_in(q.text)
-                                   + designated_in(self.seg.words(q.text))
                                    + remedies_in(q.text)))
         terms = [t for t in terms if not any(t != u and t in u for u in terms)]
         # (a document on 机动车 addresses 新能源汽车 too: a broader class it names counts)
@@ -281,15 +277,15 @@ class Answerer:
         m = COMPARED_WITH.search(question)
         if not m:
             return None
-        thing = m.group(1) or m.group(2)
         texts = [self._normal_text(d) for d in (named or list(self.data.documents))]
-        words = [t for t in self.seg.tokens(thing) if len(t) > 1 and t not in QUESTION_WORDS and not NOT_TOPIC.match(t)]
+        words = [t for t in self.seg.tokens(m.group(1))
+                 if len(t) > 1 and t not in QUESTION_WORDS and not NOT_TOPIC.match(t)]
         absent = [t for t in dict.fromkeys(words) if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
         # (a word inside another absent one is not said twice: 收费标准, not also 收费 and 标准)
         absent = [t for t in absent if not any(t != u and t in u for u in absent)]
         # (shown as the question writes them: RoHS, not the normal form's rohs)
-        shown = [found.group() if (found := re.search(re.escape(t), thing, re.I)) else t for t in absent]
-        return (thing, shown) if absent else None
+        shown = [found.group() if (found := re.search(re.escape(t), m.group(1), re.I)) else t for t in absent]
+        return (m.group(1), shown) if absent else None
 
     def _provision_text(self, p: Paragraph) -> str:
         """A list lead-in of an article ("…有下列情形之一的，…罚款：") with its items; else the paragraph."""

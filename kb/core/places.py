@@ -1,8 +1,7 @@
 """Place names a question or clause may be limited to (kb/data/places.txt), enterprises or brands it may name
 (kb/data/organisations.txt), national laws and regulations it may name (kb/data/document_names.txt), kinds of
-vehicle or energy (kb/data/categories.txt), events or occasions (kb/data/occasions.txt), legal remedies
-(kb/data/remedies.txt) and named areas or projects (kb/data/designations.txt) it may ask about: lexicons, each
-with its origin noted."""
+vehicle or energy (kb/data/categories.txt), events or occasions (kb/data/occasions.txt) and legal remedies
+(kb/data/remedies.txt) it may ask about: lexicons, each with its origin noted."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -64,25 +63,6 @@ def categories_in(text: str) -> list[str]:
 def occasions_in(text: str) -> list[str]:
     """The events and occasions named in `text` (亚运会, 春运)."""
     return _named_in(_lexicon("occasions.txt"), text)
-
-
-def designated_in(words: list[str]) -> list[str]:
-    """Particular areas and projects named in a text, given its words (precise-mode segmentation): a word before a
-    designation ("长江" + "经济带"), or one word ending in one ("太湖流域"). Not a demonstrative or a question word
-    before it ("这个新区", "哪个开发区")."""
-    ends = _lexicon("designations.txt")
-    out = []
-    for i, w in enumerate(words):
-        if w in ends and i and _names_a_place(words[i - 1]):
-            out.append(words[i - 1] + w)
-        elif (end := next((e for e in ends if w.endswith(e) and len(w) >= len(e) + 2), None)) \
-                and _names_a_place(w[:-len(end)]):
-            out.append(w)
-    return list(dict.fromkeys(out))
-
-
-def _names_a_place(w: str) -> bool:
-    return len(w) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in w) and not any(ch in w for ch in "这那该此哪某各本每其")
 
 
 def remedies_in(text: str) -> list[str]:

@@ -389,13 +389,3 @@ def test_a_comparison_with_something_no_document_holds_is_refused(law_kb):
     # both sides in the regulation: compared from it, not refused as outside
     rec = law_kb.ask("电动三轮车管理条例里，改装限速装置的罚款和未登记上路的罚款比，哪个高？")
     assert not rec.refused and verbatim(law_kb, rec)
-
-
-def test_a_named_area_the_document_never_writes_is_not_addressed_there(law_kb):
-    rec = law_kb.ask("电动三轮车管理条例对长江经济带的电动三轮车有什么特别规定？")
-    assert rec.refused and "长江经济带" in rec.answer
-
-
-def test_the_size_of_a_difference_from_something_no_document_holds_is_refused(law_kb):
-    rec = law_kb.ask("电动三轮车管理条例对未登记上路的罚款，比欧盟的罚款标准高多少？")
-    assert rec.refused and "欧盟" in rec.answer

@@ -1,7 +1,7 @@
 """kb/core/places.py: the lexicons' finders (longest name first, a name inside a longer one not counted again)."""
 from __future__ import annotations
 
-from kb.core.places import categories_in, designated_in, occasions_in, places_in, remedies_in
+from kb.core.places import categories_in, occasions_in, places_in, remedies_in
 
 
 def test_kinds_of_vehicle_and_energy_are_found_whole():
@@ -19,14 +19,3 @@ def test_events_and_occasions_are_found():
 
 def test_places_are_found_longest_first():
     assert places_in("杭州湾和杭州有什么政策？") == ["杭州湾", "杭州"]  # 杭州湾 is not read as 杭州 plus 湾
-
-
-def test_named_areas_are_a_word_and_its_designation():
-    from kb.core.segment import segmenter
-
-    words = segmenter().words
-    assert designated_in(words("环保税法对长江经济带沿线的企业有什么规定")) == ["长江经济带"]
-    assert designated_in(words("对太湖流域的排污企业有没有更严的规定")) == ["太湖流域"]
-    # a demonstrative or a bare designation names no particular area
-    assert designated_in(words("这个新区有什么政策")) == []
-    assert designated_in(words("在开发区建充电站有补贴吗")) == []

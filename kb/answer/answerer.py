@@ -259,7 +259,7 @@ class Answerer:
             # "可再生能源法刚通过时是怎么规定的", "条例后来修改以后罚多少": the KB holds one text of the document;
             # its nearest clause says what this text says, not what another version did
             return other
-        if outside := self._compared_outside(question, named):
+        if outside := self._compared_outside(question):
             # "…和欧盟的RoHS指令比，哪个更宽": the other side of the comparison is in no text the KB holds
             thing, absent = outside
             return f"与“{thing}”的比较（文件未提及“{'、'.join(absent)}”）"
@@ -269,15 +269,15 @@ class Answerer:
             return f"“{claim}”的规定（问题所说的前提在文件中找不到）"
         return ""
 
-    def _compared_outside(self, question: str, named: list[str]) -> tuple[str, list[str]] | None:
-        """What a "和X比/相比" question compares with, and its words that none of the documents the question names
-        (naming none: no document of the KB) writes, nor any standard term for them; None when there are none.
-        "小微企业的税率和高新技术企业的税率比" compares two things one law states; "和欧盟的RoHS指令比" something no
-        document has."""
+    def _compared_outside(self, question: str) -> tuple[str, list[str]] | None:
+        """What a "和X比/相比" question compares with, and its words that no document of the KB writes, nor any
+        standard term for them; None when there are none. "小微企业的税率和高新技术企业的税率比" compares two things
+        one law states; "和欧盟的RoHS指令比" something no document has. (Any document, not only those named: a
+        modifier the named law happens not to use — the 基本 of 基本税率 — is no sign of a thing outside the KB.)"""
         m = COMPARED_WITH.search(question)
         if not m:
             return None
-        texts = [self._normal_text(d) for d in (named or list(self.data.documents))]
+        texts = [self._normal_text(d) for d in self.data.documents]
         words = [t for t in self.seg.tokens(m.group(1))
                  if len(t) > 1 and t not in QUESTION_WORDS and not NOT_TOPIC.match(t)]
         absent = [t for t in dict.fromkeys(words) if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]

@@ -67,22 +67,27 @@ LAW = """# 【测试数据】虚构省电动三轮车管理条例
 """
 
 
-@pytest.fixture(scope="module")
-def law_kb(tmp_path_factory, kb):
-    root = tmp_path_factory.mktemp("law")
+def built_kb(root, kb, documents: list[tuple[str, str, dict]]) -> KnowledgeBase:
+    """A KB over `documents` (file name, text, manifest entry), built with the session KB's embedder."""
     corpus = root / "corpus"
     corpus.mkdir()
-    (corpus / "plan.txt").write_text((kb.settings.corpus_dir / "zhejiang-nev-14th-fyp-2021.txt").read_text("utf-8"),
-                                     encoding="utf-8")
-    (corpus / "law.md").write_text(LAW, encoding="utf-8")
-    (corpus / "manifest.json").write_text(json.dumps([
-        {"file": "plan.txt", "doc_id": "plan", "title": "浙江省新能源汽车产业发展“十四五”规划", "level": "省级",
-         "region": "浙江省", "doc_type": "规划"},
-        {"file": "law.md", "doc_id": "law", "title": "【测试数据】虚构省电动三轮车管理条例", "level": "省级",
-         "region": "虚构省", "doc_type": "地方性法规"}], ensure_ascii=False), encoding="utf-8")
+    for name, text, _ in documents:
+        (corpus / name).write_text(text, encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps([{"file": name, **entry} for name, _, entry in documents],
+                                                     ensure_ascii=False), encoding="utf-8")
     s = settings(kb_dir=root / "kb", corpus_dir=corpus)
     build(s, progress=lambda f, m: None, embedder=kb.embedder)
     return KnowledgeBase.open(kb_dir=s.kb_dir, corpus_dir=corpus, embedder=kb.embedder)
+
+
+@pytest.fixture(scope="module")
+def law_kb(tmp_path_factory, kb):
+    plan = (kb.settings.corpus_dir / "zhejiang-nev-14th-fyp-2021.txt").read_text("utf-8")
+    return built_kb(tmp_path_factory.mktemp("law"), kb, [
+        ("plan.txt", plan, {"doc_id": "plan", "title": "浙江省新能源汽车产业发展“十四五”规划", "level": "省级",
+                            "region": "浙江省", "doc_type": "规划"}),
+        ("law.md", LAW, {"doc_id": "law", "title": "【测试数据】虚构省电动三轮车管理条例", "level": "省级",
+                         "region": "虚构省", "doc_type": "地方性法规"})])
 
 
 def verbatim(k, rec):
@@ -362,16 +367,9 @@ REPEALING = """# 【测试数据】虚构市停车场管理条例
 
 @pytest.fixture(scope="module")
 def repealing_kb(tmp_path_factory, kb):
-    root = tmp_path_factory.mktemp("repealing")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "law.md").write_text(REPEALING, encoding="utf-8")
-    (corpus / "manifest.json").write_text(json.dumps([
-        {"file": "law.md", "doc_id": "parking", "title": "【测试数据】虚构市停车场管理条例", "level": "市级",
-         "region": "虚构市", "doc_type": "地方性法规"}], ensure_ascii=False), encoding="utf-8")
-    s = settings(kb_dir=root / "kb", corpus_dir=corpus)
-    build(s, progress=lambda f, m: None, embedder=kb.embedder)
-    return KnowledgeBase.open(kb_dir=s.kb_dir, corpus_dir=corpus, embedder=kb.embedder)
+    return built_kb(tmp_path_factory.mktemp("repealing"), kb, [
+        ("law.md", REPEALING, {"doc_id": "parking", "title": "【测试数据】虚构市停车场管理条例", "level": "市级",
+                               "region": "虚构市", "doc_type": "地方性法规"})])
 
 
 def test_a_repealed_text_is_not_answered_by_the_line_that_repeals_it(repealing_kb):

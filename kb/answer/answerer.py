@@ -57,6 +57,9 @@ DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么
 # Words of a part of a multi-part question that only frames it ("道交法怎么规定的？", "有没有写明？").
 FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这个 这 条款 里面 文件 法律 法规 条例 办法 规划 本法 有关 "
                         "是否 有没有 怎么 如何 的 了 呢 吗".split())
+# A question asking whether a rule singles something out, and where an asker is or acts ("在上海…", "深圳注册的").
+SINGLED_OUT = re.compile(r"特别|专门|特殊|单独|特定|额外|另行|另外")
+SITUATED = r"[在到去来于]{place}|{place}[^，。？?]{{0,6}}(?:注册|设立|设|开办|开|办|买|购买|登记|成立|落户|上班|工作)"
 # Questions about the document itself ("这份规划由哪个单位印发"), not about a policy it mentions ("加氢站布局规划何时出台").
 ISSUANCE = re.compile(r"(?:哪个|什么|哪家|哪一)(?:单位|部门|机关|机构)(?:印发|发布|制定)|由谁|谁(?:印发|发布|制定)"
                       r"|(?:印发|发布|发文)(?:单位|机关|部门|时间|日期)|(?:什么时候|何时|哪天|哪一天|哪年)(?:印发|发布)")
@@ -674,7 +677,14 @@ class Answerer:
                 return refuse(f"{'、'.join(y + '年' for y in unstated)}{self._topic(q, '的相关内容', bare=True)}")
             pool = [c for c in pool if any(c in by_year[y] for y in q.years if y not in unstated)]
         for place in q.places:
-            pool = [c for c in pool if place in c.para.text or place in c.context]
+            # Where the asker is ("在上海设了机构，能不能汇总缴纳") is no scope of the rule asked for: a national
+            # document's rule holds there as everywhere. Not so for a figure or a place asked for, nor for a rule
+            # asked to single the place out ("对杭州有什么特别规定").
+            situated = (q.intent not in ("figure", "where") and not SINGLED_OUT.search(q.text)
+                        and re.search(SITUATED.format(place=re.escape(place)), q.text))
+            # (a clause that names the place is still preferred: 宁波's own regulation before the national law)
+            pool = ([c for c in pool if place in c.para.text or place in c.context]
+                    or [c for c in pool if situated and not self._doc_regions[c.para.doc_id]])
             if not pool:
                 return refuse(f"针对{place}{self._topic(q, '的具体规定', bare=True)}")
         for name in q.names:  # an enterprise or brand the question names must be named where the answer is
@@ -777,15 +787,21 @@ class Answerer:
         quotes = self._enumerate(q, quotes)
         # (not when the quote already states what is needed: "罚款标准是多少" answered by the fine itself)
         # (one quote, or a first quote that is itself the rule leaving the detail to another body)
+        # (one article, or a first quote that is itself the rule leaving the detail to another body)
         if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and (
-                len(quotes) == 1 or DELEGATION.search(quotes[0].text)) and not (
+                len({(x.para.doc_id, article_of(x.para) or x.para.index) for x in quotes}) == 1
+                or DELEGATION.search(quotes[0].text)) and not (
                 need and need.search(quotes[0].text)) and (
                 deferred := delegation(self.data.paragraphs[quotes[0].para.doc_id], quotes[0].para,
                                        about=lambda text: self.coverage(q, text) >= self.coverage(q, quotes[0].text))):
             # "具体能减免哪些税" answered by "给予税收优惠。具体办法由国务院规定": the detail is not in the document
             p, s = deferred
-            return Verdict(missing=f"{self._topic(q, '', bare=True)}的具体内容（文件规定另行制定）",
-                           related=[Quote(p, s.start, s.end, s.text)])
+            pointer = Quote(p, s.start, s.end, s.text)
+            # the rule that leaves it out is said, verbatim and short: it is what the documents do say on the point
+            label = article_of(p) or ""
+            text = s.text.removeprefix(label).strip().rstrip("。；")
+            said = f"{label}规定“{text}”" if len(text) <= self.p.max_answer // 2 else "文件规定另行制定"
+            return Verdict(missing=f"{self._topic(q, '', bare=True)}的具体内容（{said}）", related=[pointer])
         if len(quotes) == 1 and (article := self._whole_article(quotes[0])):
             quotes = article
         return Verdict(quotes=quotes, conclusion=note)

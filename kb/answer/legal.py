@@ -18,7 +18,9 @@ DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办�
                         r"(?:规定|制定|确定|执行)|另行(?:规定|制定)|由[^，。；]{1,30}(?:根据|按照)[^，。；]{0,20}规定制定")
 # "…的名录及管理办法，由国务院…部门规定": a named list or rule is someone else's to make. It leaves *that* detail
 # out, so it counts only when it is about what the question asks (not another sentence of the same article).
-DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，由[^，。；]{1,30}(?:规定|制定|确定|公布)。")
+# So does "…的种类范围，按照有关国家标准确定" or "其三包责任按照有关法律、法规的规定执行": the detail is in another rule.
+DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，?由[^，。；]{1,30}(?:规定|制定|确定|公布)[。；]"
+                       r"|按照(?:国家)?有关(?:国家标准|标准|法律|法规|规定)[^，。；]{0,12}(?:确定|执行)[。；]")
 # A list's catch-all item ("（三）国务院规定的其他不征税收入", "国务院批准免税的其他情形"): what else belongs there is
 # for that body to say, not written in the text.
 CATCH_ALL = re.compile(r"(规定|批准|确定|认定|明确)[^，。；的]{0,4}的其他")

@@ -58,6 +58,12 @@ ARTICLE_ASKED = re.compile(r"第几条|哪一条|哪条|哪几条|第几款|哪�
 PENALTY_FIGURE = re.compile(rf"{FINE.pattern}|(?:违法所得|货值金额|销售金额|营业额)[^，；。]{{0,14}}")
 PUNISHING_ASKED = re.compile(r"罚|处分|违法所得|货值|没收")
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
+# A clause that opens with a verb governing others ("…部门应当…，监督石油销售企业按照规定销售…") has its subject in
+# the clause before: the enterprises it names are whom the duty is done to, not who does it.
+GOVERNING = (r"(?:监督|指导|督促|鼓励|支持|引导|要求|组织|协调|帮助|扶持|责令|会同|通知|告知|委托|授权|检查|查处)")
+GOVERNED = re.compile(rf"(?:^|(?<=[，；：])){GOVERNING}[^，；。]*")
+# …unless the question asks whom it is done to: "鼓励由谁来牵头", "引导哪些主体合作".
+OBJECT_ASKED = re.compile(rf"{GOVERNING}[^，。？?]{{0,3}}(?:哪|谁|什么)")
 BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
              "where": (LOCATION, "具体地点")}
 
@@ -69,9 +75,12 @@ class Need:
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # what does not count where it matches (a fine, for a subsidy)
     bound: re.Pattern[str] | None = None  # a bound of the asked direction the clause must state as well
+    subject: bool = False  # an actor asked as the doer: not one a governing verb's clause names as its object
 
     def search(self, text: str) -> re.Match[str] | None:
         text = CITED_TITLE.sub(" ", text)
+        if self.subject:
+            text = GOVERNED.sub(" ", text)
         if self.bound is not None and not self.bound.search(text):
             return None
         return self.pattern.search(self.unless.sub(" ", text) if self.unless else text)
@@ -83,6 +92,11 @@ class Need:
 
 def need_for(q: Question) -> Need | None:
     need = _need(q)
+    if need is not None and need.kind in ("who", "body") and not OBJECT_ASKED.search(q.text):
+        need = replace(need, subject=True)
+        if named := _actors_named(q.text):
+            # "谁来监督石油销售企业…" is not answered by the 石油销售企业 it names
+            need = replace(need, unless=re.compile("|".join(map(re.escape, named))))
     if need is not None and need.kind in ("unit", "money", "figure") and (direction := bound_asked(q.text)):
         need = replace(need, bound=BOUNDS[direction])
     return need
@@ -122,6 +136,20 @@ def _need(q: Question) -> Need | None:
         # "投放数量上限是多少" is no more answered by the fine in the same article than "补贴多少" is
         return Need(q.intent, label, pattern, unless=FINE if q.intent == "figure" and "罚" not in q.text else None)
     return None
+
+
+def _actors_named(text: str) -> list[str]:
+    """The actors a question itself names, as written before the actor word ("石油销售企业"), longest first."""
+    out = []
+    for m in ACTOR.finditer(text):
+        head = re.search(r"[\u4e00-\u9fff]{1,8}$", text[:m.start()])
+        phrase = (head.group() if head else "") + m.group()
+        out += [phrase[i:] for i in range(len(phrase) - 2) if not QUESTION_HEAD.match(phrase[i:])]
+    return sorted(set(out), key=len, reverse=True)
+
+
+# The asking words that may stand before an actor word ("哪个部门", "谁来"): no phrase of the question's own.
+QUESTION_HEAD = re.compile(r"哪|谁|什么|何|几|由|是")
 
 
 def duty_asked(q: Question, tokens) -> list[str]:

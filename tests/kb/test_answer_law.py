@@ -167,6 +167,8 @@ def test_a_body_named_for_another_duty_does_not_answer_which_body(law_kb):
 def test_a_detail_left_to_another_body_is_refused_with_the_clause_that_leaves_it(law_kb):
     rec = law_kb.ask("按电动三轮车管理条例，提前淘汰电动三轮车具体能补贴哪些车型？")
     assert rec.refused and any("另行制定" in c.quote for c in rec.related)
+    # what the document does say on the point is said, by article and verbatim
+    assert "第十条规定“具体办法由测试交通局另行制定”" in rec.answer
     # a subsidy amount is not answered by the fine of some breach (第四条, 第七条)
     rec = law_kb.ask("按电动三轮车管理条例，提前淘汰电动三轮车能拿多少补贴？")
     assert rec.refused and "罚款" not in rec.answer
@@ -387,3 +389,33 @@ def test_a_comparison_with_something_no_document_holds_is_refused(law_kb):
     # both sides in the regulation: compared from it, not refused as outside
     rec = law_kb.ask("电动三轮车管理条例里，改装限速装置的罚款和未登记上路的罚款比，哪个高？")
     assert not rec.refused and verbatim(law_kb, rec)
+
+
+NATIONAL = """# 【测试数据】虚构国测试税法
+
+## 第一章 总 则
+
+第一条 为了规范测试税的征收，制定本法。
+
+第二条 在虚构国境内设立两个以上机构的企业，可以选择由其主要机构汇总缴纳测试税。
+
+第三条 测试税的税率为百分之七。
+
+第四条 本法自2099年1月1日起施行。
+"""
+
+
+@pytest.fixture(scope="module")
+def national_kb(tmp_path_factory, kb):
+    return built_kb(tmp_path_factory.mktemp("national"), kb, [
+        ("tax.md", NATIONAL, {"doc_id": "tax", "title": "【测试数据】虚构国测试税法", "level": "国家级",
+                              "region": "全国", "doc_type": "法律"})])
+
+
+def test_where_the_asker_is_does_not_limit_a_national_rule(national_kb):
+    # the asker's company is in 上海 and 深圳: the national law's rule holds there, no clause need name them
+    rec = national_kb.ask("我们公司在上海和深圳各设了一个机构，按测试税法能不能选一个机构汇总缴纳测试税？")
+    assert not rec.refused and "汇总缴纳测试税" in rec.answer and verbatim(national_kb, rec)
+    # …but a rule asked to single the place out, or a figure asked for the place, is limited to it
+    assert national_kb.ask("测试税法对上海的企业有什么特别规定？").refused
+    assert national_kb.ask("上海的测试税税率是多少？").refused

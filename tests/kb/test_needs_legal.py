@@ -123,6 +123,34 @@ def test_drafting_conventions():
     assert "2099年3月1日" in s.text
 
 
+def test_a_detail_left_to_a_standard_or_other_laws_is_a_delegation():
+    law = _paras([(["第六章", "第四十一条"], "第四十一条 测试车辆的主要零部件的种类范围，按照有关国家标准确定。"),
+                  (["第六章", "第四十二条"], "第四十二条 经营者破产的，其包修责任按照有关法律、法规的规定执行。"),
+                  (["第六章", "第四十三条"], "第四十三条 测试车辆的延续管理办法由测试交通局制定。"),
+                  (["第六章", "第四十四条"], "第四十四条 所有人应当按照国家有关规定配备反光标识，保持车况良好。")])
+    for para in law[:3]:
+        assert delegation(law, para) is None  # each names what it leaves out: only when that was asked
+        assert delegation(law, para, about=lambda text: True)[1].text == para.sentences[0].text
+    # a duty to follow the rules is no detail left out ("按照国家有关规定配备…" goes on to say what to do)
+    assert delegation(law, law[3], about=lambda text: True) is None
+
+
+@pytest.mark.parametrize("question, answers, does_not_answer", [
+    # the enterprises a governing verb's clause names are whom the duty is done to, not who does it
+    ("谁来监督测试销售企业按照规定销售测试燃料？", "虚构省测试商务局应当做好组织工作",
+     "监督测试销售企业按照规定销售测试燃料"),
+    ("哪个部门负责督促测试回收企业整改？", "由虚构省测试交通局负责", "督促测试回收企业限期整改"),
+])
+def test_who_asks_for_the_doer_not_the_party_done_to(seg, question, answers, does_not_answer):
+    need = need_for(analyze(question, seg))
+    assert need.search(answers) and not need.search(does_not_answer)
+
+
+def test_who_a_rule_encourages_is_the_object_of_its_verb(seg):
+    need = need_for(analyze("虚构规划鼓励由谁来牵头探索建设测试换电站？", seg))
+    assert need.search("鼓励以测试整车企业为主体探索建设一批测试换电站")
+
+
 def test_counts_and_negations_are_no_topic_words():
     from kb.answer.answerer import NOT_TOPIC
 

@@ -271,3 +271,19 @@ def test_a_retrieved_clause_for_another_kind_of_actor_gains_nothing_from_retriev
     lifted = [q for q, x in found.items() if any(r.startswith("以企业简介为问题检索") for r in x.reasons)]
     assert grid.quote in found  # returned for its words and the subsidy asked about, but not lifted
     assert solar.quote in lifted and grid.quote not in lifted
+
+
+def test_the_description_is_searched_with_what_the_enterprise_is_and_makes(law_inputs):
+    """The type and products name the texts' own terms ("独立电力系统") that an everyday description paraphrases
+    ("还没接上大电网的小岛上建风机"): the search for the description carries them."""
+    m = new_matcher(law_inputs)
+    asked = []
+    m.search = lambda question, k, vector: asked.append(question) or []
+    m.match({"enterprise_type": "可再生能源独立电力系统运营企业", "products": ["风光储离网微电网"],
+             "description": "我们在还没接上大电网的小岛上建风机和光伏，想知道有没有资金扶持。"})
+    assert len(asked) == 1
+    assert all(w in asked[0] for w in ("独立电力系统", "离网微电网", "还没接上大电网"))
+    # without a description nothing is searched (the fields are matched one by one)
+    asked.clear()
+    m.match({"enterprise_type": "可再生能源独立电力系统运营企业", "products": ["风光储离网微电网"]})
+    assert asked == []

@@ -457,6 +457,10 @@ class Answerer:
             if len([t for t in qi.terms if len(t) > 1]) < 2:  # "情节严重的呢": the topic is the part before
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
+            # a part about the document itself ("从哪天开始施行的？") is answered as that question alone would be
+            if settled := self._in_force(qi, hits, named) or self._issuance(qi, hits):
+                quotes = _merge(quotes, settled.quotes[0], self.data.documents[settled.quotes[0].para.doc_id].text)
+                continue
             v = self._extract(qi, hits, q_vec)
 
             def lead_of(v: Verdict) -> Quote:  # the first quote with the part's own words, else the first

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-ASKING = re.compile(r"多少|几|哪|什么|谁|如何|怎么|怎样|是否|有没有|能否|可否|可不可以|能不能|要不要|会不会|吗|呢|多久|多长")
+# (and the A-not-A question of any verb: 收不收, 算不算, 交不交)
+ASKING = re.compile(r"多少|几|哪|什么|谁|如何|怎么|怎样|是否|有没有|能否|可否|可不可以|能不能|要不要|会不会|吗|呢|多久|多长"
+                    r"|([\u4e00-\u9fff])不\1")
 
 
 # "分别", or "各" before what is asked ("各是多少", "各多久"): the same question of each thing coordinated before it.

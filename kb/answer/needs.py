@@ -37,7 +37,7 @@ YEARS_ASKED = re.compile(r"(?:几|多少)(?:个)?年(?!级|度)")  # "有效期�
 FINE_ASKED = re.compile(r"罚(?:款)?(?:是|为|数额是?|金额是?)?(?:多少|几)|多少(?:的)?罚款|罚款(?:标准|幅度)|怎么罚|如何处罚|处多少")
 FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)?\s*[%％])[^，；。]{{0,14}}罚款"
                   rf"|罚款(?:{MONEY_AMOUNT.pattern})")
-PENALTY_ASKED = re.compile(r"怎么罚|如何处罚|怎么处罚|怎样处罚|罚则|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任"
+PENALTY_ASKED = re.compile(r"怎么罚|罚不罚|会不会(?:被)?罚|如何处罚|怎么处罚|怎样处罚|罚则|罚(?:款)?(?:多少|几)|会怎样|会怎么样|承担什么(?:法律)?责任"
                            r"|什么处罚|后果")
 # How a clause states a bound of each direction (not 低于/高于 alone: "最高时速低于七十公里的车辆" sets no minimum).
 BOUNDS = {"low": re.compile(r"最低|最少|最小|下限|至少|不得低于|不低于|不得少于|不少于|以上"),

@@ -133,6 +133,9 @@ def test_plan_questions_are_not_scoped_to_the_law(law_kb):
 def test_the_commencement_article_answers_when_the_document_takes_effect(law_kb):
     rec = law_kb.ask("电动三轮车管理条例从哪天起施行？")
     assert not rec.refused and "2099年3月1日" in rec.answer and verbatim(law_kb, rec)
+    # …also as one part of a question that asks something else too
+    rec = law_kb.ask("电动三轮车管理条例从哪天起施行？没配反光标识的罚不罚？")
+    assert not rec.refused and "2099年3月1日" in rec.answer and "五十元罚款" in rec.answer and verbatim(law_kb, rec)
 
 
 def test_a_figure_of_another_measure_does_not_answer(law_kb):

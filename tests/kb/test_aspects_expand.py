@@ -13,6 +13,9 @@ from kb.retrieval.expand import expansions
     ("按虚构条例罚多少？情节严重的呢？", ["按虚构条例罚多少", "情节严重的呢"]),
     ("拿到决定书后，多少天内要交钱？", ["拿到决定书后，多少天内要交钱？"]),  # one question with its context
     ("到2025年全省产量目标是多少？", ["到2025年全省产量目标是多少？"]),
+    # an A-not-A question asks as much as 吗 does
+    ("从哪天起施行？原来的费还收不收？", ["从哪天起施行", "原来的费还收不收"]),
+    ("不得不停运的，要报告吗？", ["不得不停运的，要报告吗？"]),  # 不得不 asks nothing
 ])
 def test_split_aspects(question, parts):
     assert split_aspects(question) == parts

@@ -60,10 +60,12 @@ PUNISHING_ASKED = re.compile(r"罚|处分|违法所得|货值|没收")
 DURATION_UNITS = {"日", "天", "个工作日", "工作日", "个月", "月", "小时"}
 # A clause that opens with a verb governing others ("…部门应当…，监督石油销售企业按照规定销售…") has its subject in
 # the clause before: the enterprises it names are whom the duty is done to, not who does it.
-GOVERNING = (r"(?:监督|指导|督促|鼓励|支持|引导|要求|组织|协调|帮助|扶持|责令|会同|通知|告知|委托|授权|检查|查处)")
-GOVERNED = re.compile(rf"(?:^|(?<=[，；：])){GOVERNING}[^，；。]*")
+# Only when that verb is the one asked about ("谁来监督…"): in "支持银行、保险企业…提供优惠贷款" the banks are who
+# provides the loans, which is what "由哪些机构提供贷款" asks.
+GOVERNING = ("监督", "指导", "督促", "鼓励", "支持", "引导", "要求", "组织", "协调", "帮助", "扶持", "责令", "会同", "通知",
+             "告知", "委托", "授权", "检查", "查处")
 # …unless the question asks whom it is done to: "鼓励由谁来牵头", "引导哪些主体合作".
-OBJECT_ASKED = re.compile(rf"{GOVERNING}[^，。？?]{{0,3}}(?:哪|谁|什么)")
+OBJECT_ASKED = re.compile(rf"(?:{'|'.join(GOVERNING)})[^，。？?]{{0,3}}(?:哪|谁|什么)")
 BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
              "where": (LOCATION, "具体地点")}
 
@@ -75,12 +77,13 @@ class Need:
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # what does not count where it matches (a fine, for a subsidy)
     bound: re.Pattern[str] | None = None  # a bound of the asked direction the clause must state as well
-    subject: bool = False  # an actor asked as the doer: not one a governing verb's clause names as its object
+    # an actor asked as the doer of a governing verb: the clauses opening with that verb name whom it is done to
+    governed: re.Pattern[str] | None = None
 
     def search(self, text: str) -> re.Match[str] | None:
         text = CITED_TITLE.sub(" ", text)
-        if self.subject:
-            text = GOVERNED.sub(" ", text)
+        if self.governed is not None:
+            text = self.governed.sub(" ", text)
         if self.bound is not None and not self.bound.search(text):
             return None
         return self.pattern.search(self.unless.sub(" ", text) if self.unless else text)
@@ -93,7 +96,8 @@ class Need:
 def need_for(q: Question) -> Need | None:
     need = _need(q)
     if need is not None and need.kind in ("who", "body") and not OBJECT_ASKED.search(q.text):
-        need = replace(need, subject=True)
+        if verbs := [v for v in GOVERNING if v in q.text]:
+            need = replace(need, governed=re.compile(rf"(?:^|(?<=[，；：]))(?:{'|'.join(verbs)})[^，；。]*"))
         if named := _actors_named(q.text):
             # "谁来监督石油销售企业…" is not answered by the 石油销售企业 it names
             need = replace(need, unless=re.compile("|".join(map(re.escape, named))))

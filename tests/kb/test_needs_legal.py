@@ -149,6 +149,9 @@ def test_who_asks_for_the_doer_not_the_party_done_to(seg, question, answers, doe
 def test_who_a_rule_encourages_is_the_object_of_its_verb(seg):
     need = need_for(analyze("虚构规划鼓励由谁来牵头探索建设测试换电站？", seg))
     assert need.search("鼓励以测试整车企业为主体探索建设一批测试换电站")
+    # the object of 支持 is who does what follows it: the question asks that, not who supports
+    need = need_for(analyze("虚构规划希望由哪些机构为测试企业提供优惠贷款？", seg))
+    assert need.search("支持测试银行、测试保险公司等机构对测试企业提供优惠贷款")
 
 
 def test_counts_and_negations_are_no_topic_words():

@@ -66,6 +66,11 @@ GOVERNING = ("监督", "指导", "督促", "鼓励", "支持", "引导", "要求
              "告知", "委托", "授权", "检查", "查处")
 # …unless the question asks whom it is done to: "鼓励由谁来牵头", "引导哪些主体合作".
 OBJECT_ASKED = re.compile(rf"(?:{'|'.join(GOVERNING)})[^，。？?]{{0,3}}(?:哪|谁|什么)")
+# "处罚信息要记到哪里", "向哪儿申报": where something is filed, recorded or paid is a body or a system as much as a
+# place ("记入国家企业信用信息公示系统", "向所在地的税务机关申报").
+SENT_TO_ASKED = re.compile(r"(?:记|报|交|送|传|录|存|备案|申报|缴纳|缴|提交|投诉|申请|登记|公示|公布)(?:到|至|给|进|在|入)?"
+                           r"(?:哪里|哪儿|哪个|哪些|什么地方)|(?:向|到|去|在)(?:哪里|哪儿|哪个地方)")
+SENT_TO = re.compile(LOCATION.pattern + r"|系统|平台|网站|机关|部门|机构|所在地|窗口|中心")
 BY_INTENT = {"figure": (QUANTITY, "具体数值"), "when": (TIME, "具体时间"), "who": (ACTOR, "明确的责任主体"),
              "where": (LOCATION, "具体地点")}
 
@@ -135,6 +140,8 @@ def _need(q: Question) -> Need | None:
         return Need("year", "具体年份", A_YEAR)
     if q.intent == "who" and BODY_ASKED.search(q.text):
         return Need("body", "明确的负责部门", BODY)
+    if q.intent == "where" and SENT_TO_ASKED.search(q.text):
+        return Need("where", "具体去向", SENT_TO)
     if q.intent in BY_INTENT:
         pattern, label = BY_INTENT[q.intent]
         # "投放数量上限是多少" is no more answered by the fine in the same article than "补贴多少" is

@@ -57,6 +57,8 @@ DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么
 # Words of a part of a multi-part question that only frames it ("道交法怎么规定的？", "有没有写明？").
 FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这个 这 条款 里面 文件 法律 法规 条例 办法 规划 本法 有关 "
                         "是否 有没有 怎么 如何 的 了 呢 吗".split())
+# A clause that is a sanction (what a penalty article imposes), as it opens: "没收违法所得", "并处…罚款", "暂扣…驾驶证".
+SANCTION = re.compile(r"(?:可以|依法|由[^，；。]{1,20})?(?:处|并处|没收|吊销|暂扣|扣留|责令|予以|给予|撤销|处以)")
 # A question asking whether a rule singles something out, and where an asker is or acts ("在上海…", "深圳注册的").
 SINGLED_OUT = re.compile(r"特别|专门|特殊|单独|特定|额外|另行|另外")
 SITUATED = r"[在到去来于]{place}|{place}[^，。？?]{{0,6}}(?:注册|设立|设|开办|开|办|买|购买|登记|成立|落户|上班|工作)"
@@ -936,6 +938,14 @@ class Answerer:
                 if nxt is None or size + len(clauses[nxt].text) > self.p.broad_span:
                     break
                 lo, hi = min(lo, nxt), max(hi, nxt)
+        if need and need.punishes and need.search(self._text(c.para.doc_id, clauses[lo].start, clauses[hi].end)):
+            # A penalty is the whole run of sanctions it is stated in: "没收违法所得，并处二万元以上十万元以下罚款",
+            # "处二百元以上五百元以下罚款，暂扣六个月机动车驾驶证" — not the fine alone.
+            while True:
+                nxt = [j for j in (lo - 1, hi + 1) if 0 <= j < len(clauses) and SANCTION.match(clauses[j].text.lstrip("，；并"))]
+                if not nxt or clauses[max(hi, *nxt)].end - clauses[min(lo, *nxt)].start > self.p.max_answer:
+                    break
+                lo, hi = min(lo, *nxt), max(hi, *nxt)
         start, end = clauses[lo].start, clauses[hi].end
         text = self._text(c.para.doc_id, start, end).rstrip(CLAUSE_END)
         if len(text) <= TITLE_ONLY and not (need and need.search(text)):

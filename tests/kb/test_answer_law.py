@@ -4,6 +4,7 @@ written in Chinese numerals count, a list lead-in brings its items, a multi-part
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -405,6 +406,7 @@ NATIONAL = """# 【测试数据】虚构国测试税法
 第三条 测试税的税率为百分之七。
 
 第四条 本法自2099年1月1日起施行。
+
 """
 
 
@@ -422,3 +424,21 @@ def test_where_the_asker_is_does_not_limit_a_national_rule(national_kb):
     # …but a rule asked to single the place out, or a figure asked for the place, is limited to it
     assert national_kb.ask("测试税法对上海的企业有什么特别规定？").refused
     assert national_kb.ask("上海的测试税税率是多少？").refused
+
+
+@pytest.fixture(scope="module")
+def ebike_kb(tmp_path_factory, kb):
+    """The real Zhejiang e-bike regulation (eval/corpus, verbatim from LawRefBook/Laws) alone."""
+    corpus = Path(__file__).parents[2] / "eval" / "corpus"
+    entry = next(e for e in json.loads((corpus / "manifest.json").read_text("utf-8"))
+                 if e["doc_id"] == "zhejiang-electric-bicycle-regulations-2020")
+    return built_kb(tmp_path_factory.mktemp("ebike"), kb, [
+        (entry["file"], (corpus / entry["file"]).read_text("utf-8"),
+         {k: v for k, v in entry.items() if k in ("doc_id", "title", "level", "region", "doc_type", "date")})])
+
+
+def test_a_penalty_is_quoted_with_every_sanction_it_is_stated_with(ebike_kb):
+    # 第二十六条 is long and trimmed to the clause with the fine; the confiscation stated with it is part of it
+    rec = ebike_kb.ask("浙江修车铺帮人把电瓶车的限速拆掉，会被罚多少钱？")
+    assert not rec.refused and verbatim(ebike_kb, rec)
+    assert "没收违法所得，并处二万元以上十万元以下罚款" in rec.answer

@@ -175,7 +175,9 @@ def run(matcher, scenarios: list[Scenario], k: int = 10, allowed_docs=None,
     genres = sorted({g for s in scores for g in [*s.evidence_genres.values(), *(g for g, _ in s.returned_genres)]
                      if g})
     by_genre = {g: breakdown(scores, genre=g) for g in genres}
-    by_genre.update({f"{sp}/{g}": breakdown(scores, sp, g) for sp in splits for g in genres})
+    # (a split with neither evidence nor a returned match of a genre has no score for it, not a perfect one)
+    by_genre.update({f"{sp}/{g}": b for sp in splits for g in genres
+                     if (b := breakdown(scores, sp, g)).n_evidence or b.returned})
     return Report(k=k, n_profiles=len(scores), n_evidence=n_ev,
                   recall_at_k=round(sum(len(s.found) for s in scores) / n_ev, 4) if n_ev else 1.0,
                   labelled_precision_at_k=round(sum(s.relevant for s in scores) / returned, 4) if returned else 1.0,

@@ -58,7 +58,7 @@ DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么
 FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这个 这 条款 里面 文件 法律 法规 条例 办法 规划 本法 有关 "
                         "是否 有没有 怎么 如何 的 了 呢 吗".split())
 # A clause that is a sanction (what a penalty article imposes), as it opens: "没收违法所得", "并处…罚款", "暂扣…驾驶证".
-SANCTION = re.compile(r"(?:可以|依法|由[^，；。]{1,20})?(?:处|并处|没收|吊销|暂扣|扣留|责令|予以|给予|撤销|处以)")
+SANCTION = re.compile(r"(?:可以|依法|由[^，；。]{1,20})?并?(?:处|没收|吊销|暂扣|扣留|责令|予以|给予|撤销)")
 # A question asking whether a rule singles something out, and where an asker is or acts ("在上海…", "深圳注册的").
 SINGLED_OUT = re.compile(r"特别|专门|特殊|单独|特定|额外|另行|另外")
 SITUATED = r"[在到去来于]{place}|{place}[^，。？?]{{0,6}}(?:注册|设立|设|开办|开|办|买|购买|登记|成立|落户|上班|工作)"
@@ -792,7 +792,6 @@ class Answerer:
         note = f"文件中未找到{'、'.join(y + '年' for y in unstated)}的相应内容" if unstated else ""
         quotes = self._enumerate(q, quotes)
         # (not when the quote already states what is needed: "罚款标准是多少" answered by the fine itself)
-        # (one quote, or a first quote that is itself the rule leaving the detail to another body)
         # (one article, or a first quote that is itself the rule leaving the detail to another body)
         if (q.intent in ("list", "figure") or DETAIL_ASKED.search(q.text)) and (
                 len({(x.para.doc_id, article_of(x.para) or x.para.index) for x in quotes}) == 1
@@ -942,7 +941,8 @@ class Answerer:
             # A penalty is the whole run of sanctions it is stated in: "没收违法所得，并处二万元以上十万元以下罚款",
             # "处二百元以上五百元以下罚款，暂扣六个月机动车驾驶证" — not the fine alone.
             while True:
-                nxt = [j for j in (lo - 1, hi + 1) if 0 <= j < len(clauses) and SANCTION.match(clauses[j].text.lstrip("，；并"))]
+                nxt = [j for j in (lo - 1, hi + 1)
+                       if 0 <= j < len(clauses) and SANCTION.match(clauses[j].text.lstrip("，；"))]
                 if not nxt or clauses[max(hi, *nxt)].end - clauses[min(lo, *nxt)].start > self.p.max_answer:
                     break
                 lo, hi = min(lo, *nxt), max(hi, *nxt)

@@ -149,6 +149,10 @@ def _need(q: Question) -> Need | None:
     return None
 
 
+# The asking words that may stand before an actor word ("哪个部门", "谁来"): no phrase of the question's own.
+QUESTION_HEAD = re.compile(r"哪|谁|什么|何|几|由|是")
+
+
 def _actors_named(text: str) -> list[str]:
     """The actors a question itself names, as written before the actor word ("石油销售企业"), longest first."""
     out = []
@@ -157,10 +161,6 @@ def _actors_named(text: str) -> list[str]:
         phrase = (head.group() if head else "") + m.group()
         out += [phrase[i:] for i in range(len(phrase) - 2) if not QUESTION_HEAD.match(phrase[i:])]
     return sorted(set(out), key=len, reverse=True)
-
-
-# The asking words that may stand before an actor word ("哪个部门", "谁来"): no phrase of the question's own.
-QUESTION_HEAD = re.compile(r"哪|谁|什么|何|几|由|是")
 
 
 def duty_asked(q: Question, tokens) -> list[str]:

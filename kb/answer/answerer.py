@@ -24,7 +24,7 @@ from kb.answer.legal import (
     AMENDED, CATCH_ALL, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation,
     duty_cited, penalty_citing, records, version_asked,
 )
-from kb.answer.needs import Need, duty_asked, need_for
+from kb.answer.needs import Need, duty_asked, need_for, procedure_asked
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze, premise, quoted_terms
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
@@ -765,6 +765,13 @@ class Answerer:
             pool = [c for c in pool if any(t in normalize(c.para.text) for t in action)]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的{label}")
+        if steps := procedure_asked(q, self.seg.tokens):
+            # every word of the procedure asked about must be where the answer is (a colloquial word: in its
+            # documents' form) — the steps of 补领 are not in a clause that only forbids forging the plate
+            pool = [c for c in pool if all(any(f in normalize(c.para.text + c.context) for f in [t, *expansions(t)])
+                                           for t in steps)]
+            if not pool:
+                return refuse(f"{self._topic(q, '', bare=True)}的办理程序")
         if q.intent in ("yesno", "general", "task") and not (need and need.punishes) and not CONSEQUENCE_ASKED.search(
                 q.text) and (duty := self._duty_of(q, pool[0])):
             # "修车的没跟我说就换了旧零件，合规吗" matched best by the penalty clause "违反第二十三条第一款规定，未征得

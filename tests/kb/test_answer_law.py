@@ -442,3 +442,12 @@ def test_a_penalty_is_quoted_with_every_sanction_it_is_stated_with(ebike_kb):
     rec = ebike_kb.ask("浙江修车铺帮人把电瓶车的限速拆掉，会被罚多少钱？")
     assert not rec.refused and verbatim(ebike_kb, rec)
     assert "没收违法所得，并处二万元以上十万元以下罚款" in rec.answer
+
+
+def test_the_steps_of_a_procedure_are_answered_only_where_that_procedure_is(law_kb):
+    # 第八条 names 申请变更登记: its steps are there
+    rec = law_kb.ask("按电动三轮车管理条例，所有人怎么申请变更登记？")
+    assert not rec.refused and "申请变更登记" in rec.answer and verbatim(law_kb, rec)
+    # no article names 补领: one that speaks of the plate (涂改号牌) does not describe it
+    rec = law_kb.ask("按电动三轮车管理条例，电动三轮车号牌丢了怎么补领？")
+    assert rec.refused and "补领" in rec.answer

@@ -149,6 +149,14 @@ def test_who_asks_for_the_doer_not_the_party_done_to(seg, question, answers, doe
     assert need.search(answers) and not need.search(does_not_answer)
 
 
+def test_the_procedure_a_how_to_question_asks_about(seg):
+    from kb.answer.needs import procedure_asked
+
+    assert procedure_asked(analyze("测试号牌丢了怎么补领？要多少天？", seg), seg.tokens) == ["补领"]
+    assert set(procedure_asked(analyze("对鉴定结论不服，怎么申请重新鉴定？", seg), seg.tokens)) >= {"重新", "鉴定"}
+    assert procedure_asked(analyze("测试交通局怎么处理投诉举报？", seg), seg.tokens) == []  # how a body acts, no procedure
+
+
 def test_who_a_rule_encourages_is_the_object_of_its_verb(seg):
     need = need_for(analyze("虚构规划鼓励由谁来牵头探索建设测试换电站？", seg))
     assert need.search("鼓励以测试整车企业为主体探索建设一批测试换电站")

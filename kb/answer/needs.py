@@ -163,8 +163,8 @@ def _actors_named(text: str) -> list[str]:
     return sorted(set(out), key=len, reverse=True)
 
 
-# "号牌丢了怎么补领", "怎么申请重新鉴定", "过户要走哪些流程": the steps of a procedure, which a clause gives only where
-# it names that procedure (补领, 重新鉴定) — not a clause that merely speaks of the thing (号牌, 鉴定).
+# "号牌丢了怎么补领", "怎么申请重新鉴定", "怎么办理过户": the steps of a procedure, which a clause gives only where it
+# names that procedure (补领, 重新鉴定) — not a clause that merely speaks of the thing (号牌, 鉴定).
 PROCEDURE_ASKED = re.compile(r"(?:怎么|如何|怎样)(?:去|来|才能)?(?=申请|办理|补领|补办|换领|申领|领取|申报|备案|登记|注销|过户"
                              r"|变更|申诉|复议|复核|投诉|修复|撤销|延续|续期|退回)")
 
@@ -173,8 +173,13 @@ def procedure_asked(q: Question, tokens) -> list[str]:
     """The words of the procedure a "怎么补领/如何申请…" question asks the steps of (补领; 申请 重新 鉴定)."""
     if not (m := PROCEDURE_ASKED.search(q.text)):
         return []
-    after = re.split(r"[？?，,。；;！!、]", q.text[m.end():], maxsplit=1)[0]
-    return [t for t in tokens(after) if len(t) > 1 and t not in GENERIC_DUTIES and t not in QUESTION_WORDS]
+    return _words_up_to(q.text[m.end():], "[？?，,。；;！!、]", tokens)
+
+
+def _words_up_to(rest: str, stop: str, tokens) -> list[str]:
+    """The words of `rest` before its first `stop` character, less generic duties and question words."""
+    clause = re.split(stop, rest, maxsplit=1)[0]
+    return [t for t in tokens(clause) if len(t) > 1 and t not in GENERIC_DUTIES and t not in QUESTION_WORDS]
 
 
 def duty_asked(q: Question, tokens) -> list[str]:
@@ -182,5 +187,4 @@ def duty_asked(q: Question, tokens) -> list[str]:
     (负责, 管理, 牵头). `tokens` segments text (the KB's segmenter)."""
     if q.intent != "who" or not (m := BODY_ASKED.search(q.text)):
         return []
-    after = re.split(r"[？?，,。；;！!]", q.text[m.end():], maxsplit=1)[0]
-    return [t for t in tokens(after) if len(t) > 1 and t not in GENERIC_DUTIES and t not in QUESTION_WORDS]
+    return _words_up_to(q.text[m.end():], "[？?，,。；;！!]", tokens)

@@ -752,9 +752,8 @@ class Matcher:
                 similar[i] = s
         # (the type and products searched with the description: "可再生能源独立电力系统运营企业" is the texts' own term
         # for what the description calls "还没接上大电网的小岛上建风机、光伏")
-        found = self._retrieved("；".join(x for x in [p.enterprise_type or "", "、".join(p.products),
-                                                     "、".join(p.activities), p.description] if x)[:500]
-                                if p.description else "", vectors.get(text))
+        found = self._retrieved("；".join(x for x in [p.enterprise_type or "", text] if x)[:500] if p.description else "",
+                                vectors.get(text))
         scored = []
         for i in sorted(self._candidates(f, {i for i, s in similar.items() if s >= 0.5} | set(found))):
             it = self.items[i]

@@ -93,6 +93,8 @@ NOT_SUPPORT = re.compile(r"制定本法|制定本条例|制定本办法|罚款|�
                          # A denial withholds support ("对…列入淘汰名录的…企业，金融机构不得提供任何形式的授信支持"), and a
                          # sentence that only states an exception ("中小企业无法提供的商品和服务除外。") grants nothing.
                          r"|(?:不得|不予)[^，。；]{0,6}(?:提供|给予|享受|安排)[^，。；]{0,10}(?:支持|授信|贷款|补贴|补助|优惠|资金)"
+                         # …and a relief denied ("下列支出不得扣除", "…亏损不得抵减境内营业机构的盈利") protects no one
+                         r"|不得[^，。；]{0,12}(?:扣除|抵减|抵扣|抵免|摊销|减免|合并缴纳)"
                          r"|^[^，。；]*除外[。；]?$")
 # Verbs by which a law grants or secures something (beyond SUPPORT_VERBS).
 GRANT_VERBS = ("享受", "准予", "免予", "减轻", "保障", "有权", "可以申请", "申请项目", "参照适用", "提供指导")
@@ -113,18 +115,49 @@ AUTHORITY = re.compile(r"负责[^，。；：、]{1,16}?的部门|[^，。；：
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
 LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
-PROTECTED = re.compile(r"企业|供应商|投标人|申请人|经营者")
+# The parties of a market a law protects: enterprises and the roles a law gives them (销售者, 修理者 of a warranty
+# rule; 投标人 of a procurement). 消费者 is no enterprise: a clause protecting only consumers supports none.
+ROLES = r"企业|供应商|投标人|申请人|经营者|生产者|销售者|修理者"
+PROTECTED = re.compile(ROLES)
+# An article that names one of these lends a prohibition without its own object its protection ("不得对…设置不平等的
+# 条件" in an article on 民营企业); the warranty roles are left out, for a warranty rule's caps and time limits
+# ("修理记录保存期限不得低于6年") protect the consumer.
+ENTERPRISE = re.compile(r"企业|供应商|投标人|申请人|经营者")
 # A prohibition whose subject is an enterprise or a person is their duty ("报废机动车回收企业不得拆解…", "任何单位或者
 # 个人不得从事…回收活动"), support only when it protects an enterprise named after it ("国有企业不得…迟延支付民营企业…").
-DUTY = re.compile(r"(?:企业|经营者|生产者|销售者|个人)[^，。；]{0,4}不得")
+DUTY = re.compile(r"(?:企业|经营者|生产者|销售者|个人)[^，。；]{0,4}不得"
+                  # …also when the sentence opens with the party and its duty ("机动车维修业从业人员应当执行…规程，不得违法
+                  # 作业", "机动车维修经营者使用的配件、材料应当符合…，不得使用…")
+                  r"|^(?:第[一二三四五六七八九十百零〇]+条\s*)?[^，。；]{0,24}?(?:企业|经营者|生产者|销售者|修理者|个人|人员)"
+                  r"[^，。；]{0,12}?(?:应当|必须)")
+# An authority may not demand, designate or add conditions: the governed keep their choice ("…检验机构不得要求机动车到
+# 指定的场所进行维修、保养", "任何单位不得附加其他条件") — a protection of whoever serves them.
+AUTHORITY_FORBIDS = re.compile(r"(?:机关|部门|机构|人民政府|任何单位)[^，。；]{0,4}不得(?:要求|指定|附加|强制|限制|干预)")
+# A duty to pay a market party is that party's due: "消费者…更换…或者退货的，应当向销售者支付…使用补偿费".
+PAID_TO = re.compile(rf"向(?:[^，。；、]{{0,6}}?)(?:{ROLES})[^，。；]{{0,4}}(?:支付|赔偿|补偿|返还|退还)")
+# A liability lifted from a market party: "…有下列情形之一的，可以免除经营者对下列质量问题承担的三包责任" (not a clause
+# voiding a business's own exemption, "…免除自身责任…的条款无效", nor a consumer's duty waived).
+LIABILITY_LIFTED = re.compile(rf"免除(?:{ROLES})[^，。；]{{0,16}}责任")
+# A public service free of charge relieves its users ("…公安机关交通管理部门应当当场免费登记…", "…有关部门应当…为创业人员
+# 免费提供…服务"); a business's free service is its duty ("销售者应当及时免费补办").
+FREE_SERVICE = re.compile(r"(?:机关|部门|人民政府)[^。；]{0,30}?免费")
+
+
+def _protects_by_itself(text: str) -> bool:
+    """A protection the sentence states whole: what an authority may not demand, a payment due to a market party, a
+    prohibition naming the market party it shields. Unlike a relief it lends nothing to its article's other sentences
+    (the formula that computes the payment is no support)."""
+    if AUTHORITY_FORBIDS.search(text) or PAID_TO.search(text) or LIABILITY_LIFTED.search(text):
+        return True
+    return FORBIDS in text and bool(PROTECTED.search(text[text.find(FORBIDS):]))
 
 
 def _protects(text: str, article_text: str) -> bool:
     if FORBIDS not in text:
         return False
     if DUTY.search(text):
-        return bool(PROTECTED.search(text[text.find(FORBIDS):]))
-    return bool(PROTECTED.search(article_text))
+        return bool(ENTERPRISE.search(text[text.find(FORBIDS):]))
+    return bool(ENTERPRISE.search(article_text))
 
 
 def is_legal(doc: Document, paragraphs: list[Paragraph]) -> bool:
@@ -213,6 +246,16 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
         return bool(_relief(text, tax)) or bool(_support_verbs(text, tax, SUPPORT_VERBS + GRANT_VERBS)) \
             or bool(PERMITS.search(text)) or _protects(text, article_text)
 
+    def own(text: str) -> bool:
+        """Support of the sentence alone (see _protects_by_itself; a free public service, too)."""
+        return bool(FREE_SERVICE.search(text)) or _protects_by_itself(text)
+
+    def protection(text: str) -> list[str]:
+        """The support type of a free service or a protection, which no taxonomy term names."""
+        if FREE_SERVICE.search(text):
+            return ["收费减免"]
+        return ["权益保障"] if text and (_protects_by_itself(text) or _protects(text, article_text)) else []
+
     by_article: dict[tuple[str, ...], list[Paragraph]] = {}
     for p in ps:
         by_article.setdefault(_article(p), []).append(p)
@@ -220,13 +263,14 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
     for art, members in by_article.items():
         article_text = "".join(p.text for p in members)
         sentences = [(p, sp, doc.text[sp.start:sp.end]) for p in members for sp in p.sentences]
-        granting = [grants(q, article_text) and not NOT_SUPPORT.search(q) for _, _, q in sentences]
+        lending = [grants(q, article_text) and not NOT_SUPPORT.search(q) for _, _, q in sentences]
+        granting = [g or own(q) and not NOT_SUPPORT.search(q) for g, (_, _, q) in zip(lending, sentences)]
         if not any(granting):
             continue
         lead_in = next((q for (p, _, q), g in zip(sentences, granting) if g and LEAD_IN.search(q.strip())), "")
         # An article that opens with support lends it to its other sentences; otherwise only the granting
         # sentences (and the items of a granting lead-in) are provisions ("第九条 申请机动车登记，应当提交…" is not).
-        lends = granting[0]
+        lends = lending[0]
         duty_list = False  # inside the list of a lead-in that grants nothing ("申请机动车登记，应当提交以下证明、凭证：")
         for (p, sp, quote), g in zip(sentences, granting):
             is_item = len(p.section) > len(art)
@@ -240,6 +284,7 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
             scope = lead_in if item else ""
             support = _relief(quote, tax) or _relief(scope, tax) or _relief(art[-1] if art else "", tax) \
                 or (["鼓励/支持"] if _support_verbs(quote, tax) else []) \
+                or protection(quote) or protection(scope) \
                 or list(tag(quote, tax.support_types)) or [tax.default_support_type]
             points_to = _pointer(quote)
             if points_to and "授权规定" not in support:

@@ -207,18 +207,10 @@ def test_penalties_and_definitions_are_not_provisions(law_provisions):
 
 
 # Evidence of the later held-out profiles (g-h…, written from the documents alone) that no extracted provision holds:
-# a right or protection granted through another party's duty (不得要求…到指定的场所维修, 应当向销售者支付使用补偿费,
-# 应当当场免费登记), a liability the lead-in lifts (可以不承担三包责任：…), a permission (可以…临时上道路行驶) and a
-# regulatory stance (包容审慎监管) — outside what the extractor counts as support today. Listed so that covering one
-# shows here (then take it off the list), and so that no other evidence goes missing unnoticed.
+# a permission (可以…临时上道路行驶), outside what the extractor counts as support. Listed so that covering one shows
+# here (then take it off the list), and so that no other evidence goes missing unnoticed.
 KNOWN_UNEXTRACTED = {
-    ("g-h02", "公安机关交通管理部门、机动车安全技术检验机构不得要求机动车到指定的场所进行维修、保养"),
-    ("g-h03", "不得故意拖延或者无正当理由拒绝销售者、修理者按照本规定提出的协助、追偿等事项"),
-    ("g-h03", "消费者依照本规定第二十四条第一款规定更换家用汽车产品或者退货的，应当向销售者支付家用汽车产品使用补偿费"),
-    ("g-h03", "（三）使用说明书明示不得对家用汽车产品进行改装、调整、拆卸，但消费者仍然改装、调整、拆卸而造成的损坏；"),
-    ("g-h08", "符合国家标准，且申请材料齐全有效的，公安机关交通管理部门应当当场免费登记并发放电动自行车行驶证、号牌"),
     ("g-h08", "电动自行车驾驶人可以持有效购车发票或者其他合法来源凭证，自购车之日起十五日内临时上道路行驶"),
-    ("g-h11", "对新技术、新产业、新业态、新模式等实行包容审慎监管"),
 }
 
 
@@ -244,10 +236,37 @@ def test_duties_computations_and_paper_lists_are_not_relief(law_provisions):
             "不得在约定的付款方式之外以承兑汇票等形式延长付款期限")
 
 
+def test_support_through_another_partys_duty(law_provisions):
+    def types(doc, needle):
+        return law_one(law_provisions, doc, needle).support_types
+
+    # what an authority may not demand of the governed protects whoever serves them
+    assert types("road-traffic-safety-law-2021", "不得要求机动车到指定的场所进行维修、保养") == ["权益保障"]
+    # a payment due to a market party, and a prohibition that names the market party it shields
+    assert types("household-car-three-guarantees-rules-2021", "应当向销售者支付家用汽车产品使用补偿费") == ["权益保障"]
+    assert types("household-car-three-guarantees-rules-2021", "拒绝销售者、修理者按照本规定提出的协助") == ["权益保障"]
+    # a liability lifted by a lead-in: its items are the cases, with its support type
+    item = law_one(law_provisions, "household-car-three-guarantees-rules-2021", "因不可抗力造成的损坏")
+    assert "可以免除经营者" in item.lead_in and item.support_types == ["权益保障"]
+    # a public service free of charge is a fee relief; a business's free service is its duty
+    assert types("zhejiang-electric-bicycle-regulations-2020", "应当当场免费登记") == ["收费减免"]
+    quotes = [p.quote for _, provs in law_provisions.values() for p in provs]
+    assert not any("销售者应当及时免费补办" in q for q in quotes)
+    # nor does the payment lend support to the formula that computes it, or a void exemption count
+    assert not any("补偿费=车价款" in q for q in quotes)
+    assert not any("免除自身责任" in q for q in quotes)
+    # a regulatory stance that spares new business models (a term of the taxonomy's 权益保障)
+    assert types("zhejiang-private-enterprise-promotion-regulations-2020", "包容审慎监管") == ["权益保障"]
+    # a duty that opens the sentence stays a duty, whatever the article says of enterprises
+    assert not any("不得违法作业" in q for q in quotes)
+
+
 def test_denials_exceptions_and_a_duty_to_prefer_are_not_support(law_provisions):
     quotes = [p.quote for _, provs in law_provisions.values() for p in provs]
     # a denial withholds support from the enterprises it names
     assert not any("金融机构不得提供任何形式的授信支持" in q for q in quotes)
+    # …and so does a relief denied ("下列支出不得扣除" and its items)
+    assert not any("不得扣除" in q or q.strip() == "（六）赞助支出；" for q in quotes)
     # a sentence that only states an exception grants nothing of its own
     assert not any(q.strip() == "中小企业无法提供的商品和服务除外。" for q in quotes)
     # "应当…优先选择采用…" is a designer's duty (优先选择 is excluded from 优先/优惠), not a preference for anyone

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from kb.answer.legal import PENALTY
 from kb.answer.question import QUESTION_WORDS, Question, bound_asked
-from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY
+from kb.core.figures import CN_NUMBER, DURATION, MONEY_AMOUNT, QUANTITY, YEAR_SPAN
 from kb.core.places import places
 from kb.core.timeexpr import CITED_TITLE
 
@@ -32,7 +32,8 @@ GENERIC_DUTIES = frozenset("负责 处理 管理 主管 监管 管 办理 牵头
                            "执行 职责 工作 的 呢 吗 来 进行".split())
 A_YEAR = re.compile(r"20\d{2}\s*年|[〇○零一二三四五六七八九]{4}年")  # "哪一年" is not answered by "十四五"
 YEAR_ASKED = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|哪一年份")
-YEARS_ASKED = re.compile(r"(?:几|多少)(?:个)?年(?!级|度)")  # "有效期是几年": a span of years, not a date
+# "有效期是几年": a span of years, not a date (nor "开了十几年的老油车", "这几年", which ask nothing)
+YEARS_ASKED = re.compile(r"(?:(?<![十好这前近])几|多少)(?:个)?年(?!级|度)")
 # "罚多少钱" asks for the fine, not for the amount in the condition ("违法所得不足5万元的，处5万元以上…罚款").
 FINE_ASKED = re.compile(r"罚(?:款)?(?:是|为|数额是?|金额是?)?(?:多少|几)|多少(?:的)?罚款|罚款(?:标准|幅度)|怎么罚|如何处罚|处多少")
 FINE = re.compile(rf"(?:{MONEY_AMOUNT.pattern}|百分之{CN_NUMBER}|\d+(?:\.\d+)?\s*[%％])[^，；。]{{0,14}}罚款"
@@ -135,7 +136,7 @@ def _need(q: Question) -> Need | None:
     if q.money:  # a subsidy, a price or a fund is not answered by the fine of some breach
         return Need("money", "具体金额", MONEY_AMOUNT, unless=FINE)
     if YEARS_ASKED.search(q.text):
-        return Need("years", "具体期限", DURATION)
+        return Need("years", "具体期限", YEAR_SPAN)  # "有效期几年" is not answered by "三十日内"
     if q.intent == "when" and YEAR_ASKED.search(q.text):
         return Need("year", "具体年份", A_YEAR)
     if q.intent == "who" and BODY_ASKED.search(q.text):

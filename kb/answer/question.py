@@ -23,9 +23,9 @@ COUNTED = (r"(?<![哪第举说列近前这那头后])几(?:个月|个工作日|�
            r"|[个座家辆项条种台根套吨件度元天年岁人名次单批类级户张处所倍成%万亿千百])")
 INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|牵头|负责|责任主体|由谁|哪些企业|哪家企业|哪个企业|哪些机构|哪些主体")),
-    ("when", re.compile(r"什么时候|何时|哪一年|哪年|什么时间|截止|期限|多久|时间节点|时限")),
+    ("when", re.compile(r"什么时候|何时|哪一年|哪年|什么时间|截止|期限|多久|多长时间|时间节点|时限")),
     ("where", re.compile(r"(?<!用到)(?<!用在)(?<!用于)哪里|哪儿|在哪[里儿个座]|在哪些[地城区省市县]|哪些地区|哪个地区|哪些城市|哪个城市|哪些地方|什么地方|地点|选址|布局在")),
-    ("figure", re.compile(rf"多少|{COUNTED}|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|多远|几成|倍"
+    ("figure", re.compile(rf"多少|{COUNTED}|数量|规模有多大|目标值|比例|比重|占比|百分之|多大|多远|多快|几成|倍"
                           rf"|{EXTREME}")),
     ("list", re.compile(r"哪些|哪几|包括什么|包括哪|包含哪|有什么|列举|几大|几个方面|分别是|都有")),
     ("yesno", YESNO),
@@ -116,6 +116,8 @@ def units_asked(q: str, figure: bool = False) -> list[str]:
         units = MEASURE_UNITS[m.group()]
     if not units and re.search(r"多远|多长距离", q):
         units = MEASURE_UNITS["距离"]
+    if not units and "多快" in q:  # "最高能开多快": a speed
+        units = MEASURE_UNITS["时速"]
     return list(dict.fromkeys(units))
 
 

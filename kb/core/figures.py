@@ -36,6 +36,8 @@ CN_NUMBER = rf"(?<![第{CN_DIGITS}])[{CN_DIGITS}]+(?:点[{CN_DIGITS}]+)?"
 # A time span: 十五日, 三十日内, 5个工作日, 六个月, 两年 (not a date: 2021年 is a year, see kb.core.timeexpr).
 # A year count in words is one or two digits (五年, 两年, 三十年); 二○三五年 is a year, not a span.
 _CN_YEARS = "(?<![零〇○一二两三四五六七八九十百千])(?:[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九])年"
+# A span of years, or of months (a question asking "几年" is answered by "六个月" too, not by "三十日内").
+YEAR_SPAN = re.compile(rf"(?:{_CN_YEARS}|(?<![\d.])\d{{1,2}}\s*年(?!\d))|(?:{CN_NUMBER}|(?<![\d.])\d{{1,3}})\s*个月")
 DURATION = re.compile(rf"(?:{CN_NUMBER}|(?<![\d.])\d{{1,3}})\s*(?:个)?(?:工作日|日|天|小时|个月|月|周)(?:内|以内|之内)?"
                       rf"|(?:{_CN_YEARS}|(?<![\d.])\d{{1,2}}\s*年(?!\d))(?:内|以内|之内)?")
 _QTY_UNITS = "辆|元|座|个|家|项|台|套|根|吨|件|千瓦时|瓦时|GWh|kW|MPa|倍|条|种|人|名|次|公里|千米|米|周岁|岁"

@@ -22,6 +22,9 @@ def seg():
     ("提前淘汰能拿多少补贴？", "money", "每辆补贴五百元", "处五百元罚款"),
     ("登记机关多少天内要作出决定？", "unit", "自受理之日起十五日内作出决定", "应当及时作出决定"),
     ("资质认定书有效期是几年？", "years", "有效期为五年", "自2099年起施行"),
+    ("测试许可证有效期几年？", "years", "有效期六年", "应当在终止经营前三十日内告知"),  # days are no span of years
+    ("测试道路上最高能开多快？", "unit", "最高时速不得超过七十公里", "应当保持安全车速"),
+    ("测试评估多长时间做一次？", "when", "每三年开展一次评估", "应当定期开展评估"),
     ("规划要求哪一年全部实现？", "year", "到2095年全部实现", "“十四五”期间全部实现"),
     ("由哪个部门负责登记？", "body", "由虚构省测试交通局负责登记", "国家鼓励企业登记"),
     ("没配反光标识会怎么处罚？", "penalty", "由测试交通局处警告", "所有人应当配备反光标识"),
@@ -76,6 +79,9 @@ def test_how_many_of_anything_asks_for_a_number_but_a_period_does_not(seg):
     assert q.intent == "figure" and q.units == ["单"]
     assert analyze("测试经营权能用几年？", seg).intent == "figure"
     assert analyze("近几年测试产业发展得怎么样？", seg).intent != "figure"
+    # a vague count of years in the story asks no span: "开了十几年的老油车"
+    need = need_for(analyze("家里开了十几年的测试油车，规划鼓励换吗？", seg))
+    assert need is None or need.kind != "years"
 
 
 def test_a_year_or_body_inside_a_cited_title_does_not_count(seg):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from kb.core.places import organisations_in, places_in
+from kb.core.places import organisations_in, places_in, shaped_places_in
 from kb.core.segment import Segmenter
 from kb.core.text import normalize
 from kb.core.timeexpr import CITED_TITLE, YEAR, expand_years
@@ -159,12 +159,12 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
         intent = "yesno"  # "几个朋友合伙开的店，要交企业所得税吗？": 几个 counts the friends, nothing is asked in it
     figures_asked = FIGURES_ASKED.findall(q) if intent != "yesno" else []
     years = sorted(set(YEAR.findall(CITED_TITLE.sub(" ", q))))  # 《纲要（2021—2035年）》's years are its name
-    named = [p for p in places_in(q) if p not in broad]
+    named = list(dict.fromkeys([p for p in places_in(q) if p not in broad] + shaped_places_in(seg.words(q))))
     drop = set(QUESTION_WORDS) | set(years) | set(named)
     # Single Chinese characters say little on their own (指, 建, 要); a place is checked separately, not as topic.
     topic = q
     for p in named:
-        topic = re.sub(rf"{p}[市县区]?", " ", topic)
+        topic = re.sub(rf"{re.escape(p)}[市县区]?", " ", topic)
     terms = [t for t in dict.fromkeys(seg.tokens(topic))
              if t not in drop and not re.fullmatch(r"\d{1,3}", t) and (len(t) > 1 or t.isascii())]
     box = re.search(r"专栏\s*(\d+)", q)

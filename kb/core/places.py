@@ -4,6 +4,7 @@ vehicle or energy (kb/data/categories.txt), events or occasions (kb/data/occasio
 (kb/data/remedies.txt) it may ask about: lexicons, each with its origin noted."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from kb.core.settings import DATA_DIR
@@ -35,6 +36,37 @@ def places() -> tuple[str, ...]:
 def places_in(text: str) -> list[str]:
     """The places named in `text`."""
     return _named_in(places(), text)
+
+
+# Place names no lexicon can list are shaped like places: a proper name before a suffix of region, basin, zone or
+# bridge (长江经济带, 太湖流域, 上海浦东新区, 中国（浙江）自由贸易试验区, 港珠澳大桥).
+PLACE_SUFFIXES = ("经济带", "流域", "新区", "大湾区", "湾区", "试验区", "自贸区", "保税区", "大桥")
+NOT_A_NAME = re.compile(r"^(?:这|那|各|本|该|某|每|一|全|此|其|我|你|他|当地|所在|附近|有关|相关|其他)")
+
+
+def shaped_places_in(words: list[str]) -> list[str]:
+    """Places named by shape in a text segmented into `words` (precise mode): a word that is a name and a suffix
+    (太湖流域), or a name of two characters or more followed by a suffix word (长江 经济带)."""
+    out = []
+    for i, w in enumerate(words):
+        suffix = next((x for x in PLACE_SUFFIXES if w.endswith(x)), None)
+        if suffix is None:
+            continue
+        if len(w) >= len(suffix) + 2 and not NOT_A_NAME.match(w):
+            out.append(w)
+        elif w == suffix and i and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", words[i - 1]) \
+                and not NOT_A_NAME.match(words[i - 1]) and _name_like(words[i - 1]):
+            out.append(words[i - 1] + w)
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=4096)
+def _name_like(word: str) -> bool:
+    """Whether jieba tags the word as a noun, an abbreviation or a set phrase (长江 ns, 珠澳 j, 自由贸易 l) — not a
+    preposition or a verb ("除了湾区…" names no 除了湾区)."""
+    import jieba.posseg
+
+    return all(p.flag[:1] in ("n", "j", "l") for p in jieba.posseg.lcut(word))
 
 
 def organisations() -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """kb/core/places.py: the lexicons' finders (longest name first, a name inside a longer one not counted again)."""
 from __future__ import annotations
 
-from kb.core.places import categories_in, occasions_in, places_in, remedies_in
+from kb.core.places import categories_in, occasions_in, places_in, remedies_in, shaped_places_in
 
 
 def test_kinds_of_vehicle_and_energy_are_found_whole():
@@ -19,3 +19,15 @@ def test_events_and_occasions_are_found():
 
 def test_places_are_found_longest_first():
     assert places_in("杭州湾和杭州有什么政策？") == ["杭州湾", "杭州"]  # 杭州湾 is not read as 杭州 plus 湾
+
+
+def test_places_no_lexicon_lists_are_found_by_their_shape():
+    from kb.core.segment import Segmenter
+
+    words = Segmenter().words
+    assert shaped_places_in(words("对长江经济带沿线的排污企业有没有更高的税额？")) == ["长江经济带"]
+    assert shaped_places_in(words("对太湖流域的企业有什么规定？")) == ["太湖流域"]
+    assert shaped_places_in(words("设在中国（浙江）自由贸易试验区的企业")) == ["自由贸易试验区"]
+    # a preposition or a determiner before the suffix is no name
+    assert shaped_places_in(words("除了湾区智慧高速环线，还有哪条高速？")) == []
+    assert shaped_places_in(words("这个新区有什么政策？")) == []

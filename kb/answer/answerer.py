@@ -243,7 +243,8 @@ class Answerer:
         docs = named or list(dict.fromkeys(c.doc_id for c, _ in hits))
         texts = [self._normal_text(d) for d in docs]
         return [t for t in dict.fromkeys(terms)
-                if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
+                if not any(f in tx for f in [t, *expansions(t)] for tx in texts)
+                and not any(_abbreviation(t).search(tx) for tx in texts)]
 
     def _unaddressed(self, question: str, q: Question, hits: list[tuple[Chunk, float]], docs: frozenset[str] | None,
                      named: list[str]) -> str:
@@ -1079,6 +1080,14 @@ def _region_names(region: str) -> tuple[str, ...]:
         return ()
     core = re.sub(r"(?:省|市|自治区|特别行政区)$", "", region)
     return tuple(dict.fromkeys([region, core])) if len(core) >= 2 else (region,)
+
+
+@lru_cache(maxsize=256)
+def _abbreviation(term: str) -> re.Pattern[str]:
+    """What a shortened name may stand for: its characters in order within one phrase, a few apart at most
+    ("备案非标车" for 备案非标电动自行车)."""
+    gap = r"[^，。；：、“”《》（）\s]{0,5}"
+    return re.compile(re.escape(term[0]) + "".join(gap + re.escape(c) for c in term[1:]))
 
 
 def _merge(quotes: list[Quote], new: Quote, doc_text: str) -> list[Quote]:

@@ -105,6 +105,10 @@ MEASURE_UNITS = {"时速": ["公里", "千米", "km"], "车速": ["公里", "千
 MEASURE = re.compile("|".join(MEASURE_UNITS))
 
 
+STORY_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?:\d{1,2}\s*月(?:\d{1,2}\s*日)?)?(?:才|刚|就)?(?:在[^，,。？?]{0,6})?(?:新|刚)?"
+                        r"(?:买|购买|购置|拿到|取得|注册|设立|成立|开业|开张|登记|上牌|入职|开始|签订|签了|办了|领了)")
+
+
 def units_asked(q: str, figure: bool = False) -> list[str]:
     """Units the answer's figure must have: those the question names, else (for a figure question) those of the
     measure it asks about."""
@@ -159,8 +163,13 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
         intent = "yesno"  # "几个朋友合伙开的店，要交企业所得税吗？": 几个 counts the friends, nothing is asked in it
     figures_asked = FIGURES_ASKED.findall(q) if intent != "yesno" else []
     years = sorted(set(YEAR.findall(CITED_TITLE.sub(" ", q))))  # 《纲要（2021—2035年）》's years are its name
+    # A year of the asker's own story ("2019年才在杭州拿到的经营权", "2020年8月新买的车") dates their case, as "在上海
+    # 设了机构" places it: no scope the answering clause must state.
+    story = {m.group(1) for m in STORY_YEAR.finditer(q)}
+    drop_years = set(years)
+    years = [y for y in years if y not in story]
     named = list(dict.fromkeys([p for p in places_in(q) if p not in broad] + shaped_places_in(seg.words(q))))
-    drop = set(QUESTION_WORDS) | set(years) | set(named)
+    drop = set(QUESTION_WORDS) | drop_years | set(named)
     # Single Chinese characters say little on their own (指, 建, 要); a place is checked separately, not as topic.
     topic = q
     for p in named:

@@ -237,3 +237,19 @@ def test_quoted_names_not_quoted_speech():
     assert quoted_terms("合同里写着“出了问题本店概不负责”，算数吗？") == []  # words someone wrote
     assert quoted_terms("店里贴着“概不退换”，合法吗？") == []
     assert quoted_terms("“新能源汽车产业发展规划”里说了什么？") == []  # too long to be a coined name
+
+
+def test_a_year_of_the_askers_story_is_no_scope(seg):
+    # "2019年才拿到的经营权" dates the asker's case; "到2025年" asks what the text sets for that year
+    assert analyze("2019年才在测试市拿到的经营权能不能转让？", seg).years == []
+    assert analyze("2020年8月新买的测试车能不能上路？", seg).years == []
+    assert analyze("到2025年测试产量是多少？", seg).years == ["2025"]
+    assert "2019" not in analyze("2019年才拿到的经营权能不能转让？", seg).terms
+
+
+def test_a_quoted_short_name_stands_for_the_longer_one_in_order():
+    from kb.answer.answerer import _abbreviation
+
+    assert _abbreviation("备案非标车").search("备案非标电动自行车（以下简称…）")
+    assert not _abbreviation("两免三减半").search("减按百分之二十的税率征收企业所得税")
+    assert not _abbreviation("备案非标车").search("备案。非标准的车")  # not across a sentence

@@ -45,7 +45,7 @@ from kb.core.settings import AnswerSettings
 from kb.core.text import CLAUSE_END, compact, normalize, split_sentences, unquote
 from kb.core.text import clauses as split_clauses
 from kb.core.timeexpr import CITED_TITLE, PERIOD, YEAR_PHRASE, years_in
-from kb.retrieval.expand import broader, expansions
+from kb.retrieval.expand import broader, expansions, forms_in
 from kb.retrieval.hybrid import HybridRetriever
 from kb.retrieval.outline import part_unit
 from kb.store.files import KBData
@@ -757,7 +757,7 @@ class Answerer:
                 # (an everyday word counts where the documents' own word for it is: 上牌 where 登记 is)
                 # (Counts and negations are no topic: "第一次", "五万", "不到", "没到" say how much or whether.)
                 rare = [t for t in q.terms if len(t) > 1 and self._is_specific(t) and not NOT_TOPIC.match(t)]
-                forms = [f for t in rare for f in [t, *expansions(t)]]
+                forms = [f for t in rare for f in forms_in(q.text, t)]
                 if rare:
                     pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]
                     if not pool:
@@ -770,7 +770,7 @@ class Answerer:
         if steps := procedure_asked(q, self.seg.tokens):
             # every word of the procedure asked about must be where the answer is (a colloquial word: in its
             # documents' form) — the steps of 补领 are not in a clause that only forbids forging the plate
-            pool = [c for c in pool if all(any(f in normalize(c.para.text + c.context) for f in [t, *expansions(t)])
+            pool = [c for c in pool if all(any(f in normalize(c.para.text + c.context) for f in forms_in(q.text, t))
                                            for t in steps)]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的办理程序")

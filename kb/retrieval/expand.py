@@ -29,17 +29,45 @@ def lexicon() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted(_entries("colloquial.txt"), key=lambda e: -len(e[0])))  # longest everyday phrase first
 
 
+@lru_cache(maxsize=1)
+def _by_first_char() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    out: dict[str, list] = {}
+    for word, terms in lexicon():  # longest first within each first character
+        out.setdefault(word[:1], []).append((word, terms))
+    return {c: tuple(v) for c, v in out.items()}
+
+
+def everyday_words(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The everyday words of `text` (in normal form) read left to right, the longest at each position: (start, end,
+    standard terms). "不烧油的车" is 不烧油 (新能源汽车) then 车, not 烧油的车 (燃油汽车) inside it; 充电的地方 is not
+    also 充电."""
+    first = _by_first_char()
+    out, i = [], 0
+    while i < len(text):
+        hit = next(((w, t) for w, t in first.get(text[i], ()) if text.startswith(w, i)), None)
+        if hit:
+            out.append((i, i + len(hit[0]), hit[1]))
+            i += len(hit[0])
+        else:
+            i += 1
+    return out
+
+
 def expansions(question: str) -> list[str]:
     """Standard terms for the everyday words of `question` that the question does not already contain (the
     retriever keeps only the tokens of them its index knows)."""
     q = normalize(question)
-    out: list[str] = []
-    taken = q
-    for word, terms in lexicon():
-        if word in taken:
-            taken = taken.replace(word, " ")  # 充电的地方 is not also 充电
-            out += [t for t in terms if t not in q]
+    out = [t for _, _, terms in everyday_words(q) for t in terms if t not in q]
     return list(dict.fromkeys(out))
+
+
+def forms_in(question: str, term: str) -> list[str]:
+    """`term` and the standard terms for it: its own, and those of the everyday word of `question` it is part of
+    (烧油 in "不烧油的车" is 新能源汽车, not 燃油)."""
+    q = normalize(question)
+    at = q.find(term)
+    around = [t for s, e, terms in everyday_words(q) if at >= 0 and s <= at and at + len(term) <= e for t in terms]
+    return list(dict.fromkeys([term, *(around or expansions(term))]))
 
 
 def rewritten(question: str, words) -> str:

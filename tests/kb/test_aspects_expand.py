@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kb.answer.aspects import split_aspects
-from kb.retrieval.expand import expansions
+from kb.retrieval.expand import expansions, forms_in
 
 
 @pytest.mark.parametrize("question, parts", [
@@ -26,6 +26,11 @@ def test_everyday_words_bring_the_documents_terms():
     assert "充电设施" in expansions("充电的地方够不够？")
     assert expansions("电动自行车应当登记吗？") == []  # the question already uses the documents' words
     assert "充电" not in expansions("充电的地方")  # a longer everyday phrase is not also read as its parts
+    # read left to right: "不烧油的车" is 不烧油 (a new-energy vehicle), not the 烧油的车 (a fuel car) inside it
+    assert "新能源汽车" in expansions("一年生产多少辆不烧油的车？")
+    assert "燃油汽车" not in expansions("一年生产多少辆不烧油的车？")
+    assert forms_in("一年生产多少辆不烧油的车？", "烧油") == ["烧油", "新能源汽车", "电动汽车"]
+    assert forms_in("电瓶车能带人吗？", "带人") == ["带人", *expansions("带人")]  # no everyday word around it
 
 
 @pytest.mark.parametrize("name", ["colloquial.txt", "broader.txt", "categories.txt", "occasions.txt", "remedies.txt"])

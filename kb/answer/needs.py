@@ -170,11 +170,20 @@ PROCEDURE_ASKED = re.compile(r"(?:怎么|如何|怎样)(?:去|来|才能)?(?=申
                              r"|变更|申诉|复议|复核|投诉|修复|撤销|延续|续期|退回)")
 
 
+# "去办过户（转移登记）要带哪些材料", "办备案变更要提交什么材料": the papers of a named procedure, which a list of
+# papers for another one (the first application) does not give.
+PROCEDURE_PAPERS = re.compile(r"(?:办理|去办|办|申请|申领)(?P<what>[^，,。？?；;]{1,12}?)(?:时|的时候)?(?:要|需要|得|应当|应该)?"
+                              r"(?:带|提交|交|准备|提供|携带)(?:哪些|什么|哪几样|啥)(?:材料|资料|证件|证明)")
+
+
 def procedure_asked(q: Question, tokens) -> list[str]:
-    """The words of the procedure a "怎么补领/如何申请…" question asks the steps of (补领; 申请 重新 鉴定)."""
-    if not (m := PROCEDURE_ASKED.search(q.text)):
-        return []
-    return _words_up_to(q.text[m.end():], "[？?，,。；;！!、]", tokens)
+    """The words of the procedure a "怎么补领/如何申请…" question asks the steps of (补领; 申请 重新 鉴定), or a
+    "办X要带哪些材料" question the papers of (X)."""
+    if m := PROCEDURE_ASKED.search(q.text):
+        return _words_up_to(q.text[m.end():], "[？?，,。；;！!、]", tokens)
+    if m := PROCEDURE_PAPERS.search(q.text):
+        return _words_up_to(m.group("what"), "[？?，,。；;！!、]", tokens)
+    return []
 
 
 def _words_up_to(rest: str, stop: str, tokens) -> list[str]:

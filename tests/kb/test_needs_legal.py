@@ -161,6 +161,9 @@ def test_the_procedure_a_how_to_question_asks_about(seg):
     assert procedure_asked(analyze("测试号牌丢了怎么补领？要多少天？", seg), seg.tokens) == ["补领"]
     assert set(procedure_asked(analyze("对鉴定结论不服，怎么申请重新鉴定？", seg), seg.tokens)) >= {"重新", "鉴定"}
     assert procedure_asked(analyze("测试交通局怎么处理投诉举报？", seg), seg.tokens) == []  # how a body acts, no procedure
+    # the papers of a named procedure: a list of papers for the first application does not give them
+    assert set(procedure_asked(analyze("测试车卖了，去办过户要带哪些材料？", seg), seg.tokens)) == {"过户"}
+    assert set(procedure_asked(analyze("办备案变更要提交什么材料？", seg), seg.tokens)) == {"备案", "变更"}
 
 
 def test_who_a_rule_encourages_is_the_object_of_its_verb(seg):

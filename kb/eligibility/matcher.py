@@ -213,24 +213,51 @@ def _region(raw: str, tax: Taxonomy) -> Region:
     return Region(raw, "unknown")
 
 
-def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6) -> Facts:
+def _whole_words(hits: dict[str, list[str]], value: str, words: Callable[[str], list[str]] | None) -> dict[str, list[str]]:
+    """`hits` (tag's) without the terms found only across a word boundary of `value` — starting inside one word and
+    ending inside the next: the 车企 of 出租车|企业 is no carmaker. Unchanged without a segmenter."""
+    if words is None or not hits:
+        return hits
+    t = norm(value)
+    cuts, at = {0, len(t)}, 0
+    for w in words(t):
+        i = t.find(w, at)
+        if i >= 0:
+            cuts |= {i, i + len(w)}
+            at = i + len(w)
+
+    def whole(term: str) -> bool:
+        term, i = norm(term), t.find(norm(term))
+        while i >= 0:
+            j = i + len(term)
+            if i in cuts or j in cuts or not any(i < c < j for c in cuts):
+                return True
+            i = t.find(term, i + 1)
+        return False
+
+    out = {e: [x for x in ts if whole(x)] for e, ts in hits.items()}
+    return {e: ts for e, ts in out.items() if ts}
+
+
+def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6,
+               words: Callable[[str], list[str]] | None = None) -> Facts:
     """Map the profile's free text onto segments, actor types, activities, qualifications, needs, product classes
-    and a region."""
+    and a region. `words` segments a value (precise mode) so that a term read across two words is not taken."""
     f = Facts()
     # Segments: each value's own segments weigh 1; their sub-segments 0.8; their parents 0.6 (× 0.6 from the
     # description, which also names customers: "为整车厂配套" does not make a carmaker).
     for fld, value in _values(p):
         scale = description_factor if fld == "description" else 1.0
-        for seg, terms in tag(value, tax.segments).items():
+        for seg, terms in _whole_words(tag(value, tax.segments), value, words).items():
             _add_segment(f, tax, seg, scale, (FIELD_LABELS[fld], value, seg))
             if fld == "products":
                 for t in terms:
                     f.terms.setdefault(norm(t), value)
     # Actor types from the type; from the name or the description only without a type, or a size (中小企业).
-    for actor in tag(p.enterprise_type or "", tax.actors):
+    for actor in _whole_words(tag(p.enterprise_type or "", tax.actors), p.enterprise_type or "", words):
         f.actors.setdefault(actor, p.enterprise_type or "")
     for value in (p.name, p.description):
-        for actor in tag(value or "", tax.actors):
+        for actor in _whole_words(tag(value or "", tax.actors), value or "", words):
             if not p.enterprise_type or actor == "中小企业":
                 f.actors.setdefault(actor, value or "")
     for v in p.activities + ([p.description] if p.description else []):
@@ -591,11 +618,13 @@ class Matcher:
                  documents: dict[str, tuple[str, str]] | None = None,
                  embed_queries: Callable[[list[str]], np.ndarray] | None = None,
                  tokens: Callable[[str], list[str]] | None = None,
+                 words: Callable[[str], list[str]] | None = None,
                  word_frequency: Callable[[str], int] | None = None,
                  search: Callable[[str, int, np.ndarray], list[tuple[str, int, int]]] | None = None):
         self.tax = tax = taxonomy or load_taxonomy()
         self.search = search  # the KB's hybrid search: question, k, its vector -> passages (doc_id, start, end)
         self.tokens = tokens  # the KB's segmenter: the description's words found in a clause
+        self.words = words  # …in precise mode: a profile's term read across two of its words is not taken
         self.word_frequency = word_frequency  # the segmenter's general-language word counts (jieba's dictionary)
         self._words: tuple[list[frozenset[str]], dict[str, float], dict[str, set[int]]] | None = None
         self.embed_queries = embed_queries or (lambda texts: np.stack([embed_query(t) for t in texts]))
@@ -695,7 +724,7 @@ class Matcher:
         return cls(provisions, titles, kb._embed_query, data.sentence_vectors, data.sentence_rows,
                    settings=settings, documents=documents,
                    embed_queries=getattr(embedder, "embed_queries", None),
-                   tokens=getattr(seg, "tokens", None),
+                   tokens=getattr(seg, "tokens", None), words=getattr(seg, "words", None),
                    word_frequency=seg.dictionary()[0].get if seg is not None else None,
                    search=search if retriever is not None else None)
 
@@ -730,7 +759,7 @@ class Matcher:
         p = profile if isinstance(profile, Profile) else Profile.model_validate(profile)
         if p.is_empty():
             return EligibilityResult(warnings=[EMPTY_PROFILE], latency_ms=_ms(t0))
-        f = understand(p, self.tax, self.w.description_factor)
+        f = understand(p, self.tax, self.w.description_factor, self.words)
         f.stated = {s for n in f.needs for s in self.needs_served[n]}
         f.asked = self._asked(p.description)
         text, todo = self.profile_text(p), self.unplaced(p, f)

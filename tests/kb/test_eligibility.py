@@ -284,6 +284,18 @@ def test_products_take_the_class_a_law_names():
     assert set(roof.classes) == {"可再生能源"}
 
 
+def test_a_term_read_across_two_words_of_the_profile_is_not_taken():
+    from kb.core.segment import Segmenter
+
+    tax, words = load_taxonomy(), Segmenter().words
+    taxi = understand(Profile(enterprise_type="巡游出租车企业", products=["纯电动巡游出租车"]), tax, words=words)
+    assert "整车企业" not in taxi.actors  # the 车企 of 出租车|企业
+    assert "共享出行" not in taxi.segments  # a taxi is no 租车 (the taxonomy excludes 出租车)
+    assert "整车企业" in understand(Profile(enterprise_type="新能源车企"), tax, words=words).actors
+    # without a segmenter the substring match stands
+    assert "整车企业" in understand(Profile(enterprise_type="巡游出租车企业"), tax).actors
+
+
 def test_an_unplaced_product_takes_the_class_of_the_nearest_taxonomy_word(matcher):
     """By e5 similarity, with the nearest word as the reason; a product the words place is left as it is."""
     matcher.warm_up()

@@ -96,7 +96,11 @@ COMPARISON = re.compile(r"相比|对比|比较|区别|不同之处|有何不同|
                         r"哪个(?:高|低|多|少|严|宽|长|短|大|小)|(?:和|与|跟|同)[^，,。？?]{1,30}比[，,]")
 
 # "和/跟/与X比", "X相比": the thing a question compares with (not a ratio "债权性投资与权益性投资的比例")
-COMPARED_WITH = re.compile(r"(?:和|与|跟|同)([^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))")
+COMPARED_WITH = re.compile(r"(?:和|与|跟|同)(?P<with>[^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))"
+                           # "…税率，比越南的企业所得税税率高几个百分点": 比X高/低/多/少
+                           # (asking how much more or whether: not "比普通火电多出来的那部分钱由谁出")
+                           r"|(?<![对相无好评类排])比(?![例率重较如方])(?P<than>[^，,。？?；;比]{2,24}?)(?:还|更)?"
+                           r"(?:高|低|多|少|严|宽|长|短|大|小|快|慢|贵|便宜)(?:了)?(?:多少|几|吗|么|些|[？?])")
 
 
 class Answerer:
@@ -283,15 +287,16 @@ class Answerer:
         m = COMPARED_WITH.search(question)
         if not m:
             return None
+        thing = m.group("with") or m.group("than")
         texts = [self._normal_text(d) for d in self.data.documents]
-        words = [t for t in self.seg.tokens(m.group(1))
+        words = [t for t in self.seg.tokens(thing)
                  if len(t) > 1 and t not in QUESTION_WORDS and not NOT_TOPIC.match(t)]
         absent = [t for t in dict.fromkeys(words) if not any(f in tx for f in [t, *expansions(t)] for tx in texts)]
         # (a word inside another absent one is not said twice: 收费标准, not also 收费 and 标准)
         absent = [t for t in absent if not any(t != u and t in u for u in absent)]
         # (shown as the question writes them: RoHS, not the normal form's rohs)
-        shown = [found.group() if (found := re.search(re.escape(t), m.group(1), re.I)) else t for t in absent]
-        return (m.group(1), shown) if absent else None
+        shown = [found.group() if (found := re.search(re.escape(t), thing, re.I)) else t for t in absent]
+        return (thing, shown) if absent else None
 
     def _provision_text(self, p: Paragraph) -> str:
         """A list lead-in of an article ("…有下列情形之一的，…罚款：") with its items; else the paragraph."""

@@ -393,6 +393,17 @@ def test_a_comparison_with_something_no_document_holds_is_refused(law_kb):
     # both sides in the regulation: compared from it, not refused as outside
     rec = law_kb.ask("电动三轮车管理条例里，改装限速装置的罚款和未登记上路的罚款比，哪个高？")
     assert not rec.refused and verbatim(law_kb, rec)
+    # "比X高多少" compares as "和X比" does
+    rec = law_kb.ask("电动三轮车管理条例对未登记上路的罚款，比欧盟的罚款高多少？")
+    assert rec.refused and "欧盟" in rec.answer
+
+
+def test_for_example_is_no_comparison():
+    from kb.answer.answerer import COMPARED_WITH
+
+    assert COMPARED_WITH.search("入园条件是什么？比如亩均税收要达到多少？") is None
+    assert COMPARED_WITH.search("比越南的税率高几个百分点？").group("than") == "越南的税率"
+    assert COMPARED_WITH.search("比普通火电多出来的那部分钱由谁出？") is None  # not asking how much more
 
 
 NATIONAL = """# 【测试数据】虚构国测试税法

@@ -458,8 +458,9 @@ class Answerer:
         for part, qi in zip(parts, analysed):
             # the same question of several things ("巡游车和网约车的运输证分别…"): the words that tell this part from
             # the others (网约 against 巡游) must be where its answer is
+            # (so do a part completed from the one before: "网约车的运输证呢" after "巡游出租车运输证有效期多长")
             own = [t for t in qi.terms if len(t) > 1 and not any(t in other.terms for other in analysed if other is not qi)
-                   ] if DISTRIBUTIVE.search(question) else []
+                   ] if DISTRIBUTIVE.search(question) or part not in question else []
             if not [t for t in qi.terms if len(t) > 1 and t not in FRAME_WORDS
                     and not any(spells_title(t, self._titles[d]) for d in named)]:
                 continue  # "道交法怎么规定的？", "有没有写明？": the frame of the question, asking nothing of its own
@@ -472,11 +473,19 @@ class Answerer:
                 continue
             v = self._extract(qi, hits, q_vec)
 
-            def lead_of(v: Verdict) -> Quote:  # the first quote with the part's own words, else the first
-                return next((x for x in v.quotes if any(t in normalize(x.text) for t in own)), v.quotes[0])
+            part_need = need_for(qi)
+
+            own_forms = [f for t in own for f in forms_in(part, t)]
+
+            def lead_of(v: Verdict) -> Quote:
+                """The first quote with the part's own words (or their standard terms), else the first that holds
+                what the part asks (the 有效期 sentence of a whole article quoted for "…有效期多长"), else the first."""
+                return next((x for x in v.quotes if any(t in normalize(x.text) for t in own_forms)), None) or next(
+                    (x for x in v.quotes if part_need and not part_need.punishes and part_need.search(x.text)),
+                    v.quotes[0])
 
             if v.missing or self.coverage(qi, lead_of(v).text) < self.p.part_coverage or (
-                    own and not any(t in normalize(lead_of(v).text) for t in own)):
+                    own and not any(t in normalize(lead_of(v).text) for t in own_forms)):
                 # the passages retrieved for the whole question are those of its dominant part: a part they do
                 # not answer well is looked up on its own, and its own answer kept if it says more of the part
                 retriever = self.retriever.restricted(docs) if docs is not None else self.retriever

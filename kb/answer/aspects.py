@@ -1,7 +1,7 @@
 """Multi-part questions: "谁负责审批？多久办完？" asks two things, and each gets its own answer and citation.
 
-A question is split at ？/；, and at ，/、 when the pieces on both sides ask something. A later part that names no
-topic of its own ("情节严重的呢？") borrows the topic of the part before it. "A和B（的X）分别/各是多少" asks the same
+A question is split at ？/；, and at ，/、 when the pieces on both sides ask something. A later part that asks only
+by 呢 ("网约车的运输证呢？", "情节严重的呢？") asks what the part before it asks (`elliptical`). "A和B（的X）分别/各是多少" asks the same
 of two things: it becomes "A（的X）是多少" and "B（的X）是多少".
 """
 from __future__ import annotations
@@ -65,4 +65,30 @@ def split_aspects(question: str) -> list[str]:
         else:
             out.append(part)
     asking = [q for p in out if ASKING.search(p) for q in distribute(p)]
-    return asking if len(asking) >= 2 else [question]
+    if len(asking) < 2:
+        return [question]
+    return [asking[0], *(elliptical(before, part) for before, part in zip(asking, asking[1:]))]
+
+
+ONLY_NE = re.compile(r"^(?P<what>.+?)(?:又|还|那)?呢$")
+
+
+def elliptical(before: str, part: str) -> str:
+    """"网约车的运输证呢" after "巡游出租车运输证有效期多长" asks "网约车的运输证有效期多长": a part that asks only by 呢
+    takes what the part before asks — after the word they share (运输证), else its last clause ("情节严重的呢" after
+    "…，按条例罚多少": "情节严重的，按条例罚多少"), else what follows its last 的 ("其中给小微企业的呢" after "…预留的份额
+    至少要占多少"). Any other part is returned as it is."""
+    m = ONLY_NE.match(part)
+    if not m or any(a.group() != "呢" for a in ASKING.finditer(part)):
+        return part
+    what = m.group("what").strip("，, ")
+    core = what.removesuffix("的")
+    for n in range(min(4, len(core)), 1, -1):  # the longest tail of it (≥ 2 characters) the part before says
+        tail = core[-n:]
+        if re.fullmatch(r"[\u4e00-\u9fff]+", tail) and (at := before.rfind(tail)) >= 0:
+            return core + before[at + n:]
+    if (cut := max(before.rfind("，"), before.rfind(","))) >= 0:
+        return what + "，" + before[cut + 1:]
+    if (de := before.rfind("的")) >= 0:
+        return what + ("" if what.endswith("的") else "的") + before[de + 1:]
+    return what + "，" + before

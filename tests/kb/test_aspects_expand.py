@@ -10,7 +10,7 @@ from kb.retrieval.expand import expansions, forms_in
 @pytest.mark.parametrize("question, parts", [
     ("谁负责审批？多久办完？", ["谁负责审批", "多久办完"]),
     ("谁负责审批，多久办完？", ["谁负责审批", "多久办完"]),
-    ("按虚构条例罚多少？情节严重的呢？", ["按虚构条例罚多少", "情节严重的呢"]),
+    ("按虚构条例罚多少？情节严重的呢？", ["按虚构条例罚多少", "情节严重的，按虚构条例罚多少"]),
     ("拿到决定书后，多少天内要交钱？", ["拿到决定书后，多少天内要交钱？"]),  # one question with its context
     ("到2025年全省产量目标是多少？", ["到2025年全省产量目标是多少？"]),
     # an A-not-A question asks as much as 吗 does
@@ -95,3 +95,16 @@ def test_the_rewritten_vector_brings_a_colloquial_question_nearer_the_documents_
     calls.clear()
     formal = query_vector("电动自行车可以载人吗", embed, 0.5, segmenter().words)  # nothing to rewrite: one encoding, unchanged
     assert len(calls) == 1 and np.allclose(formal, q.embed_query("电动自行车可以载人吗"))
+
+
+def test_a_part_that_asks_only_by_ne_takes_what_the_part_before_asks():
+    from kb.answer.aspects import elliptical
+
+    # after the word both parts share
+    assert split_aspects("测试条例规定，巡游车运输证有效期多长？网约车的运输证呢？") == [
+        "测试条例规定，巡游车运输证有效期多长", "网约车的运输证有效期多长"]
+    # else the last clause of the part before, else what follows its last 的
+    assert elliptical("不戴头盔的，按测试条例罚多少", "情节严重的呢") == "情节严重的，按测试条例罚多少"
+    assert elliptical("测试法规定预留的份额至少要占多少", "其中给小微企业的呢") == "其中给小微企业的份额至少要占多少"
+    # a part that asks by its own words is left as it is
+    assert elliptical("巡游车运输证有效期多长", "网约车的运输证有效期又是多久呢") == "网约车的运输证有效期又是多久呢"

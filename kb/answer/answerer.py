@@ -477,12 +477,17 @@ class Answerer:
 
             own_forms = [f for t in own for f in forms_in(part, t)]
 
+            def mine(x: Quote) -> bool:
+                return any(t in normalize(x.text) for t in own_forms)
+
             def lead_of(v: Verdict) -> Quote:
-                """The first quote with the part's own words (or their standard terms), else the first that holds
-                what the part asks (the 有效期 sentence of a whole article quoted for "…有效期多长"), else the first."""
-                return next((x for x in v.quotes if any(t in normalize(x.text) for t in own_forms)), None) or next(
-                    (x for x in v.quotes if part_need and not part_need.punishes and part_need.search(x.text)),
-                    v.quotes[0])
+                """The first quote with the part's own words (or their standard terms) that holds what the part asks
+                (the 有效期 sentence of a whole article quoted for "…有效期多长"), else the first with either, else the
+                first."""
+                def asked(x: Quote) -> bool:
+                    return bool(part_need and not part_need.punishes and part_need.search(x.text))
+                return next((x for x in v.quotes if mine(x) and asked(x)), None) or next(
+                    (x for x in v.quotes if mine(x)), None) or next((x for x in v.quotes if asked(x)), v.quotes[0])
 
             if v.missing or self.coverage(qi, lead_of(v).text) < self.p.part_coverage or (
                     own and not any(t in normalize(lead_of(v).text) for t in own_forms)):
@@ -491,7 +496,8 @@ class Answerer:
                 retriever = self.retriever.restricted(docs) if docs is not None else self.retriever
                 alone = self._extract(qi, retriever.search(part, k=len(hits) or 10), retriever.query_vector(part))
                 if not alone.missing and (v.missing or self.coverage(qi, lead_of(alone).text)
-                                          > self.coverage(qi, lead_of(v).text)):
+                                          > self.coverage(qi, lead_of(v).text)
+                                          or (own and mine(lead_of(alone)) and not mine(lead_of(v)))):
                     v = alone
             if (need := need_for(qi)) and need.punishes and (v.missing or not any(need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article

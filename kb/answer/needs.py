@@ -54,6 +54,11 @@ CRITERIA = re.compile(r"是指|指的是|包括|具备|下列|以下|以上|以�
 # by saying who reviews the application or that it may be filed online.
 PAPERS_ASKED = re.compile(r"(?:哪些|什么|哪几|啥|哪)(?:样的|种|类|份)?(?:申请|证明|备案|登记)?(?:材料|资料|证件)")
 PAPERS = re.compile(r"材料|资料|证件|证明|证书|执照|身份证|凭证|发票|合同|图纸|清单|文件|复印件|照片")
+# "要走哪些申报和审批程序", "招标流程分哪几步", "手续怎么办": the steps of a procedure, which a clause gives only by
+# naming steps (申请, 受理, 审查, 批准 …) — not a clause saying what a fund is for or that a process exists elsewhere.
+STEPS_ASKED = re.compile(r"(?:哪些|什么|哪几个?|啥)[^，。？?；]{0,6}(?:流程|程序|手续|步骤)|(?:流程|程序|手续|步骤)"
+                         r"(?:是什么|分哪几步|分几步|有哪些|怎么走|怎么办)")
+STEPS = re.compile(r"申请|提出|提交|受理|审查|审核|批准|核准|备案|登记|报送|报请|之日起|程序|流程|手续|公示|招标|听证|决定")
 ARTICLE_ASKED = re.compile(r"第几条|哪一条|哪条|哪几条|第几款|哪一款|哪个条款")
 # The figures of a penalty clause: the fine, and the illegal gains or sums that set it.
 PENALTY_FIGURE = re.compile(rf"{FINE.pattern}|(?:违法所得|货值金额|销售金额|营业额)[^，；。]{{0,14}}")
@@ -122,6 +127,8 @@ def _need(q: Question) -> Need | None:
         return Need("penalty", "相应的处罚规定", PENALTY)
     if PAPERS_ASKED.search(q.text):
         return Need("papers", "所需材料", PAPERS)
+    if STEPS_ASKED.search(q.text):
+        return Need("steps", "办理程序", STEPS)
     if CRITERIA_ASKED.search(q.text) and not q.units:
         return Need("criteria", "具体条件或标准", CRITERIA)
     if q.units:

@@ -52,6 +52,9 @@ def seg():
     # the papers an application needs are given by naming papers, not by who reviews it or where it is filed
     ("申请测试资质要交哪些材料？", "papers", "应当提交身份证明和场地平面图纸", "测试交通局应当依法进行审查，推行网上申请"),
     ("去登记要带什么证件？", "papers", "凭身份证件办理登记", "当场免费登记"),
+    # the steps of a procedure are given by naming steps, not by saying what a fund is for
+    ("申请测试专项资金要走哪些审批程序？", "steps", "应当向测试局提出申请，测试局应当自受理之日起十日内审查",
+     "测试专项资金通过资助、奖励等方式重点用于公共服务体系建设"),
     # where something is recorded or filed is a system or a body as much as a place
     ("测试处罚信息要记到哪里？", "where", "记入测试企业信用信息公示系统", "处五十元罚款"),
     ("测试税向哪儿申报？", "where", "向应税行为发生地的测试税务机关申报", "自季度终了之日起十五日内申报"),

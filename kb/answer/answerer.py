@@ -474,7 +474,6 @@ class Answerer:
             v = self._extract(qi, hits, q_vec)
 
             part_need = need_for(qi)
-
             own_forms = [f for t in own for f in forms_in(part, t)]
 
             def mine(x: Quote) -> bool:
@@ -499,7 +498,7 @@ class Answerer:
                                           > self.coverage(qi, lead_of(v).text)
                                           or (own and mine(lead_of(alone)) and not mine(lead_of(v)))):
                     v = alone
-            if (need := need_for(qi)) and need.punishes and (v.missing or not any(need.search(x.text) for x in v.quotes)):
+            if part_need and part_need.punishes and (v.missing or not any(part_need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
                 # ("违反本条例第十六条第二款规定…"); that article is the answer to this part.
                 v = next((cited for qt in quotes if (cited := self._penalty_for(qt.para))), v)

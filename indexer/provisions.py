@@ -132,7 +132,8 @@ DUTY = re.compile(r"(?:企业|经营者|生产者|销售者|个人)[^，。；]{
                   r"[^，。；]{0,12}?(?:应当|必须)")
 # An authority may not demand, designate or add conditions: the governed keep their choice ("…检验机构不得要求机动车到
 # 指定的场所进行维修、保养", "任何单位不得附加其他条件") — a protection of whoever serves them.
-AUTHORITY_FORBIDS = re.compile(r"(?:机关|部门|机构|人民政府|任何单位)[^，。；]{0,4}不得(?:要求|指定|附加|强制|限制|干预)")
+# So may it not run the trade itself ("…主管部门不得举办或者参与举办驾驶培训学校").
+AUTHORITY_FORBIDS = re.compile(r"(?:机关|部门|机构|人民政府|任何单位)[^，。；]{0,4}不得(?:要求|指定|附加|强制|限制|干预|举办|参与|经营)")
 # A duty to pay a market party is that party's due: "消费者…更换…或者退货的，应当向销售者支付…使用补偿费".
 PAID_TO = re.compile(rf"向(?:[^，。；、]{{0,6}}?)(?:{ROLES})[^，。；]{{0,4}}(?:支付|赔偿|补偿|返还|退还)")
 # A liability lifted from a market party: "…有下列情形之一的，可以免除经营者对下列质量问题承担的三包责任" (not a clause
@@ -141,6 +142,8 @@ LIABILITY_LIFTED = re.compile(rf"免除(?:{ROLES})[^，。；]{{0,16}}责任")
 # A public service free of charge relieves its users ("…公安机关交通管理部门应当当场免费登记…", "…有关部门应当…为创业人员
 # 免费提供…服务"); a business's free service is its duty ("销售者应当及时免费补办").
 FREE_SERVICE = re.compile(r"(?:机关|部门|人民政府)[^。；]{0,30}?免费")
+# …as does a service it provides ("市场监督管理部门…应当…提供知识产权快速受理、授权、确权以及…维权援助等服务").
+PUBLIC_SERVICE = re.compile(r"(?:机关|部门|人民政府)[^。；]{0,80}?提供[^。；]{0,40}?服务")
 
 
 def _protects_by_itself(text: str) -> bool:
@@ -248,12 +251,14 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
 
     def own(text: str) -> bool:
         """Support of the sentence alone (see _protects_by_itself; a free public service, too)."""
-        return bool(FREE_SERVICE.search(text)) or _protects_by_itself(text)
+        return bool(FREE_SERVICE.search(text) or PUBLIC_SERVICE.search(text)) or _protects_by_itself(text)
 
     def protection(text: str) -> list[str]:
         """The support type of a free service or a protection, which no taxonomy term names."""
         if FREE_SERVICE.search(text):
             return ["收费减免"]
+        if PUBLIC_SERVICE.search(text):
+            return ["便利/简化"]
         return ["权益保障"] if text and (_protects_by_itself(text) or _protects(text, article_text)) else []
 
     by_article: dict[tuple[str, ...], list[Paragraph]] = {}

@@ -12,7 +12,7 @@ from kb.core.settings import DATA_DIR
 from kb.core.text import normalize
 
 # Verbs by which a clause supports someone rather than merely sets a direction (加快, 推动 …).
-SUPPORT_VERBS = ("支持", "鼓励", "扶持", "给予", "优先", "试点", "示范", "培育", "引进", "引育", "招引", "奖补")
+SUPPORT_VERBS = ("支持", "鼓励", "扶持", "给予", "优先", "试点", "示范", "培育", "引进", "引育", "招引", "奖补", "帮助")
 _LATIN = re.compile(r"^[A-Za-z]|[A-Za-z]$")
 TAXONOMY_FILE = DATA_DIR / "taxonomy.json"
 

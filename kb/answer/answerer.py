@@ -233,7 +233,9 @@ class Answerer:
                                    + remedies_in(q.text)))
         terms = [t for t in terms if not any(t != u and t in u for u in terms)]
         # (a document on 机动车 addresses 新能源汽车 too: a broader class it names counts)
-        return [t for t in terms if not any(f in tx for f in [t, *expansions(t), *broader(t)] for tx in texts)]
+        # (and an example the question itself generalises, "行业协会、商会这类行业组织", is asked of as that class)
+        return [t for t in terms if not any(f in tx for f in [t, *expansions(t), *broader(t)] for tx in texts)
+                and not re.search(re.escape(t) + r"[^，,。？?]{0,10}(?:这类|这些|这种|之类|等)", q.text)]
 
     def _unquoted(self, q: Question, question: str, hits: list[tuple[Chunk, float]], named: list[str]) -> list[str]:
         """Terms the question quotes (“…”) that neither the documents it names nor, naming none, the documents of

@@ -72,7 +72,8 @@ def premise(question: str) -> str:
     if m and m.group("claimed"):
         # a claim asks nothing itself, and a question follows it
         claimed, then = m.group("claimed"), m.group("then")
-        if ASKS.search(claimed) or YESNO.search(claimed) or not (ASKS.search(then) or YESNO.search(then)):
+        # ("翻了几番", "高几个百分点": 几 asks, whatever counter follows it)
+        if ASKS.search(claimed) or YESNO.search(claimed) or not (ASKS.search(then) or YESNO.search(then) or "几" in then):
             return ""
         return claimed.strip()
     return (m.group("asked") or m.group("stated")).strip() if m else ""

@@ -218,6 +218,7 @@ def test_the_claim_a_question_attributes_to_a_document():
     assert premise("银行违法要求老板个人担保，条例规定多少天内整改？") == ""  # 违法 names no document
     assert premise("道交法规定的强制保险，责任限额是多少？") == ""  # a reference, no claim
     assert premise("规划提出要建设加氢站，共建成了多少座？") == "要建设加氢站"
+    assert premise("规划要求产量达到一百万辆，比2020年翻了几番？") == "产量达到一百万辆"  # 几 asks with any counter
     assert premise("条例规定要配备反光标识，也要保持车身整洁。") == ""  # nothing asked after it
 
 

@@ -95,6 +95,8 @@ STRUCTURE_WORDS = frozenset("规定 讲 讲的是 内容 关于 主要 标题 �
 COMPARISON = re.compile(r"相比|对比|比较|区别|不同之处|有何不同|有什么不同|差别|哪个[^，,。？?]{0,10}更|"
                         r"哪个(?:高|低|多|少|严|宽|长|短|大|小)|(?:和|与|跟|同)[^，,。？?]{1,30}比[，,]")
 
+# A prohibition or a denial, as a claim or a clause states it (not a bare 不: 不低于 bounds, it does not forbid).
+PROHIBITION = re.compile(r"不得|不予|禁止|不准|不能|不可以|严禁|不允许|无权")
 # "和/跟/与X比", "X相比": the thing a question compares with (not a ratio "债权性投资与权益性投资的比例")
 COMPARED_WITH = re.compile(r"(?:和|与|跟|同)(?P<with>[^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))"
                            # "…税率，比越南的企业所得税税率高几个百分点": 比X高/低/多/少
@@ -359,9 +361,18 @@ class Answerer:
                 got = sum(self.idf(t) * max((len(p) / len(t) for p in parts
                                              if any(f in sentence for f in [p, *expansions(p)])), default=0.0)
                           for t, parts in words.items())
-                if got / total >= self.p.premise_coverage and figures <= figure_values(sentence):
+                if got / total >= self.p.premise_coverage and figures <= figure_values(sentence) \
+                        and self._same_polarity(claim, sentence, words):
                     return True
         return False
+
+    @staticmethod
+    def _same_polarity(claim: str, sentence: str, words: dict[str, list[str]]) -> bool:
+        """Whether the clause of `sentence` that says most of the claim forbids as the claim does: "法律允许境外
+        亏损抵减境内盈利" is not what "…亏损不得抵减境内营业机构的盈利" says."""
+        clauses = [c for c in re.split(r"[，,；;]", sentence) if c]
+        best = max(clauses, key=lambda c: sum(any(p in c for p in parts) for parts in words.values()), default="")
+        return bool(PROHIBITION.search(best)) == bool(PROHIBITION.search(claim))
 
     def _placed(self, question: str, v: Verdict) -> Verdict:
         """"…在哪一章？": the answer opens with the heading of the chapter (节, 部分) that holds what it quotes —

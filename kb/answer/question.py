@@ -59,7 +59,7 @@ def quoted_terms(question: str) -> list[str]:
 # "三包规定要求厂家…，这个…怎么申请？" (a document's name, its verb of saying, a clause asking nothing, then the
 # question). The answer rests on the claim; a document that does not state it answers nothing the question asks.
 # (Not "规定的X" — a reference, no claim — nor 违法/依法, no document.)
-SAYS = r"(?:规定|要求|提出|明确|写明|说)了?"
+SAYS = r"(?:规定|要求|提出|明确|写明|说|允许)了?"
 PREMISE = re.compile(r"(?:是不是|是否)(?:规定|要求|提出|明确)了?(?P<asked>[^？?。]{4,})"
                      rf"|{SAYS}(?P<stated>[^，,？?。]{{4,}})[，,]\s*那"
                      rf"|(?:(?<![违依合守执立司])法|条例|规划|办法|规定|意见|通知|细则|决定|方案)(?:里|中|上)?{SAYS}"

@@ -219,7 +219,17 @@ def test_the_claim_a_question_attributes_to_a_document():
     assert premise("道交法规定的强制保险，责任限额是多少？") == ""  # a reference, no claim
     assert premise("规划提出要建设加氢站，共建成了多少座？") == "要建设加氢站"
     assert premise("规划要求产量达到一百万辆，比2020年翻了几番？") == "产量达到一百万辆"  # 几 asks with any counter
+    assert premise("测试法允许境外亏损抵减境内盈利，那这笔亏损怎么填报？") == "境外亏损抵减境内盈利"
     assert premise("条例规定要配备反光标识，也要保持车身整洁。") == ""  # nothing asked after it
+
+
+def test_a_claim_is_stated_only_by_a_clause_that_forbids_as_it_does():
+    from kb.answer.answerer import Answerer
+
+    words = {"境外": ["境外"], "亏损": ["亏损"], "抵减": ["抵减"], "盈利": ["盈利"]}
+    assert not Answerer._same_polarity("境外亏损抵减境内盈利", "在汇总计算时，其境外营业机构的亏损不得抵减境内营业机构的盈利", words)
+    assert Answerer._same_polarity("境外亏损不得抵减境内盈利", "其境外营业机构的亏损不得抵减境内营业机构的盈利", words)
+    assert Answerer._same_polarity("排放浓度低于标准的减征", "浓度值不低于标准的，减征", {"浓度": ["浓度"]})  # 不低于 forbids nothing
 
 
 def test_a_question_about_another_version_of_a_text():

@@ -39,8 +39,9 @@ def places_in(text: str) -> list[str]:
 
 
 # Place names no lexicon can list are shaped like places: a proper name before a suffix of region, basin, zone or
-# bridge (长江经济带, 太湖流域, 上海浦东新区, 中国（浙江）自由贸易试验区, 港珠澳大桥).
-PLACE_SUFFIXES = ("经济带", "流域", "新区", "大湾区", "湾区", "试验区", "自贸区", "保税区", "大桥")
+# bridge or scenic area (长江经济带, 太湖流域, 上海浦东新区, 中国（浙江）自由贸易试验区, 港珠澳大桥, 西湖风景区).
+PLACE_SUFFIXES = ("经济带", "流域", "新区", "大湾区", "湾区", "试验区", "自贸区", "保税区", "大桥", "风景名胜区", "风景区",
+                  "景区")
 NOT_A_NAME = re.compile(r"^(?:这|那|各|本|该|某|每|一|全|此|其|我|你|他|当地|所在|附近|有关|相关|其他)")
 
 

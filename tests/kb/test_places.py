@@ -28,6 +28,8 @@ def test_places_no_lexicon_lists_are_found_by_their_shape():
     assert shaped_places_in(words("对长江经济带沿线的排污企业有没有更高的税额？")) == ["长江经济带"]
     assert shaped_places_in(words("对太湖流域的企业有什么规定？")) == ["太湖流域"]
     assert shaped_places_in(words("设在中国（浙江）自由贸易试验区的企业")) == ["自由贸易试验区"]
+    assert shaped_places_in(words("在西湖风景区里骑车有限制吗？")) == ["西湖风景区"]
+    assert shaped_places_in(words("在旅游景区开展示范应用")) == []  # 旅游 is no name
     # a preposition or a determiner before the suffix is no name
     assert shaped_places_in(words("除了湾区智慧高速环线，还有哪条高速？")) == []
     assert shaped_places_in(words("这个新区有什么政策？")) == []

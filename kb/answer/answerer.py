@@ -335,7 +335,8 @@ class Answerer:
         if (kind == "later" and doc.replaced_by) or (kind != "later" and earlier):
             return ""  # that version is in the KB: it answers
         paragraphs = self.data.paragraphs[doc.doc_id]
-        if kind in ("earlier", "changes") and not any(AMENDED.search(paragraphs[i].text) for i in self._records(doc.doc_id)):
+        if kind in ("earlier", "changes") and not any(AMENDED.search(paragraphs[i].text)
+                                                      for i in self._records(doc.doc_id)):
             return ""  # never amended, as its history lines say: the text at hand is the text as adopted
         held = f"（知识库中的是{doc.date[:4]}年的文本）" if doc.date else "（知识库中只有其一个文本）"
         what = {"earlier": "修改前的文本", "later": "此后修改的内容", "changes": "各次修改的具体内容",

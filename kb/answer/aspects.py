@@ -1,8 +1,8 @@
 """Multi-part questions: "谁负责审批？多久办完？" asks two things, and each gets its own answer and citation.
 
 A question is split at ？/；, and at ，/、 when the pieces on both sides ask something. A later part that asks only
-by 呢 ("网约车的运输证呢？", "情节严重的呢？") asks what the part before it asks (`elliptical`). "A和B（的X）分别/各是多少" asks the same
-of two things: it becomes "A（的X）是多少" and "B（的X）是多少".
+by 呢 ("网约车的运输证呢？", "情节严重的呢？") asks what the part before it asks (`elliptical`).
+"A和B（的X）分别/各是多少" asks the same of two things: it becomes "A（的X）是多少" and "B（的X）是多少".
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def places_in(text: str) -> list[str]:
     return _named_in(places(), text)
 
 
-# Place names no lexicon can list are shaped like places: a proper name before a suffix of region, basin, zone or
+# Place names no lexicon can list are shaped like places: a proper name before a suffix of region, basin, zone,
 # bridge or scenic area (长江经济带, 太湖流域, 上海浦东新区, 中国（浙江）自由贸易试验区, 港珠澳大桥, 西湖风景区).
 PLACE_SUFFIXES = ("经济带", "流域", "新区", "大湾区", "湾区", "试验区", "自贸区", "保税区", "大桥", "风景名胜区", "风景区",
                   "景区")

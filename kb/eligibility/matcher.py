@@ -213,7 +213,8 @@ def _region(raw: str, tax: Taxonomy) -> Region:
     return Region(raw, "unknown")
 
 
-def _whole_words(hits: dict[str, list[str]], value: str, words: Callable[[str], list[str]] | None) -> dict[str, list[str]]:
+def _whole_words(hits: dict[str, list[str]], value: str,
+                 words: Callable[[str], list[str]] | None) -> dict[str, list[str]]:
     """`hits` (tag's) without the terms found only across a word boundary of `value` — starting inside one word and
     ending inside the next: the 车企 of 出租车|企业 is no carmaker. Unchanged without a segmenter."""
     if words is None or not hits:

@@ -115,14 +115,16 @@ AUTHORITY = re.compile(r"负责[^，。；：、]{1,16}?的部门|[^，。；：
 LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
 LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
-# The parties of a market a law protects: enterprises and the roles a law gives them (销售者, 修理者 of a warranty
-# rule; 投标人 of a procurement). 消费者 is no enterprise: a clause protecting only consumers supports none.
-ROLES = r"企业|供应商|投标人|申请人|经营者|生产者|销售者|修理者"
+# The parties of a market a law protects: enterprises and the roles a law gives them (投标人 of a procurement), and
+# the roles of a warranty rule (生产者, 销售者, 修理者). 消费者 is no enterprise: a clause protecting only consumers
+# supports none.
+ENTERPRISE_ROLES = r"企业|供应商|投标人|申请人|经营者"
+ROLES = ENTERPRISE_ROLES + r"|生产者|销售者|修理者"
 PROTECTED = re.compile(ROLES)
-# An article that names one of these lends a prohibition without its own object its protection ("不得对…设置不平等的
-# 条件" in an article on 民营企业); the warranty roles are left out, for a warranty rule's caps and time limits
+# An article that names an enterprise role lends a prohibition without its own object its protection ("不得对…设置
+# 不平等的条件" in an article on 民营企业); the warranty roles do not, for a warranty rule's caps and time limits
 # ("修理记录保存期限不得低于6年") protect the consumer.
-ENTERPRISE = re.compile(r"企业|供应商|投标人|申请人|经营者")
+ENTERPRISE = re.compile(ENTERPRISE_ROLES)
 # A prohibition whose subject is an enterprise or a person is their duty ("报废机动车回收企业不得拆解…", "任何单位或者
 # 个人不得从事…回收活动"), support only when it protects an enterprise named after it ("国有企业不得…迟延支付民营企业…").
 DUTY = re.compile(r"(?:企业|经营者|生产者|销售者|个人)[^，。；]{0,4}不得"

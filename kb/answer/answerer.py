@@ -371,7 +371,7 @@ class Answerer:
     def _same_polarity(claim: str, sentence: str, words: dict[str, list[str]]) -> bool:
         """Whether the clause of `sentence` that says most of the claim forbids as the claim does: "法律允许境外
         亏损抵减境内盈利" is not what "…亏损不得抵减境内营业机构的盈利" says."""
-        clauses = [c for c in re.split(r"[，,；;]", sentence) if c]
+        clauses = [c.text for c in split_sentences(sentence, 0, ends=CLAUSE_END)]
         best = max(clauses, key=lambda c: sum(any(p in c for p in parts) for parts in words.values()), default="")
         return bool(PROHIBITION.search(best)) == bool(PROHIBITION.search(claim))
 
@@ -803,8 +803,12 @@ class Answerer:
         if steps := procedure_asked(q, self.seg.tokens):
             # every word of the procedure asked about must be where the answer is (a colloquial word: in its
             # documents' form) — the steps of 补领 are not in a clause that only forbids forging the plate
-            pool = [c for c in pool if all(any(f in normalize(c.para.text + c.context) for f in forms_in(q.text, t))
-                                           for t in steps)]
+            step_forms = [forms_in(q.text, t) for t in steps]  # once, not per clause
+
+            def names_steps(c: Candidate) -> bool:
+                text = normalize(c.para.text + c.context)
+                return all(any(f in text for f in forms) for forms in step_forms)
+            pool = [c for c in pool if names_steps(c)]
             if not pool:
                 return refuse(f"{self._topic(q, '', bare=True)}的办理程序")
         if q.intent in ("yesno", "general", "task") and not (need and need.punishes) and not CONSEQUENCE_ASKED.search(

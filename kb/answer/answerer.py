@@ -22,7 +22,7 @@ from kb.answer.compute import Calculator
 from kb.answer.enumeration import items_under, lead_in, list_items
 from kb.answer.legal import (
     AMENDED, CATCH_ALL, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation,
-    duty_cited, penalty_citing, records, version_asked,
+    duty_cited, enactment, penalty_citing, records, version_asked,
 )
 from kb.answer.needs import Need, duty_asked, need_for, procedure_asked
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze, premise, quoted_terms
@@ -72,6 +72,12 @@ CONSEQUENCE_ASKED = re.compile(r"罚|处分|责任|处理|后果|情节|怎么�
 IN_FORCE_ASKED = re.compile(r"(?:什么时候|何时|哪天|哪一天|哪年|哪一年|几月|日期|时间|从.{0,6}起).{0,8}(?:施行|生效)"
                             r"|(?:施行|生效)(?:日期|时间|日子)")
 IN_FORCE_WORDS = frozenset("修订 修改 修正 开始 施行 生效 正式 是从 从 起 实施 新 现行 法 条例 办法".split())
+# "制定这部法是为了什么", "依据哪部法律制定的": why and on what basis the document was made, which its enacting
+# clause says (kb.answer.legal.enactment) — not "以营利为目的" or "商业目的", said of something inside it.
+PURPOSE_ASKED = re.compile(r"(?<!商业)(?<!为)目的(?![的地])|宗旨|初衷|出发点|为什么要?(?:制定|出台|颁布|编制|立)|为何(?:制定|出台)"
+                           r"|(?:依据|根据|依照)(?:哪部|哪个|哪些|什么)[^，。？?]{0,8}(?:制定|出台|编制)|(?:制定|立法)依据")
+PURPOSE_WORDS = frozenset("制定 出台 颁布 印发 编制 立法 立 达到 实现 目的 宗旨 初衷 出发点 依据 根据 依照 想 想要 主要 为了 为 "
+                          "解决 问题 当初 国家 当时 法律 法规 规章 条例 办法 规定 规划 这部 这份 这个 本 它 哪部 方面 几个".split())
 THIS_DOCUMENT = re.compile(r"(?:这份|这个|本|该|此)[^，。？?]{0,20}(?:规划|文件|通知|政策)")
 # A statement about the whole country (全国销量…). Not 国家 alone: "国家标准", "按照国家规定" in a provincial
 # regulation are that province's rules.
@@ -148,7 +154,8 @@ class Answerer:
         # Strategies in order, the first that applies answers: the document's own issuance facts, a computation
         # the question asks for, an address (第N条/章, 专栏N), a named section's parts, a multi-part question,
         # then extraction from the retrieved passages.
-        verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or []) or self._computed(q, docs)
+        verdict = (self._issuance(q, hits) or self._in_force(q, hits, named or [])
+                   or self._enacted(q, hits, named or []) or self._computed(q, docs)
                    or self._address(question, q, hits, docs, named or [], q_vec) or self._outline(q, hits, docs)
                    or self._aspects(question, q, hits, q_vec, named or [], docs) or self._extract(q, hits, q_vec))
         if not verdict.missing and (why := self._unaddressed(question, q, hits, docs, named or [])):
@@ -482,7 +489,8 @@ class Answerer:
                 qi.terms = list(dict.fromkeys(qi.terms + topic))
             topic = topic or qi.terms
             # a part about the document itself ("从哪天开始施行的？") is answered as that question alone would be
-            if settled := self._in_force(qi, hits, named) or self._issuance(qi, hits):
+            if settled := (self._in_force(qi, hits, named) or self._enacted(qi, hits, named)
+                           or self._issuance(qi, hits)):
                 quotes = _merge(quotes, settled.quotes[0], self.data.documents[settled.quotes[0].para.doc_id].text)
                 continue
             v = self._extract(qi, hits, q_vec)
@@ -1063,6 +1071,31 @@ class Answerer:
             if found := commencement(self.data.paragraphs[doc_id]):
                 p, s = found
                 return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
+        return None
+
+    def _enacted(self, q: Question, hits: list[tuple[Chunk, float]], named: list[str]) -> Verdict | None:
+        """“制定…是为了什么/依据哪部法律” of a document the question names (or the only one, or "这份规划" → the
+        best hit's) → its enacting clause; None when nothing else may be asked or the document has no such clause."""
+        if not (asked := PURPOSE_ASKED.search(q.text)):
+            return None
+        # Nothing else may be asked: "建设加氢站的目的是什么" is about a policy inside a document, not the document.
+        rest = CITED_TITLE.sub(" ", q.text)
+        for d in named:
+            for form in (normalize(self._titles[d]), compact(self._titles[d])):
+                rest = rest.replace(form, " ")
+        rest = rest[:asked.start()] + " " + rest[asked.end():] if asked.group() in rest else rest
+        if any(t not in PURPOSE_WORDS and t not in QUESTION_WORDS and len(t) > 1
+               and not any(spells_title(t, self._titles[d]) for d in named) for t in self.seg.tokens(rest)):
+            return None
+        doc_ids = named[:1] or (list(self.data.documents) if len(self.data.documents) == 1 else [])
+        if not doc_ids and THIS_DOCUMENT.search(q.text) and hits:
+            doc_ids = [hits[0][0].doc_id]
+        for doc_id in doc_ids:
+            if found := enactment(self.data.paragraphs[doc_id]):
+                p, s = found
+                return Verdict(quotes=[Quote(p, s.start, s.end, s.text)])
+            # a text without one does not say why it was made; its other clauses' "目的" answer another question
+            return Verdict(missing=f"《{self._titles[doc_id]}》说明制定目的和依据的条文（该文件没有“为了……制定本法”式的条款）")
         return None
 
     def _penalty_for(self, para: Paragraph) -> Verdict | None:

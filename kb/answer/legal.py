@@ -13,14 +13,21 @@ from kb.core.records import PREAMBLE, Paragraph, Span
 
 ARTICLE_LABEL = re.compile(r"第[零〇一二两三四五六七八九十百千\d]+条")
 COMMENCEMENT = re.compile(r"自[^。；]{2,30}?起(?:施行|生效)")
+# The enacting clause states why and on what basis a text was made: "为了…，根据…，制定本条例。" (a law's first
+# article), "为贯彻落实…，特制定《…规划》" (a plan's preamble). A text may have none (企业所得税法 opens with who pays).
+ENACTMENT = re.compile(r"(?:为了?|根据|依据|依照)[^。；]{2,}?(?:特)?(?:制定|编制)(?:本(?:法|条例|办法|规定|细则|规划|决定|意见)|《)")
 # A clause that leaves the detail to another body or a later rule: it does not state the detail itself.
 DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办法|实施办法|条件和标准)?(?:由|按照)[^，。；]{1,25}"
                         r"(?:规定|制定|确定|执行)|另行(?:规定|制定)|由[^，。；]{1,30}(?:根据|按照)[^，。；]{0,20}规定制定")
 # "…的名录及管理办法，由国务院…部门规定": a named list or rule is someone else's to make. It leaves *that* detail
 # out, so it counts only when it is about what the question asks (not another sentence of the same article).
-# So does "…的种类范围，按照有关国家标准确定" or "其三包责任按照有关法律、法规的规定执行": the detail is in another rule.
+# So does "…的种类范围，按照有关国家标准确定" or "其三包责任按照有关法律、法规的规定执行": the detail is in another rule,
+# and a body's duty to write the rule.
 DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，?由[^，。；]{1,30}(?:规定|制定|确定|公布)[。；]"
-                       r"|按照(?:国家)?有关(?:国家标准|标准|法律|法规|规定)[^，。；]{0,12}(?:确定|执行)[。；]")
+                       r"|按照(?:国家)?有关(?:国家标准|标准|法律|法规|规定)[^，。；]{0,12}(?:确定|执行)[。；]"
+                       # "…部门应当制定、公布国家…并网技术标准": the standard is that body's to write, not in this text
+                       r"|(?:部门|政府|机构|国务院|机关|局|厅|委员会)(?:应当|负责)(?:会同[^，。；]{1,20})?(?:制定|组织制定|拟定)(?:、(?:公布|发布))?"
+                       r"[^，。；]{0,40}(?:标准|办法|名录|目录|细则)(?=[，。；和及])")
 # A list's catch-all item ("（三）国务院规定的其他不征税收入", "国务院批准免税的其他情形"): what else belongs there is
 # for that body to say, not written in the text.
 CATCH_ALL = re.compile(r"(规定|批准|确定|认定|明确)[^，。；的]{0,4}的其他")
@@ -74,6 +81,17 @@ def commencement(paragraphs: list[Paragraph]) -> tuple[Paragraph, Span] | None:
         if p.kind == "heading":
             continue
         s = next((s for s in p.sentences if COMMENCEMENT.search(s.text)), None)
+        if s is not None:
+            return p, s
+    return None
+
+
+def enactment(paragraphs: list[Paragraph]) -> tuple[Paragraph, Span] | None:
+    """The sentence that says why (为了…) and on what basis (根据…) the document was made: the first one in it."""
+    for p in paragraphs:
+        if p.kind in ("heading", "notice"):
+            continue
+        s = next((s for s in p.sentences if ENACTMENT.search(s.text)), None)
         if s is not None:
             return p, s
     return None

@@ -59,6 +59,12 @@ PAPERS = re.compile(r"材料|资料|证件|证明|证书|执照|身份证|凭证
 STEPS_ASKED = re.compile(r"(?:哪些|什么|哪几个?|啥)[^，。？?；]{0,6}(?:流程|程序|手续|步骤)|(?:流程|程序|手续|步骤)"
                          r"(?:是什么|分哪几步|分几步|有哪些|怎么走|怎么办)")
 STEPS = re.compile(r"申请|提出|提交|受理|审查|审核|批准|核准|备案|登记|报送|报请|之日起|程序|流程|手续|公示|招标|听证|决定")
+# "多久报送一次", "每月还是每季度": how often, which a clause states only as an interval (每季度, 按月, 一年一次)
+# — not by a time limit ("十五日内出具复核意见"), which says how soon, nor by 定期, which does not say how often.
+FREQUENCY_ASKED = re.compile(r"(?:多久|多长时间|多少天|几天|几个月|几年)[^，。？?；]{0,8}一次|每隔多久|一年几次|频次|频率"
+                             r"|每(?:个)?(?:月|季度?|年|周|天)还是(?:每|按)")
+FREQUENCY = re.compile(rf"每(?:个)?(?:年度?|季度?|半年|月|周|日|天|{CN_NUMBER}(?:年|个月|日|天|周))|按(?:年度?|季度?|月|日|周)"
+                       rf"|(?:{CN_NUMBER}|\d+)(?:年|个月|季度|日|天|周)(?:一次|[一二两三四五六七八九十\d]次)")
 ARTICLE_ASKED = re.compile(r"第几条|哪一条|哪条|哪几条|第几款|哪一款|哪个条款")
 # The figures of a penalty clause: the fine, and the illegal gains or sums that set it.
 PENALTY_FIGURE = re.compile(rf"{FINE.pattern}|(?:违法所得|货值金额|销售金额|营业额)[^，；。]{{0,14}}")
@@ -125,6 +131,8 @@ def _need(q: Question) -> Need | None:
         return Need("fine", "具体罚款数额", FINE)
     if PENALTY_ASKED.search(q.text) and q.intent not in ("who", "when", "where"):
         return Need("penalty", "相应的处罚规定", PENALTY)
+    if FREQUENCY_ASKED.search(q.text):
+        return Need("frequency", "具体频次", FREQUENCY)
     if PAPERS_ASKED.search(q.text):
         return Need("papers", "所需材料", PAPERS)
     if STEPS_ASKED.search(q.text):

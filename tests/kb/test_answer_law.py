@@ -139,6 +139,14 @@ def test_the_commencement_article_answers_when_the_document_takes_effect(law_kb)
     assert not rec.refused and "2099年3月1日" in rec.answer and "五十元罚款" in rec.answer and verbatim(law_kb, rec)
 
 
+def test_why_the_document_was_made_is_its_enacting_clause(law_kb):
+    rec = law_kb.ask("制定电动三轮车管理条例是为了什么？")
+    assert not rec.refused and rec.citations[0].quote.startswith("第一条 为了规范") and verbatim(law_kb, rec)
+    # a purpose said of something inside the document is not the document's
+    rec = law_kb.ask("按电动三轮车管理条例，罚款纳入救助基金是用于什么目的？")
+    assert "第一条" not in rec.answer
+
+
 def test_a_figure_of_another_measure_does_not_answer(law_kb):
     # 第六条 speaks of the top speed but gives only a fine: a speed question is refused, not answered in 元.
     rec = law_kb.ask("按电动三轮车管理条例，电动三轮车最高时速是多少？")

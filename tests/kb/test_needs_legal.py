@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer.legal import article_of, commencement, delegation, duty_cited, penalty_citing, records
+from kb.answer.legal import article_of, commencement, delegation, duty_cited, enactment, penalty_citing, records
 from kb.answer.needs import duty_asked, need_for
 from kb.answer.question import analyze
 from kb.core.records import Paragraph, Span
@@ -24,7 +24,9 @@ def seg():
     ("资质认定书有效期是几年？", "years", "有效期为五年", "自2099年起施行"),
     ("测试许可证有效期几年？", "years", "有效期六年", "应当在终止经营前三十日内告知"),  # days are no span of years
     ("测试道路上最高能开多快？", "unit", "最高时速不得超过七十公里", "应当保持安全车速"),
-    ("测试评估多长时间做一次？", "when", "每三年开展一次评估", "应当定期开展评估"),
+    # how often is answered by an interval, not by a time limit nor by 定期, which says no interval
+    ("测试评估多长时间做一次？", "frequency", "每三年开展一次评估", "应当定期开展评估"),
+    ("测试数据多久交送一次？是每月还是每季度？", "frequency", "测试数据按季交送测试税务局", "自收到之日起十五日内出具意见"),
     ("规划要求哪一年全部实现？", "year", "到2095年全部实现", "“十四五”期间全部实现"),
     ("由哪个部门负责登记？", "body", "由虚构省测试交通局负责登记", "国家鼓励企业登记"),
     ("没配反光标识会怎么处罚？", "penalty", "由测试交通局处警告", "所有人应当配备反光标识"),
@@ -133,18 +135,30 @@ def test_drafting_conventions():
     assert s.text == "测试车辆的分类目录，由测试交通局规定。"
     p, s = commencement(LAW)
     assert "2099年3月1日" in s.text
+    assert enactment(LAW) is None  # no clause of it says why it was made
+
+
+def test_the_enacting_clause_says_why_and_on_what_basis():
+    law = _paras([(["第一章", "第一条"], "第一条 为了规范测试车辆的管理，根据《虚构省交通条例》，结合本省实际，制定本办法。"),
+                  (["第一章", "第二条"], "第二条 为了保障安全，测试车辆应当配备反光标识。")])
+    assert enactment(law)[0] is law[0]
+    # a plan's preamble states it with 特制定 and the plan's own title
+    plan = _paras([(["前言"], "发展测试车辆是重要举措。为贯彻落实《虚构纲要》精神，特制定《虚构省测试车辆规划》。")])
+    assert enactment(plan)[1].text.startswith("为贯彻落实")
 
 
 def test_a_detail_left_to_a_standard_or_other_laws_is_a_delegation():
     law = _paras([(["第六章", "第四十一条"], "第四十一条 测试车辆的主要零部件的种类范围，按照有关国家标准确定。"),
                   (["第六章", "第四十二条"], "第四十二条 经营者破产的，其包修责任按照有关法律、法规的规定执行。"),
                   (["第六章", "第四十三条"], "第四十三条 测试车辆的延续管理办法由测试交通局制定。"),
-                  (["第六章", "第四十四条"], "第四十四条 所有人应当按照国家有关规定配备反光标识，保持车况良好。")])
-    for para in law[:3]:
+                  (["第六章", "第四十四条"], "第四十四条 所有人应当按照国家有关规定配备反光标识，保持车况良好。"),
+                  (["第六章", "第四十五条"], "第四十五条 测试交通局应当制定、公布测试车辆的安全技术标准。")])
+    for para in law[:3] + law[4:]:
         assert delegation(law, para) is None  # each names what it leaves out: only when that was asked
         assert delegation(law, para, about=lambda text: True)[1].text == para.sentences[0].text
     # a duty to follow the rules is no detail left out ("按照国家有关规定配备…" goes on to say what to do)
     assert delegation(law, law[3], about=lambda text: True) is None
+    # (a body's duty to write the standard leaves its content out of this text just as well)
 
 
 @pytest.mark.parametrize("question, answers, does_not_answer", [

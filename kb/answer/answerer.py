@@ -24,7 +24,7 @@ from kb.answer.legal import (
     AMENDED, CATCH_ALL, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation,
     duty_cited, enactment, penalty_citing, records, version_asked,
 )
-from kb.answer.needs import Need, duty_asked, need_for, procedure_asked
+from kb.answer.needs import Need, duty_asked, measured_thing, need_for, procedure_asked
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze, premise, quoted_terms
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
@@ -803,6 +803,13 @@ class Answerer:
                     pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]
                     if not pool:
                         return refuse(f"{self._topic(q, '', bare=True)}的{label}")
+                if thing := measured_thing(q):
+                    # the measure of the thing asked, said of it: a sentence with the figure and the thing (or the
+                    # sentence before it, the lead-in of a list entry)
+                    forms = forms_in(q.text, thing)
+                    pool = [c for c in pool if any(f in normalize(self._said_with(c)) for f in forms)]
+                    if not pool:
+                        return refuse(f"{thing}的{label}")
         if action := duty_asked(q, self.seg.tokens):
             # "由哪个部门认定/验收/审批": a body named for another duty does not answer; the duty must be there.
             pool = [c for c in pool if any(t in normalize(c.para.text) for t in action)]
@@ -864,6 +871,12 @@ class Answerer:
         if len(quotes) == 1 and (article := self._whole_article(quotes[0])):
             quotes = article
         return Verdict(quotes=quotes, conclusion=note)
+
+    def _said_with(self, c: Candidate) -> str:
+        """A sentence with what it continues: the sentence before it in its paragraph, or its list's lead-in."""
+        before = [s.text for s in c.para.sentences if s.end <= c.sentence.start][-1:]
+        found = lead_in(c.para, self.data.paragraphs[c.para.doc_id]) if c.para.kind == "item" else None
+        return "".join(before + ([found[1].text] if found else []) + [c.sentence.text])
 
     def _whole_article(self, qt: Quote) -> list[Quote] | None:
         """A clause of a short article is answered with the whole article (its sentences, in order): in a law the

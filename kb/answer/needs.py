@@ -165,6 +165,24 @@ def _need(q: Question) -> Need | None:
     return None
 
 
+# "资质认定书的有效期是几年", "高速公路上的最高时速是多少": a measure (有效期, 时速) asked of a named thing. The figure
+# that answers is said of that thing in its own sentence: "运输证…有效期六年" does not give the 有效期 of 车辆经营权.
+MEASURED = re.compile(r"(?P<of>[\u4e00-\u9fffA-Za-z]{2,20}?)的?(?:最高|最低)?(?P<measure>有效期|期限|年限|保证期|包修期|保修期"
+                      r"|时速|车速|速度|税率|征收率|比例|额度|面积)(?:是|为|有|定为|规定为|一般)?(?:几|多少|多长|多久|多大|多高)")
+
+
+def measured_thing(q: Question) -> str:
+    """The thing a "X的<measure>是多少" question asks the measure of — the word of X nearest the measure
+    (资质认定书 of "报废机动车回收企业的资质认定书有效期是几年") — or ""."""
+    m = MEASURED.search(q.text)
+    if not m:
+        return ""
+    of = m.group("of")
+    # (the question's own terms, whole: 运输证 rather than the 运输 a search segmentation also yields)
+    words = [t for t in q.terms if len(t) > 1 and t in of and t not in QUESTION_WORDS]
+    return max(words, key=lambda t: (of.rfind(t) + len(t), len(t))) if words else ""
+
+
 # The asking words that may stand before an actor word ("哪个部门", "谁来"): no phrase of the question's own.
 QUESTION_HEAD = re.compile(r"哪|谁|什么|何|几|由|是")
 

@@ -284,3 +284,11 @@ def test_a_quoted_short_name_stands_for_the_longer_one_in_order():
     assert _abbreviation("备案非标车").search("备案非标电动自行车（以下简称…）")
     assert not _abbreviation("两免三减半").search("减按百分之二十的税率征收企业所得税")
     assert not _abbreviation("备案非标车").search("备案。非标准的车")  # not across a sentence
+
+
+def test_the_thing_a_measure_is_asked_of(seg):
+    from kb.answer.needs import measured_thing
+
+    assert measured_thing(analyze("报废测试车回收企业的资质认定书有效期是几年？", seg)) == "认定书"
+    assert measured_thing(analyze("测试高速公路上的最高时速是多少？", seg)) == "高速公路"
+    assert measured_thing(analyze("测试车辆经营权能用几年？", seg)) == ""  # no measure named: the other rules judge

@@ -103,6 +103,11 @@ COMPARISON = re.compile(r"相比|对比|比较|区别|不同之处|有何不同|
 
 # A prohibition or a denial, as a claim or a clause states it (not a bare 不: 不低于 bounds, it does not forbid).
 PROHIBITION = re.compile(r"不得|不予|禁止|不准|不能|不可以|严禁|不允许|无权")
+# A question that asks what may not be done or is not due ("哪些支出不能扣除", "什么情况下不用交"), not whether
+# ("能不能", "可不可以", "要不要" ask both ways), and the clauses that deny or exempt: the answer is among these.
+NEGATION_ASKED = re.compile(r"(?P<before>.?)不(?P<verb>能|得|可以|准|许|让|予|用|必|需要?)|禁止|严禁|无需|免于")
+PERMITS = re.compile(r"可以|准予|允许|享受|给予")
+DENIES = re.compile(PROHIBITION.pattern + r"|免征|免予|免除|不征|不缴纳|不计入|不属于|不适用|除外|无需|不需要|不必")
 # "和/跟/与X比", "X相比": the thing a question compares with (not a ratio "债权性投资与权益性投资的比例")
 COMPARED_WITH = re.compile(r"(?:和|与|跟|同)(?P<with>[^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))"
                            # "…税率，比越南的企业所得税税率高几个百分点": 比X高/低/多/少
@@ -647,6 +652,10 @@ class Answerer:
             bonus += 0.15
         if q.intent == "list" and text.count("、") >= 2:
             bonus += 0.1
+        if _negation_asked(q.text):
+            # (and a clause that permits answers its opposite: "可以…加计扣除" for "哪些支出不能扣除")
+            said = self._said_with(c)
+            bonus += 0.15 if DENIES.search(said) else -0.1 if PERMITS.search(said) else 0.0
         # What the sentence itself says counts more than what its headings say: every item of 专栏1 sits under
         # "“三纵三横”核心技术攻关行动", but only one sentence explains 三纵 and 三横.
         own = c.own = self.coverage(q, text)
@@ -1154,6 +1163,12 @@ class Answerer:
         """"《…》（国家级）：" before a quote, when an answer draws on several documents."""
         m = self.data.documents[qt.para.doc_id].meta
         return f"《{m.title}》" + (f"（{m.level}）" if m.level else "") + "："
+
+
+def _negation_asked(text: str) -> bool:
+    """Whether a question asks what may not be done or is not due; "能不能", "可不可以" (the verb before 不 is the one
+    after it) ask both ways."""
+    return any(not m.group("verb") or m.group("before") != m.group("verb")[0] for m in NEGATION_ASKED.finditer(text))
 
 
 def _region_names(region: str) -> tuple[str, ...]:

@@ -198,6 +198,14 @@ def test_counts_and_negations_are_no_topic_words():
     assert not any(NOT_TOPIC.match(w) for w in ["车速", "楼道", "货款", "一次性", "不到位", "万元户"])
 
 
+def test_a_question_asking_what_may_not_be_done():
+    from kb.answer.answerer import _negation_asked
+
+    assert all(_negation_asked(q) for q in ["哪些支出是不能扣除的？", "哪些情况不用交测试税？", "禁止做什么？"])
+    # "能不能", "可不可以", "要不要" ask both ways: no side is preferred
+    assert not any(_negation_asked(q) for q in ["能不能扣除？", "可不可以晚点交？", "要不要交测试税？", "是不是要登记？"])
+
+
 def test_an_enterprise_the_question_names_is_found(seg):
     assert analyze("规划对比亚迪在本省的项目有什么安排？", seg).names == ["比亚迪"]
     assert analyze("规划对整车企业有什么安排？", seg).names == []

@@ -322,10 +322,11 @@ def understand(p: Profile, tax: Taxonomy, description_factor: float = 0.6,
 def _class_evidence(value: str, c: ProductClass, f: Facts, tax: Taxonomy, product: bool = False,
                     whole: bool = False) -> str:
     """Why a profile value belongs to a class the texts name, or "": its own terms, a member word, a member segment.
-    A product of a segment outside the class's names a part, not the class: "新能源汽车电机壳体" is no 汽车."""
+    A product of a segment outside the class's names a part, not the class: "新能源汽车电机壳体" is no 汽车; so does
+    any value of such a segment — "汽车软件企业" writes software, "汽车热管理零部件研发" develops parts."""
     v = norm(value)
     hit = find_terms(value, c)
-    if hit and product and c.segments:
+    if hit and c.segments:
         segs = tag(value, tax.segments)
         if segs and not set(segs) & set(c.segments):
             hit = []

@@ -282,6 +282,10 @@ def test_products_take_the_class_a_law_names():
     # the description names customers and settings, not what the enterprise makes
     roof = understand(Profile(enterprise_type="光伏工程企业", description="在汽车零部件厂房屋顶建光伏"), tax)
     assert set(roof.classes) == {"可再生能源"}
+    # nor does the kind of enterprise when it is of another segment: an automotive software house makes no 汽车
+    software = understand(Profile(enterprise_type="汽车软件企业", activities=["汽车电子零部件研发"]), tax)
+    assert "机动车" not in software.classes
+    assert "机动车" in understand(Profile(enterprise_type="新能源汽车整车制造企业"), tax).classes
 
 
 def test_a_term_read_across_two_words_of_the_profile_is_not_taken():

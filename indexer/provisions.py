@@ -112,8 +112,8 @@ ITEM_CASE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。
 # An authority's name says what it is in charge of, not what the clause is about: the 报废机动车 of "负责报废机动车回收
 # 管理的部门…为申请人提供便利条件" is no product class of the clause.
 AUTHORITY = re.compile(r"负责[^，。；：、]{1,16}?的部门|[^，。；：、]{0,16}?(?:主管部门|管理部门)")
-LEAD_IN = re.compile(r"下列[^。；]*[：:]$")
-LIST_LEAD = re.compile(r"(?:下列|以下)[^。；]*[：:]$")  # any list's lead-in, granting or not
+# A list's lead-in, granting or not ("企业的下列所得，可以免征…：", "基金…用于支持以下事项：", "应当提交以下证明：").
+LEAD_IN = re.compile(r"(?:下列|以下)[^。；]*[：:]$")
 FORBIDS = "不得"  # a prohibition is support when the article protects an enterprise ("不得对民营企业设置不平等的条件")
 # The parties of a market a law protects: enterprises and the roles a law gives them (投标人 of a procurement), and
 # the roles of a warranty rule (生产者, 销售者, 修理者). 消费者 is no enterprise: a clause protecting only consumers
@@ -281,7 +281,7 @@ def legal_provisions(doc: Document, paragraphs: list[Paragraph], tax: Taxonomy) 
         duty_list = False  # inside the list of a lead-in that grants nothing ("申请机动车登记，应当提交以下证明、凭证：")
         for (p, sp, quote), g in zip(sentences, granting):
             is_item = len(p.section) > len(art)
-            if not is_item and LIST_LEAD.search(quote.strip()):
+            if not is_item and LEAD_IN.search(quote.strip()):
                 duty_list = not g
             item = bool(lead_in) and is_item and quote != lead_in
             if is_item and duty_list:

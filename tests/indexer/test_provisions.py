@@ -187,6 +187,9 @@ def test_subsidies_preferences_and_protections(law_provisions):
     item = law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020",
                    "以在本地登记、注册或者设立分支机构等作为参与政府采购")
     assert "不得实施下列行为" in item.lead_in
+    # a fund's uses are listed under "以下" as often as under "下列": each is funded under that lead-in
+    fund = law_one(law_provisions, "renewable-energy-law-2009", "偏远地区和海岛可再生能源独立电力系统建设")
+    assert fund.lead_in.endswith("并用于支持以下事项：")
     # a sentence of an article that protects someone, without a cue word of its own
     law_one(law_provisions, "zhejiang-private-enterprise-promotion-regulations-2020", "付款方应当自被要求确认之日起三十日内")
 

@@ -259,6 +259,8 @@ def test_a_kind_of_vehicle_no_document_mentions_is_refused_for_the_named_one(law
     # kb/data/categories.txt: 电动滑板车 is a kind of vehicle; neither document uses it, the law does not address it
     rec = law_kb.ask("电动三轮车管理条例对电动滑板车的登记有什么条件？")
     assert rec.refused and "“电动滑板车”" in rec.answer
+    rec = law_kb.ask("电动三轮车管理条例对有轨电车的登记有什么条件？")
+    assert rec.refused and "“有轨电车”" in rec.answer
     rec = law_kb.ask("电动三轮车管理条例对电动三轮车的登记有什么条件？")  # the kind it rules on
     assert not rec.refused and "车辆经检验合格" in rec.answer
     # an example the question itself generalises is asked of as that class: "电动滑板车这类电动车"

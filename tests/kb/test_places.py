@@ -8,6 +8,8 @@ def test_kinds_of_vehicle_and_energy_are_found_whole():
     assert categories_in("电动三轮车和电动滑板车能上路吗？") == ["电动三轮车", "电动滑板车"]  # not also 三轮车, 滑板车
     assert categories_in("核电项目有补贴吗") == ["核电"]
     assert categories_in("企业所得税怎么交") == []
+    # vehicles off the road-traffic divisions too: rail, air and work vehicles are kinds a plan may be asked about
+    assert categories_in("规划对飞行汽车和有轨电车有什么安排") == ["飞行汽车", "有轨电车"]
 
 
 def test_events_and_occasions_are_found():

@@ -23,6 +23,7 @@ from kb.core.text import compact
 LABEL = re.compile(r"^第([零〇一二两三四五六七八九十百千\d]+)(章|节|条)")
 BOX = re.compile(r"^专栏\s*(\d+)")
 PART = re.compile(r"^([一二三四五六七八九十]+)、")
+SUBPART = re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]")
 # "一共分几章", "各章是什么", "分为几节", "哪几部分": the question asks for the list of parts of some kind.
 COUNT_PARTS = re.compile(r"(?<!第)(?:几|多少|哪几|各)个?(章|节|部分)")
 # "在哪一章", "第几部分", "哪个节": the question asks where something is, i.e. which container holds it.
@@ -32,13 +33,18 @@ CONTAINERS = ("章", "节", "部分", "专栏")
 
 
 def label_address(label: str, depth: int) -> Address | None:
-    """The address a heading-path label stands for: 第十二条 → (条, 12); 专栏3 … → (专栏, 3); a top-level 四、… → (部分, 4)."""
+    """The address a heading-path label stands for: 第十二条 → (条, 12); 专栏3 … → (专栏, 3); a top-level 四、… → (部分, 4);
+    a (五)… inside a part → (节, 5)."""
     if m := LABEL.match(label):
         return Address(m.group(2), cn_to_int(m.group(1)))
     if m := BOX.match(label):
         return Address("专栏", int(m.group(1)))
     if depth == 0 and (m := PART.match(label)):
         return Address("部分", cn_to_int(m.group(1)))
+    if depth == 1 and (m := SUBPART.match(label)):
+        # a part's "（五）…" is its fifth section: "第三部分第（五）节", "第三部分第五节" (only inside a part: the
+        # index keeps it there)
+        return Address("节", cn_to_int(m.group(1)))
     return None
 
 
@@ -103,7 +109,19 @@ class AddressIndex:
             depth = np.asarray([d for _, d, _ in pairs], dtype=np.int64)
             label_ids = np.asarray([self._own.setdefault(label, len(self._own)) for _, _, label in pairs], np.int64)
             names = list(self._own)
-        code = self._label_codes(np.asarray(label_ids, dtype=np.int64) * 2 + (np.asarray(depth) == 0), names)
+        label_ids, depth = np.asarray(label_ids, dtype=np.int64), np.asarray(depth)
+        code = self._label_codes(label_ids * 2 + (depth == 0), names)
+        # A bracketed number ("（五）…") is a section only right under a part ("三、…"): elsewhere it is a list entry.
+        distinct = np.unique(label_ids)
+        sub = np.zeros(int(distinct.max()) + 1 if len(distinct) else 0, dtype=bool)
+        part = sub.copy()
+        for i in distinct.tolist():
+            sub[i], part[i] = bool(SUBPART.match(names[i])), bool(PART.match(names[i]))
+        if len(distinct) and sub.any():
+            top = np.full(int(np.max(pos)) + 1, -1, dtype=np.int64)
+            top[np.asarray(pos)[depth == 0]] = label_ids[depth == 0]
+            under_part = (top[pos] >= 0) & part[np.maximum(top[pos], 0)]
+            code = np.where(sub[label_ids] & ~((depth == 1) & under_part), -1, code)
         hit = np.flatnonzero(code >= 0)  # pairs with an address, in order
         order = hit[np.argsort(code[hit], kind="stable")]  # grouped by address, each group in order
         groups = np.split(order, np.flatnonzero(np.diff(code[order])) + 1) if len(order) else []
@@ -183,7 +201,9 @@ def quote_scope(sc: Scope, budget: int, clause: int = 0) -> list[Quote]:
     if head is not None:
         out.append(whole(head))
     sub = [p for p in sc.paragraphs if p.kind in ("heading", "box_title") and len(p.section) == sc.depth + 2]
-    items = [p for p in sc.paragraphs if p.kind == "item" and p.lead and len(p.section) == sc.depth + 2]
+    # (the run-in titles of its entries: "1．加快发展共享服务。…" items, or paragraphs opening "加快发展共享服务。…")
+    items = [p for p in sc.paragraphs if p.lead and (p.kind == "item" and len(p.section) == sc.depth + 2
+                                                     or p.kind == "body" and len(p.section) == sc.depth + 1)]
     if len(sub) >= 2:
         out += [whole(p) for p in sub]
     elif len(items) >= 2:

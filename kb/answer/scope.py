@@ -21,8 +21,9 @@ from kb.core.text import compact, unquote
 CN_NUM = "零〇一二两三四五六七八九十百千"
 # A document's genre word at the end of its title; a short form must end with the same word.
 GENRE_ENDS = ("实施条例", "条例", "办法", "规定", "细则", "规划", "纲要", "意见", "通知", "方案", "决定", "法")
-# A number is written in one script: "专栏7四个领域" is 专栏7 followed by 四个, not 专栏74.
-ADDRESS = re.compile(rf"第\s*([{CN_NUM}]+|\d+)\s*(条|章|节|部分)|专栏\s*(\d+|[{CN_NUM}]+)")
+# A number is written in one script: "专栏7四个领域" is 专栏7 followed by 四个, not 专栏74. (A section's number may
+# be in brackets, as its heading writes it: 第（五）节.)
+ADDRESS = re.compile(rf"第\s*[（(]?([{CN_NUM}]+|\d+)[）)]?\s*(条|章|节|部分)|专栏\s*(\d+|[{CN_NUM}]+)")
 MIN_SHORT = 3  # characters a short form must have (道交法); "本法", "该法" name nothing
 MIN_SHARE = 0.3  # and the share of the title it must spell out ("促进条例" names no one of several 促进条例)
 

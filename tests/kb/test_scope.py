@@ -46,7 +46,9 @@ def test_addresses():
     assert Address("条", 124).label == "第一百二十四条"
     assert label_address("第三章　法律责任", 0) == Address("章", 3)
     assert label_address("四、实施标志性重大工程", 0) == Address("部分", 4)
-    assert label_address("（一）现实基础", 1) is None
+    # a bracketed number below the top is a section (the index keeps it only right inside a part, see below)
+    assert label_address("（一）现实基础", 1) == Address("节", 1)
+    assert addresses("规划第三部分第（五）节包括哪几块？") == [Address("部分", 3), Address("节", 5)]
 
 
 def _para(i, kind, section, text, start):
@@ -153,6 +155,26 @@ def test_sections_are_numbered_afresh_in_each_chapter():
     (inner,) = index.find(Address("节", 1), None, within=chapter2)
     assert [p.text for p in inner.paragraphs][-1] == "第二条 虚构乙一的规定。"
     assert [h.text for h in index.containers(paras[5], {"章", "节"})] == ["第二章 乙", "第一节 乙一"]
+
+
+def test_a_parts_bracketed_sections_are_addresses_and_outlined_by_their_run_in_titles():
+    part, sub = "三、虚构新生态", "（二）完善虚构服务"
+    rows = [("heading", [part], part),
+            ("heading", [part, "（一）提升虚构能力"], "（一）提升虚构能力"),
+            ("body", [part, "（一）提升虚构能力"], "虚构甲。发展虚构甲业务。"),
+            ("heading", [part, sub], sub),
+            ("body", [part, sub], "发展共享虚构。推动虚构企业转型，培育虚构新业态。"),
+            ("body", [part, sub], "优化后虚构服务。完善虚构展示、物流和维修保养。"),
+            ("item", ["第二条"], "第二条 下列情形免征测试税："),
+            ("item", ["第二条", "（二）"], "（二）虚构情形乙；")]
+    paras = _paras(rows)
+    for p, lead in ((paras[2], "虚构甲"), (paras[4], "发展共享虚构"), (paras[5], "优化后虚构服务")):
+        p.lead = lead
+    index = AddressIndex({"d": paras})
+    (part3,) = index.find(Address("部分", 3), None)
+    (second,) = index.find(Address("节", 2), None, within=part3)  # not the (二) entry of 第二条
+    assert second.title == sub and index.find(Address("节", 2), None) == [second]
+    assert [q.text for q in quote_scope(second, budget=300, clause=12)] == [sub, "发展共享虚构", "优化后虚构服务"]
 
 
 def test_a_list_entry_takes_what_its_lead_in_says():

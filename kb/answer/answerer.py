@@ -439,6 +439,13 @@ class Answerer:
                 parts.append(v)
             if within is not None:
                 return parts[0] if parts else None
+        # An entry of the address the question names by its run-in title ("专栏1里的“交通基础设施智能化技术”要研发
+        # 哪些…") is what is asked about: that entry, whole.
+        asked = normalize(question)
+        entries = [p for p in sc.paragraphs if p.kind in ("body", "item") and len(p.lead) >= 4
+                   and normalize(p.lead) in asked and len(p.text) <= self.p.article_budget]
+        if len(entries) == 1:
+            return Verdict(quotes=[whole(entries[0])], drew_on=sc.paragraphs)
         # Is something asked about inside the address ("专栏6里德清要实现什么")? Then find it there. Words of the
         # document's title, the address, its parts' titles or the question's frame ("包括哪几项") ask for the whole.
         title = compact(self.data.documents[sc.doc_id].meta.title)

@@ -44,6 +44,15 @@ def test_list_of_a_box(kb):
     assert_verbatim(kb, rec)
 
 
+def test_an_entry_of_a_box_named_by_its_title_is_answered_whole(kb):
+    # the box's outline would give only its headings; the entry named is what is asked about
+    rec = kb.ask("专栏1里的“交通基础设施智能化技术”要研发哪些硬件、研究哪些标准？")
+    assert not rec.refused and len(rec.citations) == 1
+    for fact in ["智能信号灯、智能标识、智能道路节点", "数据传输与结算等标准"]:
+        assert fact in rec.answer
+    assert_verbatim(kb, rec)
+
+
 @pytest.mark.parametrize("question", [
     "2030年全省新能源汽车产量目标是多少？",
     "杭州市到2025年要建成多少座加氢站？",

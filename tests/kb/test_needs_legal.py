@@ -261,6 +261,8 @@ def test_a_question_about_another_version_of_a_text():
     assert version_asked("老版三包规定的包修期是多久？") == "earlier"
     assert version_asked("条例后来修改以后，罚款调到多少了？") == "later"
     assert version_asked("2018年那次修正，具体改了哪些条文？") == "changes"
+    assert version_asked("那次修正具体改了测试条例的哪几条？") == "changes"  # the text named in between
+    assert version_asked("第十条改动前是怎么写的？") == "earlier"
     assert version_asked("2002年最早通过的那版一共有几章？") == "earlier"
     assert version_asked("测试条例2020年施行以后修改过吗？") == "later"
     assert version_asked("规划做完中期评估以后，目标调到多少？") == "later"

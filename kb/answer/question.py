@@ -21,6 +21,8 @@ YESNO = re.compile(r"是否|有没有|能否|可否|是不是|会不会|能不�
 # rank, and 近几年/前几年/这几年 speak of a period. (Not 几月, 几日 alone: a date.)
 COUNTED = (r"(?<![哪第举说列近前这那头后])几(?:个月|个工作日|工作日|小时|千瓦时|公斤|平方米|公里|千米|周岁"
            r"|[个座家辆项条种台根套吨件度元天年岁人名次单批类级户张处所倍成%万亿千百])")
+# "开了几家分店，…": 几 after a done action, in a clause followed by more of the question, is "a few".
+TOLD_COUNT = re.compile(r"(?<=了)几(?=[^，,。？?！!；;]*[，,；;])")
 INTENT_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|牵头|负责|责任主体|由谁|哪些企业|哪家企业|哪个企业|哪些机构|哪些主体")),
     ("when", re.compile(r"什么时候|何时|哪一年|哪年|什么时间|截止|期限|多久|多长时间|期多长|时间节点|时限")),
@@ -157,12 +159,15 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
     """`regions`: the places the KB's documents cover (浙江省, 浙江): naming them sets the scope, not a constraint."""
     q = expand_years(normalize(question).strip())
     broad = BROAD_PLACES + regions
-    intent: Intent = next((name for name, pat in INTENT_PATTERNS if pat.search(q)), "general")
+    # (a count told of something done, in a clause the question goes on from — "在外地开了几家分店，所得税…" — asks
+    # no number: intent and units are read without it)
+    asking = TOLD_COUNT.sub("些", q)
+    intent: Intent = next((name for name, pat in INTENT_PATTERNS if pat.search(asking)), "general")
     if intent == "where" and re.search(r"(?:钱|资金|经费|费用|补贴)[^，。？?]{0,4}从哪", q):
         intent = "general"  # "换电站的钱从哪里来": the source of the money, not a place
-    if intent == "figure" and not re.search(r"多少|多大|多远|比例|占比|倍", q) and YESNO.search(q):
+    if intent == "figure" and not re.search(r"多少|多大|多远|比例|占比|倍", asking) and YESNO.search(q):
         intent = "yesno"  # "几个朋友合伙开的店，要交企业所得税吗？": 几个 counts the friends, nothing is asked in it
-    figures_asked = FIGURES_ASKED.findall(q) if intent != "yesno" else []
+    figures_asked = FIGURES_ASKED.findall(asking) if intent != "yesno" else []
     years = sorted(set(YEAR.findall(CITED_TITLE.sub(" ", q))))  # 《纲要（2021—2035年）》's years are its name
     # A year of the asker's own story ("2019年才在杭州拿到的经营权", "2020年8月新买的车") dates their case, as "在上海
     # 设了机构" places it: no scope the answering clause must state.
@@ -179,7 +184,7 @@ def analyze(question: str, seg: Segmenter, regions: tuple[str, ...] = ()) -> Que
              if t not in drop and not re.fullmatch(r"\d{1,3}", t) and (len(t) > 1 or t.isascii())]
     box = re.search(r"专栏\s*(\d+)", q)
     return Question(text=q, intent=intent, years=years, places=named, names=organisations_in(q), money=bool(MONEY.search(q)),
-                    units=units_asked(q, intent == "figure"), provincial=any(b in q for b in broad)
+                    units=units_asked(asking, intent == "figure"), provincial=any(b in q for b in broad)
                     and not re.search(r"全国|我国|国家", q),
                     broad=intent in ("task", "general", "list", "yesno") or bool(TASK.search(q))
                     or (intent != "figure" and len(ASKS.findall(q)) >= 2),

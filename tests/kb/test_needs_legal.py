@@ -84,6 +84,10 @@ def test_how_many_of_anything_asks_for_a_number_but_a_period_does_not(seg):
     assert q.intent == "figure" and q.units == ["单"]
     assert analyze("测试经营权能用几年？", seg).intent == "figure"
     assert analyze("近几年测试产业发展得怎么样？", seg).intent != "figure"
+    # a count told of something done, the question going on from it: "a few", not "how many"
+    told = analyze("公司在外地开了几家测试分店，所得税是分店各交各的，还是总公司一起交？", seg)
+    assert told.intent != "figure" and told.units == []
+    assert analyze("测试分店今年开了几家？", seg).units == ["家"]
     # a vague count of years in the story asks no span: "开了十几年的老油车"
     need = need_for(analyze("家里开了十几年的测试油车，规划鼓励换吗？", seg))
     assert need is None or need.kind != "years"

@@ -108,6 +108,11 @@ PROHIBITION = re.compile(r"不得|不予|禁止|不准|不能|不可以|严禁|�
 NEGATION_ASKED = re.compile(r"(?P<before>.?)不(?P<verb>能|得|可以|准|许|让|予|用|必|需要?)|禁止|严禁|无需|免于")
 PERMITS = re.compile(r"可以|准予|允许|享受|给予")
 DENIES = re.compile(PROHIBITION.pattern + r"|免征|免予|免除|不征|不缴纳|不计入|不属于|不适用|除外|无需|不需要|不必")
+# "能按三包规定要求三包吗", "也按这个办法管吗", "算不算", "适用吗": whether the text covers the asker's case, which
+# the clauses that set its scope say (适用于…, 本规定所称…是指, 不适用本法, 依照…规定执行).
+COVERAGE_ASKED = re.compile(r"(?:按|依|照|适用)[^，,。？?]{0,20}(?:法|条例|办法|规定|细则)[^，,。？?]{0,12}(?:吗|么)"
+                            r"|(?:算不算|属不属于|适不适用|适用不适用|归不归|管不管)")
+SCOPE_CLAUSE = re.compile(r"适用|所称|是指|参照|依照[^，。；]{0,20}规定执行|不属于")
 # "和/跟/与X比", "X相比": the thing a question compares with (not a ratio "债权性投资与权益性投资的比例")
 COMPARED_WITH = re.compile(r"(?:和|与|跟|同)(?P<with>[^，,。？?；;]{2,30}?)(?:相比|比较|对比|比(?![例率重]))"
                            # "…税率，比越南的企业所得税税率高几个百分点": 比X高/低/多/少
@@ -659,6 +664,8 @@ class Answerer:
             bonus += 0.15
         if q.intent == "list" and text.count("、") >= 2:
             bonus += 0.1
+        if COVERAGE_ASKED.search(q.text) and SCOPE_CLAUSE.search(text):
+            bonus += 0.15
         if _negation_asked(q.text):
             # (and a clause that permits answers its opposite: "可以…加计扣除" for "哪些支出不能扣除")
             said = self._said_with(c)

@@ -449,15 +449,40 @@ def test_where_the_asker_is_does_not_limit_a_national_rule(national_kb):
     assert national_kb.ask("上海的测试税税率是多少？").refused
 
 
-@pytest.fixture(scope="module")
-def ebike_kb(tmp_path_factory, kb):
-    """The real Zhejiang e-bike regulation (eval/corpus, verbatim from LawRefBook/Laws) alone."""
+def real_kb(tmp_path_factory, kb, doc_id: str) -> KnowledgeBase:
+    """A KB of one real text of eval/corpus (verbatim from LawRefBook/Laws) alone."""
     corpus = Path(__file__).parents[2] / "eval" / "corpus"
-    entry = next(e for e in json.loads((corpus / "manifest.json").read_text("utf-8"))
-                 if e["doc_id"] == "zhejiang-electric-bicycle-regulations-2020")
-    return built_kb(tmp_path_factory.mktemp("ebike"), kb, [
+    entry = next(e for e in json.loads((corpus / "manifest.json").read_text("utf-8")) if e["doc_id"] == doc_id)
+    return built_kb(tmp_path_factory.mktemp(doc_id), kb, [
         (entry["file"], (corpus / entry["file"]).read_text("utf-8"),
          {k: v for k, v in entry.items() if k in ("doc_id", "title", "level", "region", "doc_type", "date")})])
+
+
+@pytest.fixture(scope="module")
+def ebike_kb(tmp_path_factory, kb):
+    return real_kb(tmp_path_factory, kb, "zhejiang-electric-bicycle-regulations-2020")
+
+
+def test_whether_the_text_covers_a_case_is_answered_by_its_scope_clause(tmp_path_factory, kb):
+    from kb.answer.needs import need_for
+    from kb.answer.question import analyze
+    from kb.answer.verdict import Candidate
+
+    scrap = real_kb(tmp_path_factory, kb, "end-of-life-vehicle-recycling-measures-2019")
+    rec = scrap.ask("部队的车辆报废了，也按《报废机动车回收管理办法》这套规矩回收吗？")
+    assert not rec.refused and verbatim(scrap, rec) and "依照国家和军队有关规定执行" in rec.answer
+    # of two sentences of one article, equally near, the one that sets the text's scope answers "也按…管吗"
+    ans, paras = scrap.answerer, scrap.data.paragraphs["end-of-life-vehicle-recycling-measures-2019"]
+    found = {s.text: (p, s) for p in paras for s in p.sentences}
+    scope, other = (next(v for t, v in found.items() if key in t) for key in ("依照国家和军队有关规定执行", "另行制定管理规定"))
+    scored = []
+    for question in ("报废车也按报废机动车回收管理办法管吗？", "报废车的回收管理有什么规定？"):
+        q = analyze(question, scrap.segmenter, ans.regions)
+        cands = [Candidate(p, s, 0, sim=0.9) for p, s in (scope, other)]
+        for c in cands:
+            ans._score(q, need_for(q), c, 0.8, 1.0)
+        scored.append(cands[0].score - cands[1].score)
+    assert scored[0] > scored[1] + 0.1  # asked whether it covers the case: the scope clause gains
 
 
 def test_a_penalty_is_quoted_with_every_sanction_it_is_stated_with(ebike_kb):

@@ -25,7 +25,7 @@ BOX = re.compile(r"^专栏\s*(\d+)")
 PART = re.compile(r"^([一二三四五六七八九十]+)、")
 SUBPART = re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]")
 # "一共分几章", "各章是什么", "分为几节", "哪几部分": the question asks for the list of parts of some kind.
-COUNT_PARTS = re.compile(r"(?<!第)(?:几|多少|哪几|各)个?(章|节|部分)")
+COUNT_PARTS = re.compile(r"(?<!第)(?:几|多少|哪几|各)个?(章|节|部分|条)(?![^，,。？?]{0,6}(?:措施|要求|规定|意见|建议|标准))")
 # "在哪一章", "第几部分", "哪个节": the question asks where something is, i.e. which container holds it.
 WHICH_PART = re.compile(r"(?:第几|哪一?个?)(章|节|部分)")
 TEXT_KINDS = ("body", "item", "notice")
@@ -270,14 +270,28 @@ def _sentences(paras: list[Paragraph], budget: int, prefix: str = "") -> list[Qu
     return out
 
 
-def outline(index: AddressIndex, doc_id: str, kind: str, within: Scope | None) -> Verdict | None:
-    """"一共分几章？各章是什么" → 共N章 and their titles (inside `within` for "第四章分为几节")."""
+def outline(index: AddressIndex, doc_id: str, kind: str, within: Scope | None, clause: int = 0,
+            budget: int = 0) -> Verdict | None:
+    """"一共分几章？各章是什么" → 共N章 and their titles (inside `within` for "第四章分为几节"); articles, which have
+    no title ("第七章有几条"), by their opening sentence, cut after the clause that reaches `clause` characters, as
+    many as `budget` characters hold (0: all)."""
     parts = index.parts(doc_id, kind, within)
     if not parts:
         return None
-    quotes = [whole(sc.heading) if sc.heading is not None else whole(sc.paragraphs[0]) for sc in parts]
+    quotes = [whole(sc.heading) if sc.heading is not None else _opening(sc.paragraphs[0], clause) for sc in parts]
+    if budget:
+        used = [sum(len(q.text) for q in quotes[: i + 1]) for i in range(len(quotes))]
+        quotes = quotes[:1] + [q for q, u in zip(quotes[1:], used[1:]) if u <= budget]
     where = f"{within.title}" if within is not None else ""
     return Verdict(quotes=quotes, lead=f"{where}共{len(parts)}{'个' if kind in ('部分', '专栏') else ''}{kind}：")
+
+
+def _opening(p: Paragraph, clause: int) -> Quote:
+    if not p.sentences:
+        return whole(p)
+    s = p.sentences[0]
+    text = opening(s.text, clause)
+    return Quote(p, s.start, s.start + len(text), text)
 
 
 def names_only_structure(question: str, doc_words: list[str], address_labels: list[str]) -> str:

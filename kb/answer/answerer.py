@@ -413,6 +413,8 @@ class Answerer:
                  named: list[str], q_vec: np.ndarray) -> Verdict | None:
         addrs = addresses(question)
         count = COUNT_PARTS.search(question)
+        if count and count.group(1) == "条" and not addrs:
+            count = None  # "一共有几条" of a whole law: a list of every article answers nothing
         if not addrs and not (count and (named or len(self.data.documents) == 1)):
             return None
         allowed = named or (sorted(docs) if docs is not None else None)
@@ -440,7 +442,8 @@ class Answerer:
         parts: list[Verdict] = []
         if count:
             within = None if count.group(1) == a.kind else sc
-            if (v := outline(self._addresses, sc.doc_id, count.group(1), within)) is not None:
+            if (v := outline(self._addresses, sc.doc_id, count.group(1), within, self.p.outline_clause,
+                             self.p.outline_budget)) is not None:
                 parts.append(v)
             if within is not None:
                 return parts[0] if parts else None

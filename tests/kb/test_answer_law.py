@@ -109,6 +109,12 @@ def test_a_chapter_and_the_list_of_chapters(law_kb):
     assert "共2章" in rec.answer and "总 则" in rec.answer and "登记与罚则" in rec.answer
 
 
+def test_how_many_articles_a_chapter_has_lists_their_openings(law_kb):
+    rec = law_kb.ask("电动三轮车管理条例第二章一共有几条？分别管什么？")
+    assert rec.answer.startswith("第二章 登记与罚则共17条：第三条 申请登记电动三轮车") and verbatim(law_kb, rec)
+    assert len(rec.answer) < 400  # the openings the outline budget holds, not every article whole
+
+
 def test_an_article_the_document_does_not_have_is_refused(law_kb):
     rec = law_kb.ask("电动三轮车管理条例第三十条规定了什么？")
     assert rec.refused and "第三十条" in rec.answer

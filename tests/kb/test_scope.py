@@ -49,6 +49,9 @@ def test_addresses():
     # a bracketed number below the top is a section (the index keeps it only right inside a part, see below)
     assert label_address("（一）现实基础", 1) == Address("节", 1)
     assert addresses("规划第三部分第（五）节包括哪几块？") == [Address("部分", 3), Address("节", 5)]
+    from kb.answer.address import COUNT_PARTS
+    assert COUNT_PARTS.search("第七章一共有几条？").group(1) == "条"
+    assert not COUNT_PARTS.search("第七章提了哪几条措施？")  # measures, not articles
 
 
 def _para(i, kind, section, text, start):

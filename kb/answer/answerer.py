@@ -24,7 +24,7 @@ from kb.answer.legal import (
     AMENDED, CATCH_ALL, CITED_DUTY, CONSEQUENCE, DELEGATION, RECORD_ASKED, article_of, commencement, delegation,
     duty_cited, enactment, penalty_citing, records, version_asked,
 )
-from kb.answer.needs import Need, duty_asked, measured_thing, need_for, procedure_asked
+from kb.answer.needs import DEFINES, DEFINITION_ASKED, Need, duty_asked, measured_thing, need_for, procedure_asked
 from kb.answer.question import BROAD_PLACES, QUESTION_WORDS, Question, analyze, premise, quoted_terms
 from kb.answer.scope import addresses, spells_title
 from kb.answer.verdict import Candidate, Quote, Verdict, whole
@@ -538,7 +538,10 @@ class Answerer:
                 alone = self._extract(qi, retriever.search(part, k=len(hits) or 10), retriever.query_vector(part))
                 if not alone.missing and (v.missing or self.coverage(qi, lead_of(alone).text)
                                           > self.coverage(qi, lead_of(v).text)
-                                          or (own and mine(lead_of(alone)) and not mine(lead_of(v)))):
+                                          or (own and mine(lead_of(alone)) and not mine(lead_of(v)))
+                                          # ("…指什么": the part's own search found the clause that defines it)
+                                          or (DEFINITION_ASKED.search(part) and DEFINES.search(lead_of(alone).text)
+                                              and not DEFINES.search(lead_of(v).text))):
                     v = alone
             if part_need and part_need.punishes and (v.missing or not any(part_need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
@@ -668,6 +671,8 @@ class Answerer:
         if q.intent == "list" and text.count("、") >= 2:
             bonus += 0.1
         if COVERAGE_ASKED.search(q.text) and SCOPE_CLAUSE.search(text):
+            bonus += 0.15
+        if DEFINITION_ASKED.search(q.text) and DEFINES.search(text):
             bonus += 0.15
         if _negation_asked(q.text):
             # (and a clause that permits answers its opposite: "可以…加计扣除" for "哪些支出不能扣除")

@@ -469,26 +469,44 @@ def ebike_kb(tmp_path_factory, kb):
     return real_kb(tmp_path_factory, kb, "zhejiang-electric-bicycle-regulations-2020")
 
 
-def test_whether_the_text_covers_a_case_is_answered_by_its_scope_clause(tmp_path_factory, kb):
+@pytest.fixture(scope="module")
+def scrap(tmp_path_factory, kb):
+    return real_kb(tmp_path_factory, kb, "end-of-life-vehicle-recycling-measures-2019")
+
+
+def _gain(k, questions, preferred: str, other: str) -> list[float]:
+    """Per question, how much more the sentence holding `preferred` scores than the one holding `other`, both
+    given the same similarity and retrieval rank: what the question's words make of them."""
     from kb.answer.needs import need_for
     from kb.answer.question import analyze
     from kb.answer.verdict import Candidate
 
-    scrap = real_kb(tmp_path_factory, kb, "end-of-life-vehicle-recycling-measures-2019")
+    ans, paras = k.answerer, k.data.paragraphs[next(iter(k.documents))]
+    found = {s.text: (p, s) for p in paras for s in p.sentences}
+    pair = [next(v for t, v in found.items() if key in t) for key in (preferred, other)]
+    out = []
+    for question in questions:
+        q = analyze(question, k.segmenter, ans.regions)
+        cands = [Candidate(p, s, 0, sim=0.9) for p, s in pair]
+        for c in cands:
+            ans._score(q, need_for(q), c, 0.8, 1.0)
+        out.append(cands[0].score - cands[1].score)
+    return out
+
+
+def test_what_a_term_means_is_answered_by_the_clause_that_defines_it(scrap):
+    defined, plain = _gain(scrap, ["报废机动车指的是什么？", "报废机动车要怎么处理？"],
+                           "本办法所称报废机动车，是指", "回收的报废机动车必须按照有关规定予以拆解")
+    assert defined > plain + 0.1
+
+
+def test_whether_the_text_covers_a_case_is_answered_by_its_scope_clause(scrap):
     rec = scrap.ask("部队的车辆报废了，也按《报废机动车回收管理办法》这套规矩回收吗？")
     assert not rec.refused and verbatim(scrap, rec) and "依照国家和军队有关规定执行" in rec.answer
     # of two sentences of one article, equally near, the one that sets the text's scope answers "也按…管吗"
-    ans, paras = scrap.answerer, scrap.data.paragraphs["end-of-life-vehicle-recycling-measures-2019"]
-    found = {s.text: (p, s) for p in paras for s in p.sentences}
-    scope, other = (next(v for t, v in found.items() if key in t) for key in ("依照国家和军队有关规定执行", "另行制定管理规定"))
-    scored = []
-    for question in ("报废车也按报废机动车回收管理办法管吗？", "报废车的回收管理有什么规定？"):
-        q = analyze(question, scrap.segmenter, ans.regions)
-        cands = [Candidate(p, s, 0, sim=0.9) for p, s in (scope, other)]
-        for c in cands:
-            ans._score(q, need_for(q), c, 0.8, 1.0)
-        scored.append(cands[0].score - cands[1].score)
-    assert scored[0] > scored[1] + 0.1  # asked whether it covers the case: the scope clause gains
+    covered, plain = _gain(scrap, ["报废车也按报废机动车回收管理办法管吗？", "报废车的回收管理有什么规定？"],
+                           "依照国家和军队有关规定执行", "另行制定管理规定")
+    assert covered > plain + 0.1
 
 
 def test_a_penalty_is_quoted_with_every_sanction_it_is_stated_with(ebike_kb):

@@ -53,7 +53,8 @@ from kb.store.tables import TableStore
 
 # "具体能减免哪些税", "入园条件是什么": a question for details a clause may leave to another body.
 DETAIL_OR_LIST = re.compile(r"具体|包括|哪些|哪几|是什么|指什么|有什么|都有")
-DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么算|怎么认定|标准是")
+DETAIL_ASKED = re.compile(r"具体|什么条件|哪些条件|什么标准|怎么算|怎么认定|标准是|怎么计算|如何计算"
+                          r"|按(?:照)?(?:什么|多少|哪个)[^，。？?]{0,6}(?:算|计算|收|征)")
 # Words of a part of a multi-part question that only frames it ("道交法怎么规定的？", "有没有写明？").
 FRAME_WORDS = frozenset("规定 写明 写 写了 提到 说 说的 明确 这个 这 条款 里面 文件 法律 法规 条例 办法 规划 本法 有关 "
                         "是否 有没有 怎么 如何 的 了 呢 吗".split())

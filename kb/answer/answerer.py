@@ -835,6 +835,15 @@ class Answerer:
                     pool = [c for c in pool if any(f in normalize(c.para.text + c.context) for f in forms)]
                     if not pool:
                         return refuse(f"{self._topic(q, '', bare=True)}的{label}")
+                if kinds := categories_in(q.text):
+                    # a figure of the kind asked (城市道路, 电动自行车): not one said only of another kind
+                    # (高速公路…一百二十公里 for "城市道路上最高能开多快"); a clause naming no kind may hold for all
+                    def of_kind(c: Candidate) -> bool:
+                        said = normalize(self._said_with(c) + c.context)
+                        return any(k in said for k in kinds) or not categories_in(self._said_with(c))
+                    pool = [c for c in pool if of_kind(c)]
+                    if not pool:
+                        return refuse(f"{'、'.join(kinds)}的{label}")
                 if thing := measured_thing(q):
                     # the measure of the thing asked, said of it: a sentence with the figure and the thing (or the
                     # sentence before it, the lead-in of a list entry)

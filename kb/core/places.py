@@ -89,7 +89,7 @@ def document_names_in(text: str) -> list[str]:
 
 
 def categories_in(text: str) -> list[str]:
-    """The kinds of vehicle or energy named in `text` (电动三轮车, 核电)."""
+    """The kinds of vehicle, energy or road named in `text` (电动三轮车, 核电, 城市道路)."""
     return _named_in(_lexicon("categories.txt"), text)
 
 

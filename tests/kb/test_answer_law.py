@@ -469,6 +469,27 @@ def ebike_kb(tmp_path_factory, kb):
     return real_kb(tmp_path_factory, kb, "zhejiang-electric-bicycle-regulations-2020")
 
 
+ROADS = """# 【测试数据】虚构省道路测试条例
+
+第一条 为了测试道路通行，制定本条例。
+
+第二条 测试车辆在高速公路上行驶，最高时速不得超过一百二十公里。
+
+第三条 测试车辆在城市道路上行驶，应当遵守限速标志，保持安全车速。
+"""
+
+
+def test_a_figure_of_one_kind_does_not_answer_for_another(tmp_path_factory, kb):
+    roads = built_kb(tmp_path_factory.mktemp("roads"), kb, [
+        ("roads.md", ROADS, {"doc_id": "roads", "title": "【测试数据】虚构省道路测试条例", "level": "省级",
+                             "region": "虚构省", "doc_type": "地方性法规"})])
+    rec = roads.ask("按道路测试条例，高速公路上最高时速多少公里？")
+    assert not rec.refused and "一百二十公里" in rec.answer
+    # kb/data/categories.txt: 城市道路 and 高速公路 are kinds of road; the figure is said of the other one
+    rec = roads.ask("按道路测试条例，城市道路上最高时速不得超过多少公里？")
+    assert rec.refused and "城市道路" in rec.answer
+
+
 @pytest.fixture(scope="module")
 def scrap(tmp_path_factory, kb):
     return real_kb(tmp_path_factory, kb, "end-of-life-vehicle-recycling-measures-2019")

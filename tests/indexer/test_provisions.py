@@ -209,8 +209,8 @@ def test_penalties_and_definitions_are_not_provisions(law_provisions):
         assert not any("罚款" in p.quote or "法律责任" in p.section_path for p in provs), doc.meta.doc_id
 
 
-# Evidence of the later held-out profiles (g-h…, g-i…, written from the documents alone) that no extracted provision
-# holds: a permission to a person (可以…临时上道路行驶), what does not count against a business (不计入…修理时间, 不重复
+# Evidence of the later held-out profiles (g-h…, g-i…, g-j…, written from the documents alone) that no extracted
+# provision holds: a permission to a person (可以…临时上道路行驶), what does not count against a business (不计入…修理时间, 不重复
 # 计算, …除外), a trade opened to all (驾驶培训实行社会化), fair supervision (随机抽查, 名单向社会公布) — outside what the
 # extractor counts as support. Listed so that covering one shows here (then take it off the list), and so
 # that no other evidence goes missing unnoticed.
@@ -222,6 +222,14 @@ KNOWN_UNEXTRACTED = {
     ("g-i07", "机动车的驾驶培训实行社会化，由交通运输主管部门对驾驶培训学校、驾驶培训班实行备案管理"),
     ("g-i10", "应当将本行政区域内取得资质认定的报废机动车回收企业名单及时向社会公布"),
     ("g-i10", "建立和完善以随机抽查为重点的日常监督检查制度，公布抽查事项目录，明确抽查的依据、频次、方式、内容和程序"),
+    # the g-j batch: a warranty left to the parties' agreement, an authority's one-time notice of missing papers, a
+    # text's own scope, a recycler's duty to the owner, a trade opened to firms registered elsewhere, market pricing
+    ("g-j03", "“三包换退车”的三包责任，按照当事人约定执行。"),
+    ("g-j04", "对材料不全或者不符合备案要求的，应当当场或者在五日内一次性告知需要补充的全部内容。"),
+    ("g-j07", "机动车所有人自愿作报废处理的，依照本办法的规定执行。"),
+    ("g-j07", "按照国家有关规定及时向公安机关交通管理部门办理注销登记，将注销证明转交机动车所有人"),
+    ("g-j09", "在本市或者外地登记的企业法人、持有本市营业执照的外地企业法人分支机构"),
+    ("g-j09", "网约出租车运费实行市场调节价。"),
 }
 
 

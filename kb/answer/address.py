@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 
 import numpy as np
 
@@ -213,7 +214,7 @@ def quote_scope(sc: Scope, budget: int, clause: int = 0) -> list[Quote]:
         # a law's chapter: the opening sentence of each article (or paragraph) in turn, as far as the budget goes
         firsts = [p for p in sc.paragraphs if p.kind in TEXT_KINDS and (p.kind == "item" or len(p.section) == sc.depth + 1)]
         seen: set[str] = set()
-        used = 0
+        openings = []
         for p in firsts:
             # one opening sentence per article (its list entries belong to it), else per paragraph
             key = next((lbl for lbl in p.section[sc.depth + 1:] if LABEL.match(lbl) and lbl.endswith("条")),
@@ -221,13 +222,24 @@ def quote_scope(sc: Scope, budget: int, clause: int = 0) -> list[Quote]:
             if key in seen or not p.sentences:
                 continue
             seen.add(key)
-            s = p.sentences[0]
-            text = opening(s.text, clause)
-            if used + len(text) > budget and used:
-                break
-            out.append(Quote(p, s.start, s.start + len(text), text))
-            used += len(text)
+            openings.append(_opening(p, clause))
+        out += _fit(openings, budget)
     return out
+
+
+def _opening(p: Paragraph, clause: int) -> Quote:
+    """The opening of a paragraph's first sentence (see `opening`), the whole paragraph when it has no sentences."""
+    if not p.sentences:
+        return whole(p)
+    s = p.sentences[0]
+    text = opening(s.text, clause)
+    return Quote(p, s.start, s.start + len(text), text)
+
+
+def _fit(quotes: list[Quote], budget: int) -> list[Quote]:
+    """The first quote, then the next ones as long as all together hold no more than `budget` characters."""
+    return quotes[:1] + [q for q, used in zip(quotes[1:], list(accumulate(len(q.text) for q in quotes))[1:])
+                         if used <= budget]
 
 
 CLAUSE_END = re.compile(r"[，；：,;:]")
@@ -280,18 +292,9 @@ def outline(index: AddressIndex, doc_id: str, kind: str, within: Scope | None, c
         return None
     quotes = [whole(sc.heading) if sc.heading is not None else _opening(sc.paragraphs[0], clause) for sc in parts]
     if budget:
-        used = [sum(len(q.text) for q in quotes[: i + 1]) for i in range(len(quotes))]
-        quotes = quotes[:1] + [q for q, u in zip(quotes[1:], used[1:]) if u <= budget]
+        quotes = _fit(quotes, budget)
     where = f"{within.title}" if within is not None else ""
     return Verdict(quotes=quotes, lead=f"{where}共{len(parts)}{'个' if kind in ('部分', '专栏') else ''}{kind}：")
-
-
-def _opening(p: Paragraph, clause: int) -> Quote:
-    if not p.sentences:
-        return whole(p)
-    s = p.sentences[0]
-    text = opening(s.text, clause)
-    return Quote(p, s.start, s.start + len(text), text)
 
 
 def names_only_structure(question: str, doc_words: list[str], address_labels: list[str]) -> str:

@@ -839,8 +839,8 @@ class Answerer:
                     # a figure of the kind asked (城市道路, 电动自行车): not one said only of another kind
                     # (高速公路…一百二十公里 for "城市道路上最高能开多快"); a clause naming no kind may hold for all
                     def of_kind(c: Candidate) -> bool:
-                        said = normalize(self._said_with(c) + c.context)
-                        return any(k in said for k in kinds) or not categories_in(self._said_with(c))
+                        said = self._said_with(c)
+                        return any(k in normalize(said + c.context) for k in kinds) or not categories_in(said)
                     pool = [c for c in pool if of_kind(c)]
                     if not pool:
                         return refuse(f"{'、'.join(kinds)}的{label}")

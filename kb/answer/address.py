@@ -243,17 +243,23 @@ def _fit(quotes: list[Quote], budget: int) -> list[Quote]:
 
 
 CLAUSE_END = re.compile(r"[，；：,;:]")
+# A clause that only sets the frame of what follows — by what, with whom, under which condition the duty is done
+# ("…应当根据本级人民政府的决定，", "…应当会同有关部门和机构，", "…应当在…的前提下，") — says nothing yet: its verb comes
+# in the next clause.
+FRAME_ONLY = re.compile(r"(?:应当|应|可以|必须|负责|[，,])(?:依照|依据|根据|按照|会同|在|结合|针对)[^，；：,;:]*"
+                        r"(?:规定|决定|情况|标准|结论|指标|原则|要求|前提下|后|时|机构|部门)$")
 
 
 def opening(sentence: str, least: int) -> str:
     """The opening of `sentence` that says something: clause by clause until at least `least` characters, and
-    never ending on a condition or topic clause ("…的，", which only says of whom or what the rest speaks); the
+    never ending on a condition or topic clause ("…的，", which only says of whom or what the rest speaks) nor on a
+    clause that only frames the next one (FRAME_ONLY); the
     whole sentence when it is no longer, or when `least` is 0."""
     if not least or len(sentence) <= least:
         return sentence
     for m in CLAUSE_END.finditer(sentence):
         b = m.start()
-        if b >= least and not sentence[:b].endswith("的"):
+        if b >= least and not sentence[:b].endswith("的") and not FRAME_ONLY.search(sentence[:b]):
             return sentence[:b]
     return sentence
 

@@ -124,6 +124,10 @@ def test_an_articles_opening_ends_on_a_clause_that_says_something():
     assert opening("第十条 排放低于标准百分之三十的，减按百分之七十五征收虚构税，另行公布。", 8) == \
         "第十条 排放低于标准百分之三十的，减按百分之七十五征收虚构税"  # a condition "…的，" is never the end
     assert opening(s, 0) == s and opening(s, 200) == s
+    # a clause that only frames the next one (by what, with whom, under which condition) is never the end either
+    framed = "第七条 虚构能源局应当会同有关部门和机构，按照虚构技术规范和要求，对本区域虚构资源进行调查，并公布结果。"
+    assert opening(framed, 10) == "第七条 虚构能源局应当会同有关部门和机构，按照虚构技术规范和要求，对本区域虚构资源进行调查"
+    assert opening("第八条 虚构车辆应当按照交通信号通行，遇有指挥时服从指挥。", 10) == "第八条 虚构车辆应当按照交通信号通行"
 
 
 def test_a_chapter_is_outlined_by_every_articles_opening_within_the_budget():

@@ -29,13 +29,22 @@ def lead_in(item: Paragraph, paragraphs: list[Paragraph]) -> tuple[Paragraph, Sp
 
 
 def items_under(para: Paragraph, paragraphs: list[Paragraph]) -> list[Paragraph]:
-    """The list entries directly below `para` in the document's structure ((一) (二) … of its article)."""
+    """The list entries directly below `para` in the document's structure ((一) (二) … of its article), else those
+    of a lead-in that ends in a colon and is followed by paragraphs of its own part."""
     depth, items = len(para.section), []
     for nxt in paragraphs[para.index + 1:]:
         if nxt.section[:depth] != para.section or len(nxt.section) <= depth:
             break
         if nxt.kind == "item" and len(nxt.section) == depth + 1:
             items.append(nxt)
+    if items or not para.text.rstrip().endswith(("：", ":")):
+        return items
+    # A lead-in whose entries are the unnumbered paragraphs that follow it in its article or section ("本规定下列用语
+    # 的含义：" then "家用汽车产品，指…" "乘用车，指…"): those paragraphs, up to the next part.
+    for nxt in paragraphs[para.index + 1:]:
+        if nxt.section != para.section or nxt.kind not in ("body", "item"):
+            break
+        items.append(nxt)
     return items
 
 

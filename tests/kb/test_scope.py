@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kb.answer.address import AddressIndex, label_address, opening, outline, quote_scope
-from kb.answer.enumeration import lead_in
+from kb.answer.enumeration import items_under, lead_in
 from kb.answer.scope import Address, addresses, named_documents
 from kb.core.records import DocMeta, Paragraph, Span
 
@@ -116,6 +116,16 @@ def test_a_lead_in_cut_before_its_colon_still_brings_its_items_and_articles_are_
     # an article quoted for a list question does not bring the other articles of its chapter
     assert list_items(Quote(paras[3], paras[3].start, paras[3].end, paras[3].text), paras, True, 260) == []
 
+
+
+def test_a_lead_in_without_numbered_items_lists_the_paragraphs_of_its_article():
+    rows = [("item", ["第六章 附则", "第四十条"], "第四十条 本规定下列用语的含义："),
+            ("body", ["第六章 附则", "第四十条"], "虚构产品，指测试用的产品。"),
+            ("body", ["第六章 附则", "第四十条"], "虚构时间，指测试开始之时。"),
+            ("item", ["第六章 附则", "第四十一条"], "第四十一条 本规定自2099年施行。")]
+    paras = _paras(rows)
+    assert [p.text for p in items_under(paras[0], paras)] == ["虚构产品，指测试用的产品。", "虚构时间，指测试开始之时。"]
+    assert items_under(paras[1], paras) == []  # a paragraph that introduces nothing has no entries
 
 
 def test_an_articles_opening_ends_on_a_clause_that_says_something():

@@ -531,8 +531,10 @@ class Answerer:
                 return next((x for x in v.quotes if mine(x) and asked(x)), None) or next(
                     (x for x in v.quotes if mine(x)), None) or next((x for x in v.quotes if asked(x)), v.quotes[0])
 
+            # ("…指什么" answered by a clause that uses the term but does not define it is not answered)
             if v.missing or self.coverage(qi, lead_of(v).text) < self.p.part_coverage or (
-                    own and not any(t in normalize(lead_of(v).text) for t in own_forms)):
+                    own and not any(t in normalize(lead_of(v).text) for t in own_forms)) or (
+                    DEFINITION_ASKED.search(part) and not DEFINES.search(lead_of(v).text)):
                 # the passages retrieved for the whole question are those of its dominant part: a part they do
                 # not answer well is looked up on its own, and its own answer kept if it says more of the part
                 retriever = self.retriever.restricted(docs) if docs is not None else self.retriever

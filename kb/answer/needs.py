@@ -53,7 +53,8 @@ CRITERIA = re.compile(r"是指|指的是|包括|具备|下列|以下|以上|以�
 # "“生物液体燃料”指什么", "X是什么意思", "什么叫X": what a term means, which a clause says by defining it
 # ("X，是指…", "本条例所称X…"); a soft preference, not a need: a plan explains its terms by apposition too.
 DEFINITION_ASKED = re.compile(r"指(?:的是)?(?:什么|啥|哪些)|是什么意思|什么意思|什么叫|何谓|含义|怎么界定|如何界定")
-DEFINES = re.compile(r"是指|指的是|所称")
+# (a rule's glossary also writes "X，指…": "严重安全性能故障，指家用汽车产品存在的…")
+DEFINES = re.compile(r"是指|指的是|所称|^(?:（[一二三四五六七八九十]+）)?[^，。；：]{2,24}，指")
 # "要交哪些材料", "带什么证件": the papers an application needs, which a clause gives only by naming papers — not
 # by saying who reviews the application or that it may be filed online.
 PAPERS_ASKED = re.compile(r"(?:哪些|什么|哪几|啥|哪)(?:样的|种|类|份)?(?:申请|证明|备案|登记)?(?:材料|资料|证件)")

@@ -544,3 +544,21 @@ def test_the_steps_of_a_procedure_are_answered_only_where_that_procedure_is(law_
     # no article names 补领: one that speaks of the plate (涂改号牌) does not describe it
     rec = law_kb.ask("按电动三轮车管理条例，电动三轮车号牌丢了怎么补领？")
     assert rec.refused and "补领" in rec.answer
+
+
+@pytest.fixture(scope="module")
+def guarantees(tmp_path_factory, kb):
+    return real_kb(tmp_path_factory, kb, "household-car-three-guarantees-rules-2021")
+
+
+def test_a_part_asking_what_a_term_means_is_answered_by_the_clause_defining_it(guarantees):
+    from kb.answer.needs import DEFINES
+
+    # a glossary entry "X，指…" defines as "X是指…" does; a clause that only uses X does not
+    assert DEFINES.search("严重安全性能故障，指家用汽车产品存在的危及人身、财产安全…")
+    assert not DEFINES.search("因严重安全性能故障累计进行2次修理，但仍未排除该故障的")
+    # the passages retrieved for the whole question use the term (第二十四条) without defining it: the part "…指什么"
+    # is looked up on its own and answered by 第四十条's definition, the other part still by 第二十四条
+    rec = guarantees.ask("三包规定里说的“严重安全性能故障”指什么？这类故障在三包有效期内修了几次还没排除，就可以要求换车或退货？")
+    assert not rec.refused and verbatim(guarantees, rec)
+    assert "危及人身、财产安全" in rec.answer and "累计进行2次修理" in rec.answer

@@ -25,6 +25,8 @@ DELEGATION = re.compile(r"具体(?:办法|标准|条件|措施|规定|管理办�
 # and a body's duty to write the rule.
 DELEGATED = re.compile(r"(?:名录|目录|办法|标准|细则|范围|清单|条件|机制|程序)，?由[^，。；]{1,30}(?:规定|制定|确定|公布)[。；]"
                        r"|按照(?:国家)?有关(?:国家标准|标准|法律|法规|规定)[^，。；]{0,12}(?:确定|执行)[。；]"
+                       # "…罐体的维修适用其他特别规定": what applies is written elsewhere
+                       r"|适用(?:其他|另外的|专门的)?(?:特别|专门|其他)规定[。；]"
                        # "…并按照国务院规定加收利息": how much, from when, is that body's to say
                        r"|按照(?:国务院|国家|省人民政府|国务院[^，。；]{1,12}部门)(?:有关)?规定(?:的标准)?(?:加收|征收|收取|计算|给予)"
                        # "…部门应当制定、公布国家…并网技术标准": the standard is that body's to write, not in this text

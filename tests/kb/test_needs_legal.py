@@ -157,7 +157,8 @@ def test_a_detail_left_to_a_standard_or_other_laws_is_a_delegation():
                   (["第六章", "第四十三条"], "第四十三条 测试车辆的延续管理办法由测试交通局制定。"),
                   (["第六章", "第四十四条"], "第四十四条 所有人应当按照国家有关规定配备反光标识，保持车况良好。"),
                   (["第六章", "第四十五条"], "第四十五条 测试交通局应当制定、公布测试车辆的安全技术标准。"),
-                  (["第六章", "第四十六条"], "第四十六条 逾期缴纳测试费的，应当补缴，并按照国务院规定加收利息。")])
+                  (["第六章", "第四十六条"], "第四十六条 逾期缴纳测试费的，应当补缴，并按照国务院规定加收利息。"),
+                  (["第六章", "第四十七条"], "第四十七条 测试罐车罐体的维修适用其他特别规定。")])
     for para in law[:3] + law[4:]:
         assert delegation(law, para) is None  # each names what it leaves out: only when that was asked
         assert delegation(law, para, about=lambda text: True)[1].text == para.sentences[0].text

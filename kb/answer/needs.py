@@ -173,7 +173,9 @@ def _need(q: Question) -> Need | None:
 # "资质认定书的有效期是几年", "高速公路上的最高时速是多少": a measure (有效期, 时速) asked of a named thing. The figure
 # that answers is said of that thing in its own sentence: "运输证…有效期六年" does not give the 有效期 of 车辆经营权.
 MEASURED = re.compile(r"(?P<of>[\u4e00-\u9fffA-Za-z]{2,20}?)的?(?:最高|最低)?(?P<measure>有效期|期限|年限|保证期|包修期|保修期"
-                      r"|时速|车速|速度|税率|征收率|比例|额度|面积)(?:是|为|有|定为|规定为|一般)?(?:几|多少|多长|多久|多大|多高)")
+                      r"|时速|车速|速度|税率|征收率|比例|额度|面积)(?:是|为|有|定为|规定为|一般)?(?:几|多少|多长|多久|多大|多高)"
+                      # (or as a verb: "车辆经营权能用几年" asks the 有效期 of 车辆经营权)
+                      r"|(?P<used>[\u4e00-\u9fffA-Za-z]{2,20}?)(?:能|可以|可)?(?:用|使用|有效|保留)(?:几年|多少年|多久|多长时间)")
 
 
 def measured_thing(q: Question) -> str:
@@ -182,7 +184,7 @@ def measured_thing(q: Question) -> str:
     m = MEASURED.search(q.text)
     if not m:
         return ""
-    of = m.group("of")
+    of = m.group("of") or m.group("used")
     # (the question's own terms, whole: 运输证 rather than the 运输 a search segmentation also yields)
     words = [t for t in q.terms if len(t) > 1 and t in of and t not in QUESTION_WORDS]
     return max(words, key=lambda t: (of.rfind(t) + len(t), len(t))) if words else ""

@@ -307,4 +307,7 @@ def test_the_thing_a_measure_is_asked_of(seg):
 
     assert measured_thing(analyze("报废测试车回收企业的资质认定书有效期是几年？", seg)) == "认定书"
     assert measured_thing(analyze("测试高速公路上的最高时速是多少？", seg)) == "高速公路"
-    assert measured_thing(analyze("测试车辆经营权能用几年？", seg)) == ""  # no measure named: the other rules judge
+    # a duration asked with a verb ("能用几年", "可以保留多久") is the 有效期 of the thing before it
+    assert measured_thing(analyze("测试车辆经营权能用几年？", seg)) == "经营权"
+    assert measured_thing(analyze("测试号牌可以保留多久？", seg)) == "号牌"
+    assert measured_thing(analyze("测试车辆经营权怎么转让？", seg)) == ""  # no measure asked

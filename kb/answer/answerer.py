@@ -673,11 +673,12 @@ class Answerer:
             bonus += 0.15
         if q.intent == "list" and text.count("、") >= 2:
             bonus += 0.1
-        if COVERAGE_ASKED.search(q.text) and SCOPE_CLAUSE.search(text):
+        coverage_asked, definition_asked, negation_asked = _asks(q.text)
+        if coverage_asked and SCOPE_CLAUSE.search(text):
             bonus += 0.15
-        if DEFINITION_ASKED.search(q.text) and DEFINES.search(text):
+        if definition_asked and DEFINES.search(text):
             bonus += 0.15
-        if _negation_asked(q.text):
+        if negation_asked:
             # (and a clause that permits answers its opposite: "可以…加计扣除" for "哪些支出不能扣除")
             said = self._said_with(c)
             bonus += 0.15 if DENIES.search(said) else -0.1 if PERMITS.search(said) else 0.0
@@ -1197,6 +1198,13 @@ class Answerer:
         """"《…》（国家级）：" before a quote, when an answer draws on several documents."""
         m = self.data.documents[qt.para.doc_id].meta
         return f"《{m.title}》" + (f"（{m.level}）" if m.level else "") + "："
+
+
+@lru_cache(maxsize=64)
+def _asks(question: str) -> tuple[bool, bool, bool]:
+    """Whether a question asks if the text covers a case, what a term means, what may not be done: read once per
+    question, not once per candidate sentence."""
+    return bool(COVERAGE_ASKED.search(question)), bool(DEFINITION_ASKED.search(question)), _negation_asked(question)
 
 
 def _negation_asked(text: str) -> bool:

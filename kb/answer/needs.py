@@ -49,6 +49,7 @@ BOUNDS = {"low": re.compile(r"最低|最少|最小|下限|至少|不得低于|�
 CRITERIA_ASKED = re.compile(r"(?:什么|哪些|啥|何种)(?:样的)?(?:条件|标准)|(?:条件|标准)是(?:什么|啥)|才(?:能)?算"
                             r"|(?:怎么|如何)认定")
 CRITERIA = re.compile(r"是指|指的是|包括|具备|下列|以下|以上|以内|不超过|不低于|不少于|不足|达到|标准为|条件为|条件是"
+                      r"|不得(?:高于|低于|超过|少于)|不高于"
                       r"|[：:]|符合[^，。；的]{1,12}(?:规定|要求|标准)")
 # "“生物液体燃料”指什么", "X是什么意思", "什么叫X": what a term means, which a clause says by defining it
 # ("X，是指…", "本条例所称X…"); a soft preference, not a need: a plan explains its terms by apposition too.

@@ -532,9 +532,9 @@ class Answerer:
                     (x for x in v.quotes if mine(x)), None) or next((x for x in v.quotes if asked(x)), v.quotes[0])
 
             # ("…指什么" answered by a clause that uses the term but does not define it is not answered)
+            undefined = not v.missing and bool(DEFINITION_ASKED.search(part)) and not DEFINES.search(lead_of(v).text)
             if v.missing or self.coverage(qi, lead_of(v).text) < self.p.part_coverage or (
-                    own and not any(t in normalize(lead_of(v).text) for t in own_forms)) or (
-                    DEFINITION_ASKED.search(part) and not DEFINES.search(lead_of(v).text)):
+                    own and not any(t in normalize(lead_of(v).text) for t in own_forms)) or undefined:
                 # the passages retrieved for the whole question are those of its dominant part: a part they do
                 # not answer well is looked up on its own, and its own answer kept if it says more of the part
                 retriever = self.retriever.restricted(docs) if docs is not None else self.retriever
@@ -543,8 +543,7 @@ class Answerer:
                                           > self.coverage(qi, lead_of(v).text)
                                           or (own and mine(lead_of(alone)) and not mine(lead_of(v)))
                                           # ("…指什么": the part's own search found the clause that defines it)
-                                          or (DEFINITION_ASKED.search(part) and DEFINES.search(lead_of(alone).text)
-                                              and not DEFINES.search(lead_of(v).text))):
+                                          or (undefined and DEFINES.search(lead_of(alone).text))):
                     v = alone
             if part_need and part_need.punishes and (v.missing or not any(part_need.search(x.text) for x in v.quotes)):
                 # "…不提供会怎么罚？": a law punishes in its own article, which cites the duty's article
